@@ -1,0 +1,77 @@
+"""lipanomaly: one-class detection of spoofed and generated talking faces from lip motion.
+
+The estimators follow scikit-learn's conventions and compose in ``Pipeline`` s:
+
+- :class:`LipLandmarkExtractor`: videos or FaceMesh track files to normalised lip sequences;
+- :class:`BandSplit`: zero-phase low-pass / high-pass split of lip sequences;
+- :class:`LFHFVAEDetector`: the dual low/high-frequency VAE outlier detector;
+- :class:`OCVAEDetector` and :class:`LipMotionFeatures`: the baselines.
+
+Heavy dependencies (torch, MediaPipe, OpenCV, antropy) are imported only when used, so
+``import lipanomaly`` stays fast.
+"""
+
+import importlib
+
+from ._version import __version__
+from .exceptions import (
+    InputError,
+    LipAnomalyError,
+    MissingDependencyError,
+    ModelFileError,
+    NotFittedError,
+)
+
+# public name -> submodule that defines it; imported on first access (PEP 562)
+_LAZY = {
+    "LipLandmarkExtractor": "extraction",
+    "BandSplit": "bandsplit",
+    "LFHFVAEDetector": "detector",
+    "OCVAEDetector": "baselines",
+    "LipMotionFeatures": "baselines",
+    "load_model": "serialization",
+    "save_model": "serialization",
+    "load_pretrained": "pretrained",
+}
+_SUBMODULES = {
+    "baselines",
+    "bandsplit",
+    "datasets",
+    "detector",
+    "evaluation",
+    "extraction",
+    "serialization",
+    "signal",
+    "windows",
+}
+
+__all__ = [
+    "BandSplit",
+    "InputError",
+    "LFHFVAEDetector",
+    "LipAnomalyError",
+    "LipLandmarkExtractor",
+    "LipMotionFeatures",
+    "MissingDependencyError",
+    "ModelFileError",
+    "NotFittedError",
+    "OCVAEDetector",
+    "__version__",
+    "load_model",
+    "load_pretrained",
+    "save_model",
+]
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    if name in _SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__) | _SUBMODULES)

@@ -1,0 +1,125 @@
+"""The in-memory data contract, checked in one place.
+
+One sample is one clip. A clip is a ``(T, K, 2)`` float array: ``T`` frames at the analysis
+rate, ``K`` lip points, x and y in head-normalised units. A collection of clips is either an
+``(n, T, K, 2)`` array (all clips of one length) or a list of clips of different lengths.
+Every estimator of the package goes through :func:`check_clips`, so a bad input gets the
+same clear message wherever it enters.
+"""
+
+import numbers
+
+import numpy as np
+
+from .exceptions import InputError
+
+__all__ = ["check_clip", "check_clips"]
+
+
+def check_clip(clip, *, name="clip", n_points=None, min_length=1, dtype=np.float64):
+    """Validate one clip and return it as a ``(T, K, 2)`` array of ``dtype``.
+
+    Parameters
+    ----------
+    clip : array-like of shape (T, K, 2)
+        Lip landmark sequence.
+    name : str, default="clip"
+        How the clip is named in error messages (``"X[3]"``, a file path, ...).
+    n_points : int or None, default=None
+        Required number of points ``K`` (the number seen at ``fit``); None accepts any.
+    min_length : int, default=1
+        Fewest frames accepted.
+    dtype : numpy dtype, default=np.float64
+        Output dtype.
+
+    Returns
+    -------
+    clip : ndarray of shape (T, K, 2)
+
+    Raises
+    ------
+    InputError
+        If the clip is not numeric, not 3-D with a last dimension of 2, too short, holds
+        NaN or inf, or has a ``K`` other than ``n_points``.
+    """
+    try:
+        arr = np.asarray(clip)
+    except (ValueError, TypeError) as exc:  # ragged nested lists
+        raise InputError(f"{name}: cannot be read as an array ({exc})") from exc
+    if arr.dtype.kind not in "biuf":
+        raise InputError(
+            f"{name}: expected a numeric array of shape (T, K, 2), got dtype {arr.dtype}"
+        )
+    if arr.ndim != 3 or arr.shape[-1] != 2:
+        raise InputError(
+            f"{name}: expected a lip sequence of shape (T, K, 2) (frames, lip points, x/y), "
+            f"got shape {arr.shape}"
+        )
+    if n_points is not None and arr.shape[1] != n_points:
+        raise InputError(f"{name}: expected {n_points} lip points (as at fit), got {arr.shape[1]}")
+    if arr.shape[0] < min_length:
+        raise InputError(f"{name}: expected at least {min_length} frames, got {arr.shape[0]}")
+    arr = arr.astype(dtype, copy=False)
+    if not np.isfinite(arr).all():
+        bad = np.flatnonzero(~np.isfinite(arr).all(axis=(1, 2)))
+        raise InputError(
+            f"{name}: contains NaN or inf in {bad.size} frame(s) (first: {bad[:5].tolist()}); "
+            "interpolate or drop missing frames first (LipLandmarkExtractor does)"
+        )
+    return arr
+
+
+def check_clips(X, *, n_points=None, min_length=1, dtype=np.float64, name="X"):
+    """Validate a collection of clips and return it as a list of ``(T_i, K, 2)`` arrays.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_clips, T, K, 2) or list of array-like of shape (T_i, K, 2)
+        The collection. A single ``(T, K, 2)`` clip is rejected (wrap it in a list), so
+        that one clip is never silently read as ``T`` clips.
+    n_points, min_length, dtype
+        As in :func:`check_clip`; every clip must have the same ``K``.
+    name : str, default="X"
+        How the collection is named in error messages; clip ``i`` is ``f"{name}[{i}]"``.
+
+    Returns
+    -------
+    clips : list of ndarray of shape (T_i, K, 2)
+
+    Raises
+    ------
+    InputError
+        If the collection is empty, is a single clip, or any clip fails :func:`check_clip`.
+    """
+    if isinstance(X, np.ndarray):
+        if X.ndim == 3:
+            raise InputError(
+                f"{name}: got one array of shape {X.shape}; a collection is an "
+                "(n_clips, T, K, 2) array or a list of (T, K, 2) clips: pass [clip] for one clip"
+            )
+        if X.ndim != 4 and X.dtype != object:
+            raise InputError(
+                f"{name}: expected a collection of clips, an (n_clips, T, K, 2) array or a list "
+                f"of (T, K, 2) arrays, got an array of shape {X.shape}"
+            )
+        items = list(X)
+    elif isinstance(X, (str, bytes, numbers.Number)) or not hasattr(X, "__len__"):
+        raise InputError(
+            f"{name}: expected a collection of clips (list or array), got {type(X).__name__}"
+        )
+    else:
+        items = list(X)
+    if len(items) == 0:
+        raise InputError(f"{name}: the collection is empty; expected at least one clip")
+    clips = [
+        check_clip(c, name=f"{name}[{i}]", n_points=n_points, min_length=min_length, dtype=dtype)
+        for i, c in enumerate(items)
+    ]
+    k = clips[0].shape[1]
+    for i, c in enumerate(clips):
+        if c.shape[1] != k:
+            raise InputError(
+                f"{name}[{i}]: has {c.shape[1]} lip points but {name}[0] has {k}; "
+                "all clips of a collection need the same points"
+            )
+    return clips

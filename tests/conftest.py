@@ -1,0 +1,64 @@
+"""Shared fixtures: fixed seeds, few torch threads, the development data, hypothesis profiles."""
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, settings
+
+# CI machines are small and shared: no deadlines, derandomised examples.
+settings.register_profile(
+    "ci",
+    deadline=None,
+    derandomize=True,
+    max_examples=40,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile("dev", deadline=None, max_examples=60)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _few_threads():
+    """One torch thread per test worker: pytest-xdist runs two workers on two cores."""
+    try:
+        import torch
+    except ImportError:  # pragma: no cover
+        return
+    torch.set_num_threads(1)
+
+
+@pytest.fixture
+def seed():
+    """The fixed seed of the test-suite."""
+    return 0
+
+
+@pytest.fixture
+def rng(seed):
+    return np.random.default_rng(seed)
+
+
+def _data_dir():
+    env = os.environ.get("LIPANOMALY_DATA")
+    return Path(env) if env else REPO.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def data_dir():
+    """The real development data (``../shared/data``); skipped where it is absent."""
+    path = _data_dir()
+    if not (path / "landmarks" / "MANIFEST.csv").is_file():
+        pytest.skip(f"development data not found at {path} (set LIPANOMALY_DATA)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def development(data_dir):
+    """The whole development set, loaded once per test session."""
+    from lipanomaly.datasets import load_development
+
+    return load_development(data_dir)

@@ -1,0 +1,38 @@
+import numpy as np
+import pytest
+
+from lipanomaly._validation import check_clips
+from lipanomaly.exceptions import InputError
+
+
+def test_array_and_ragged_list(rng):
+    arr = rng.random((3, 20, 40, 2))
+    out = check_clips(arr)
+    assert len(out) == 3 and out[0].dtype == np.float64
+    ragged = [rng.random((n, 40, 2)).astype(np.float32) for n in (10, 30)]
+    out = check_clips(ragged)
+    assert [c.shape for c in out] == [(10, 40, 2), (30, 40, 2)]
+
+
+@pytest.mark.parametrize(
+    ("X", "message"),
+    [
+        ([], "empty"),
+        (np.zeros((20, 40, 2)), r"pass \[clip\]"),
+        ([np.zeros((20, 40, 3))], r"X\[0\].*\(T, K, 2\)"),
+        ([np.zeros((20, 40, 2)), np.zeros((20, 20, 2))], r"X\[1\].*20 lip points"),
+        ([np.full((20, 40, 2), np.nan)], "NaN"),
+        ([np.array([["a"]])], "numeric"),
+        ("clips", "collection"),
+    ],
+)
+def test_bad_collections(X, message):
+    with pytest.raises(InputError, match=message):
+        check_clips(X)
+
+
+def test_points_and_length_checked():
+    with pytest.raises(InputError, match="expected 40 lip points"):
+        check_clips([np.zeros((20, 20, 2))], n_points=40)
+    with pytest.raises(InputError, match="at least 30 frames"):
+        check_clips([np.zeros((20, 40, 2))], min_length=30)

@@ -11,6 +11,119 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 # that adds an estimator adds it here.
 ESTIMATORS = []
 
+# BandSplit (issue 4): it takes collections of (T, K, 2) lip sequences, so every check that
+# feeds a 2-D (n_samples, n_features) table gets an InputError naming the expected shape.
+# Its API (get_params, clone, fit returns self, no work in __init__, ...) passes the checks.
+from lipanomaly.bandsplit import BandSplit  # noqa: E402
+
+_TABLE = "feeds a 2-D (n_samples, n_features) table; BandSplit takes (n_clips, T, K, 2) clips"
+_WORDING = "matches scikit-learn's own error wording; the InputError names the expected shape"
+ESTIMATORS.append(
+    (
+        BandSplit(),
+        {
+            **{
+                name: _TABLE
+                for name in (
+                    "check_fit_score_takes_y",
+                    "check_estimators_overwrite_params",
+                    "check_dont_overwrite_parameters",
+                    "check_estimators_fit_returns_self",
+                    "check_readonly_memmap_input",
+                    "check_n_features_in_after_fitting",
+                    "check_positive_only_tag_during_fit",
+                    "check_estimators_dtypes",
+                    "check_pipeline_consistency",
+                    "check_estimators_pickle",
+                    "check_f_contiguous_array_estimator",
+                    "check_transformer_general",
+                    "check_transformer_preserve_dtypes",
+                    "check_methods_sample_order_invariance",
+                    "check_methods_subset_invariance",
+                    "check_dict_unchanged",
+                    "check_fit_idempotent",
+                    "check_fit_check_is_fitted",
+                    "check_n_features_in",
+                    "check_fit2d_predict1d",
+                )
+            },
+            **{
+                name: _WORDING
+                for name in (
+                    "check_complex_data",
+                    "check_estimators_empty_data_messages",
+                    "check_fit2d_1sample",
+                    "check_fit2d_1feature",
+                )
+            },
+            "check_estimators_nan_inf": "NaN/inf are rejected (tests/test_bandsplit.py), but the "
+            "check's 2-D table is rejected for its shape before its values are looked at",
+            "check_dtype_object": "object arrays are rejected as non-numeric lip sequences",
+            "check_estimator_sparse_tag": "sparse matrices are 2-D tables, never lip sequences; "
+            "the InputError names the expected shape, not the word 'sparse'",
+            "check_estimator_sparse_array": "sparse input is a 2-D table; rejected for its shape",
+            "check_estimator_sparse_matrix": "sparse input is a 2-D table; rejected for its shape",
+            "check_transformer_data_not_an_array": "wraps a 2-D table in an object without "
+            "__len__; not a collection of clips",
+        },
+    )
+)
+
+# LipLandmarkExtractor (issue 3): it takes a list of video paths, track files (.npz) or
+# Track objects, so every check that transforms a numeric table gets an InputError naming
+# what it takes. It is stateless: fit reads no data (it only checks the parameters), so the
+# checks that expect fit to validate a table fail too. Its API (get_params, clone, fit
+# returns self, no work in __init__, parameters not overwritten) passes the checks.
+from lipanomaly.extraction import LipLandmarkExtractor  # noqa: E402
+
+_PATHS = (
+    "transforms a numeric table; LipLandmarkExtractor takes video paths, track files or "
+    "Track objects and rejects a numeric array with an InputError saying so"
+)
+_STATELESS = "expects fit to validate a table; the extractor's fit reads no data (stateless)"
+ESTIMATORS.append(
+    (
+        LipLandmarkExtractor(),
+        {
+            **{
+                name: _PATHS
+                for name in (
+                    "check_fit_score_takes_y",
+                    "check_estimators_dtypes",
+                    "check_pipeline_consistency",
+                    "check_estimators_pickle",
+                    "check_f_contiguous_array_estimator",
+                    "check_transformer_general",
+                    "check_transformers_unfitted_stateless",
+                    "check_methods_sample_order_invariance",
+                    "check_methods_subset_invariance",
+                    "check_dict_unchanged",
+                    "check_fit_idempotent",
+                )
+            },
+            **{
+                name: _STATELESS
+                for name in (
+                    "check_n_features_in",
+                    "check_n_features_in_after_fitting",
+                    "check_complex_data",
+                    "check_estimators_empty_data_messages",
+                    "check_estimator_sparse_tag",
+                    "check_fit1d",
+                )
+            },
+            "check_estimators_nan_inf": "fit reads no data; transform rejects the numeric table "
+            "for its type before its values (NaN in a Track means 'no face' and is handled)",
+            "check_dtype_object": "an object table's rows are arrays, not paths or Tracks; "
+            "rejected with an InputError naming X[0]",
+            "check_transformer_data_not_an_array": "wraps a numeric table in an object without "
+            "__len__; not a list of videos or tracks",
+            "check_fit2d_predict1d": "transforms a 1-D numeric array; rejected as not a list of "
+            "inputs rather than with scikit-learn's 'Reshape your data' wording",
+        },
+    )
+)
+
 
 def _expected_failed_checks(estimator):
     for est, reasons in ESTIMATORS:

@@ -1,0 +1,278 @@
+"""Detection quality on the development set, under the source-fold protocol.
+
+Runs :class:`lipanomaly.LFHFVAEDetector` (default parameters but the training length), its
+ablations and the baselines through :func:`lipanomaly.protocol.cross_val_scores` (5 folds by
+recording source; fakes never trained on; paired fakes scored with their real input held
+out; see ``docs/quality.md``) and prints one markdown table: per generator family the
+clip-level ROC AUC with a bootstrap 95 % CI, the EER and the APCER at the detector's own
+fitted threshold; over all fakes the AUC; the BPCER of the held-out real clips at that
+threshold; and how many paired (real input, fake) clips are ordered correctly.
+
+Ablations:
+
+- score: each component alone (two-sided distance of one standardised component), the
+  seed's linear combination ``S = DRS - dE + C``, errors relative to the motion energy;
+- loss: each auxiliary training term switched off through its weight parameter (STFT,
+  derivatives, decorrelation, jitter), and masked in-painting switched on (it is off by
+  default, so "ablating" it means adding it).
+
+Score ablations only change how a trained network is scored: with an int ``random_state``
+the detector reuses the network trained for the default (same data, same network
+parameters), so they cost scoring time only. Extracted lip sequences are cached with
+joblib, trained networks in ``<cache>/lipanomaly_networks`` (the detectors' ``memory``), and
+each variant's out-of-fold scores in ``<cache>/scores``: an interrupted run resumes.
+
+Usage::
+
+    python benchmarks/bench_quality.py                 # the full table (about an hour here)
+    python benchmarks/bench_quality.py --quick         # smoke run: 2 epochs, few variants
+    python benchmarks/bench_quality.py --only default,ocsvm
+"""
+
+import argparse
+import hashlib
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+import joblib
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from lipanomaly.datasets import load_development  # noqa: E402
+from lipanomaly.protocol import SourceFolds, cross_val_scores, development_pairs  # noqa: E402
+
+
+def _detector(**params):
+    from lipanomaly import LFHFVAEDetector
+
+    return LFHFVAEDetector(**params)
+
+
+def _ocvae(**params):
+    from lipanomaly import OCVAEDetector
+
+    return OCVAEDetector(**params)
+
+
+def _features(model):
+    from sklearn.ensemble import IsolationForest
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.svm import OneClassSVM
+
+    from lipanomaly import LipMotionFeatures
+
+    final = (
+        OneClassSVM(nu=0.2, gamma="scale")
+        if model == "ocsvm"
+        else IsolationForest(n_estimators=200, contamination=0.2, random_state=0)
+    )
+    return make_pipeline(LipMotionFeatures(), StandardScaler(), final)
+
+
+def variants(train):
+    """(key, label, kind, factory) of every row of the table.
+
+    ``train`` holds the training settings shared by every network (max_epochs, seed, cache).
+    """
+    d = dict(train)
+    rows = [
+        ("default", "LFHFVAEDetector (default)", "detector", lambda: _detector(**d)),
+        # score ablations: the same trained network, scored otherwise
+        ("drs", "score: DRS alone", "score", lambda: _detector(**d, components=("drs",))),
+        ("delta_e", "score: ΔE alone", "score", lambda: _detector(**d, components=("delta_e",))),
+        ("c", "score: C alone", "score", lambda: _detector(**d, components=("complexity",))),
+        ("rmse", "score: RMSE alone (OC extra)", "score", lambda: _detector(**d, components=("rmse",))),
+        (
+            "latent",
+            "score: latent RMSE alone (OC extra)",
+            "score",
+            lambda: _detector(**d, components=("latent_rmse",)),
+        ),
+        (
+            "linear",
+            "score: linear S = DRS − ΔE + C (seed)",
+            "score",
+            lambda: _detector(**d, combination="linear"),
+        ),
+        (
+            "relative",
+            "score: errors relative to motion energy",
+            "score",
+            lambda: _detector(**d, relative_errors=True),
+        ),
+        # loss ablations: a network trained without the term
+        ("no_stft", "loss: no STFT term", "loss", lambda: _detector(**d, stft_weight=0.0)),
+        ("no_deriv", "loss: no derivative term", "loss", lambda: _detector(**d, deriv_weight=0.0)),
+        ("no_decor", "loss: no decorrelation", "loss", lambda: _detector(**d, decor_weight=0.0)),
+        ("no_jitter", "loss: no jitter consistency", "loss", lambda: _detector(**d, jitter_weight=0.0)),
+        ("mask", "loss: + masked in-painting (0.1)", "loss", lambda: _detector(**d, mask_weight=0.1)),
+        # baselines
+        (
+            "ocvae1",
+            "OCVAEDetector OC-FakeDect-1 (RMSE)",
+            "baseline",
+            lambda: _ocvae(**d, score="rmse"),
+        ),
+        (
+            "ocvae2",
+            "OCVAEDetector OC-FakeDect-2 (latent)",
+            "baseline",
+            lambda: _ocvae(**d, score="latent_rmse"),
+        ),
+        ("ocsvm", "LipMotionFeatures + OneClassSVM", "baseline", lambda: _features("ocsvm")),
+        ("iforest", "LipMotionFeatures + IsolationForest", "baseline", lambda: _features("iforest")),
+    ]
+    return rows
+
+
+def load_clips(cache):
+    """The development set's lip sequences (default extractor), cached with joblib."""
+    from lipanomaly import LipLandmarkExtractor
+
+    data = load_development()
+    memory = joblib.Memory(os.path.join(cache, "clips"), verbose=0)
+
+    @memory.cache
+    def extract(files, params):
+        return LipLandmarkExtractor(**params).fit_transform(data.tracks)
+
+    ext = LipLandmarkExtractor()
+    clips = extract(tuple(data.files), ext.get_params())
+    return data, clips
+
+
+def run_variant(key, factory, clips, data, cv, cache, config):
+    """Out-of-fold scores of one variant, cached in ``<cache>/scores``."""
+    blob = json.dumps({"key": key, "params": repr(factory().get_params()), **config}, sort_keys=True)
+    tag = hashlib.sha256(blob.encode()).hexdigest()[:16]
+    path = Path(cache) / "scores" / f"{key}-{tag}.npz"
+    if path.is_file():
+        with np.load(path) as z:
+            return {k: z[k] for k in z.files}
+    t0 = time.perf_counter()
+    res = cross_val_scores(factory(), clips, data.y, data.groups, cv=cv)
+    out = {
+        "scores": res.scores,
+        "decision": res.decision,
+        "fold": res.fold,
+        "seconds": np.float64(time.perf_counter() - t0),
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(path, **out)
+    return out
+
+
+def _paired(scores, pairs):
+    """How many (real input, fake made from it) pairs score the real clip higher."""
+    good = sum(int(np.sum(scores[real] > scores[fakes])) for real, fakes in pairs)
+    return good, sum(len(f) for _, f in pairs)
+
+
+def table(results, labels, data, n_boot, seed):
+    """One markdown table: per family AUC [CI] / EER / APCER; all fakes; BPCER; pairs."""
+    from lipanomaly.evaluation import evaluate_scores
+
+    y, gens = data.y, data.generators
+    families = sorted(set(gens[y == -1].tolist()))
+    pairs = development_pairs(data.files)
+    head = ["detector", *families, "all fakes AUC [CI]", "BPCER", "pairs", "time"]
+    lines = [
+        "| " + " | ".join(head) + " |",
+        "| " + " | ".join(["---"] + ["---:"] * (len(head) - 1)) + " |",
+    ]
+    for key, res in results.items():
+        cells = [labels[key]]
+        for fam in families:
+            m = (y == 1) | (gens == fam)
+            r = evaluate_scores(
+                y[m], res["scores"][m], decision=res["decision"][m], n_boot=n_boot, random_state=seed
+            )
+            cells.append(
+                f"{r['auc']:.2f} [{r['auc_ci'][0]:.2f}, {r['auc_ci'][1]:.2f}]"
+                f" · {r['eer']:.2f} · {r['apcer']:.2f}"
+            )
+        r = evaluate_scores(
+            y, res["scores"], decision=res["decision"], n_boot=n_boot, random_state=seed
+        )
+        good, total = _paired(res["scores"], pairs)
+        cells += [
+            f"{r['auc']:.2f} [{r['auc_ci'][0]:.2f}, {r['auc_ci'][1]:.2f}]",
+            f"{r['bpcer']:.2f}",
+            f"{good}/{total}",
+            f"{float(res['seconds']) / 60:.0f} min",
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="smoke run: 2 epochs, 4 variants")
+    parser.add_argument("--max-epochs", type=int, default=25, help="training epochs per fold")
+    parser.add_argument("--only", default=None, help="comma-separated variant keys")
+    parser.add_argument("--cache", default=str(REPO / ".cache" / "bench_quality"))
+    parser.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples for CIs")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=None, help="torch threads")
+    args = parser.parse_args(argv)
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+
+    epochs = 2 if args.quick else args.max_epochs
+    cache = os.path.join(args.cache, "quick") if args.quick else args.cache
+    train = {
+        "max_epochs": epochs,
+        "patience": max(2, epochs // 3),
+        "kl_anneal_epochs": min(15, max(1, epochs // 2)),
+        "random_state": args.seed,
+        "memory": cache,
+    }
+    rows = variants(train)
+    if args.quick:
+        rows = [r for r in rows if r[0] in ("default", "drs", "ocvae1", "ocsvm")]
+    if args.only:
+        keep = set(args.only.split(","))
+        rows = [r for r in rows if r[0] in keep]
+
+    t0 = time.perf_counter()
+    data, clips = load_clips(args.cache)
+    cv = SourceFolds()
+    config = {"epochs": epochs, "seed": args.seed, "n_clips": len(clips)}
+    results, labels = {}, {}
+    for key, label, _kind, factory in rows:
+        t1 = time.perf_counter()
+        results[key] = run_variant(key, factory, clips, data, cv, cache, config)
+        labels[key] = label
+        print(f"# {key}: {time.perf_counter() - t1:.0f} s", file=sys.stderr, flush=True)
+
+    print("## Detection quality (`benchmarks/bench_quality.py`)\n")
+    print(
+        f"Command: `python benchmarks/bench_quality.py{' --quick' if args.quick else ''}"
+        f"{'' if args.max_epochs == 25 or args.quick else f' --max-epochs {args.max_epochs}'}`; "
+        f"{time.strftime('%Y-%m-%d')}; {platform.node()} ({os.cpu_count()} cores, "
+        f"{platform.processor() or platform.machine()}), Python {platform.python_version()}; "
+        f"training {epochs} epochs per fold, random_state={args.seed}; "
+        f"{(time.perf_counter() - t0) / 60:.0f} min in all.\n"
+    )
+    print(cv.describe(data.y, data.groups, data.generators))
+    print()
+    print(
+        "Per family: AUC [bootstrap 95 % CI] · EER · APCER at the detector's fitted threshold; "
+        "the family's fakes against every held-out real clip (out-of-fold scores of 5 "
+        "source folds). BPCER: held-out real clips called spoofs at the fitted threshold. "
+        "pairs: (real input, its fake) pairs with the real clip scored higher.\n"
+    )
+    print(table(results, labels, data, args.n_boot, args.seed))
+
+
+if __name__ == "__main__":
+    main()

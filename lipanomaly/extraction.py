@@ -1,0 +1,634 @@
+"""``LipLandmarkExtractor``: videos and FaceMesh tracks to normalised lip sequences.
+
+Every input, whatever its kind, goes one way: a video is run through MediaPipe FaceMesh
+(:func:`lipanomaly.video.read_video_track`) into a :class:`~lipanomaly.datasets.Track`, a
+track file is read into one (:func:`~lipanomaly.datasets.read_track`), an in-memory
+``Track`` is one already; then one function, ``_track_to_segments``, normalises the head,
+handles missing faces, resamples and smooths. So a video and its track file give the same
+lip sequence, bit for bit.
+
+This module imports neither OpenCV nor MediaPipe: :mod:`lipanomaly.video` does, when the
+first video is read.
+"""
+
+import hashlib
+import json
+import numbers
+import os
+import uuid
+import warnings
+from dataclasses import dataclass, field
+from numbers import Integral, Real
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+from joblib import Parallel, delayed
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.utils import Bunch
+from sklearn.utils._param_validation import Interval, StrOptions
+
+from ._validation import check_clips
+from .datasets import Track, read_track, write_track
+from .exceptions import InputError
+from .landmarks import (
+    POINT_SETS,
+    ema_smooth,
+    face_segments,
+    interpolate_gaps,
+    normalize_head,
+    resample,
+    resolve_points,
+)
+
+__all__ = [
+    "VIDEO_EXTENSIONS",
+    "ExtractionWarning",
+    "LipLandmarkExtractor",
+    "cache_key",
+    "extract_folder",
+]
+
+#: File name endings :func:`extract_folder` treats as videos (any case).
+VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mpg", ".mpeg", ".mkv", ".webm", ".m4v")
+
+# bump when the layout of cache entries changes
+_CACHE_VERSION = 1
+
+
+class ExtractionWarning(UserWarning):
+    """Frames or inputs were dropped during extraction (the message names the file)."""
+
+
+class LipLandmarkExtractor(TransformerMixin, BaseEstimator):
+    """Turn talking-face videos or FaceMesh tracks into head-normalised lip sequences.
+
+    One input gives one clip: ``transform(X)[i]`` comes from ``X[i]``, so the extractor can
+    stand first in a ``Pipeline`` whose ``y`` labels the videos. The extractor learns
+    nothing: ``fit`` only checks the parameters.
+
+    Each input goes through the same steps (see ``docs/extraction.md``):
+
+    1. landmarks: a video is decoded with OpenCV and every frame is passed, as RGB, to
+       MediaPipe's legacy ``FaceMesh(static_image_mode=False, max_num_faces=1,
+       refine_landmarks=True)`` (478 points; the model ships inside mediapipe 0.10.14,
+       nothing is downloaded); a track file or a ``Track`` already holds them;
+    2. head normalisation: x and y are scaled to pixels (``x * width``, ``y * height``),
+       then each frame is translated to the centroid of stable non-lip anchors, rotated
+       so that the eye line is horizontal and divided by the inter-ocular distance;
+       anchors are the eye corners 33, 133 (subject's right eye) and 362, 263 (left eye)
+       and the nose bridge 168, 6, 197, 195;
+    3. missing faces: runs of at most ``max_gap`` seconds without a face are filled by
+       linear interpolation; longer runs split the track into face segments, segments
+       shorter than ``min_segment`` seconds and missing frames at either end are dropped;
+       the longest segment is returned (:meth:`transform_segments` returns all), with an
+       :class:`ExtractionWarning` naming the file and the dropped frames;
+    4. resampling of each segment to ``fps`` by linear interpolation;
+    5. optional zero-phase exponential smoothing (off by default: the fast detail is the
+       signal).
+
+    Parameters
+    ----------
+    points : {"lips", "outer", "inner", "outer+inner"} or array-like of int, default="lips"
+        FaceMesh points to return: ``"lips"`` the 40 ``FACEMESH_LIPS`` points in ascending
+        index order (0 13 14 17 37 39 40 61 78 80 81 82 84 87 88 91 95 146 178 181 185
+        191 267 269 270 291 308 310 311 312 314 317 318 321 324 375 402 405 409 415);
+        ``"outer"`` the 20 outer-contour points in ring order (61 146 91 181 84 17 314 405
+        321 375 291 409 270 269 267 0 37 39 40 185); ``"inner"`` the 20 inner-contour
+        points (78 95 88 178 87 14 317 402 318 324 308 415 310 311 312 13 82 81 80 191);
+        ``"outer+inner"`` both rings (the 40 lip points in ring order); or explicit
+        FaceMesh indices in [0, 478).
+    fps : float or None, default=25.0
+        Analysis frame rate every clip is resampled to; None keeps each input's own rate.
+    max_gap : float, default=0.2
+        Longest run of frames without a face, in seconds, that is interpolated; a longer
+        run splits the track.
+    min_segment : float, default=0.4
+        Face segments shorter than this, in seconds, are dropped (detection flickers,
+        e.g. a face found for one frame of a wide shot).
+    smoothing : float in (0, 1] or None, default=None
+        None: no smoothing. A float ``alpha``: zero-phase exponential moving average with
+        weight ``alpha`` on the new frame (1 = none; 0.8 is light).
+    n_jobs : int or None, default=None
+        Inputs processed in parallel through joblib (None: one, unless inside a
+        ``joblib.parallel_backend`` context; -1: all cores). Works with
+        ``joblib.parallel_backend("dask")`` to spread videos over a Dask cluster.
+    cache_dir : str, path-like or None, default=None
+        A folder of FaceMesh track files keyed by each video's content hash (SHA-256) and
+        the settings that determine its landmarks (FaceMesh arguments, mediapipe and
+        OpenCV versions). A video seen before is read from there instead of being run
+        through FaceMesh again. Only videos are cached; the normalisation parameters
+        above do not enter the key, since the cache holds raw FaceMesh points.
+    errors : {"raise", "skip"}, default="raise"
+        What happens when an input gives no clip (a missing, unreadable, truncated or
+        empty video, a bad track file, no face in any segment). Every input is processed
+        first, in parallel mode too; then ``"raise"`` raises one :class:`InputError` that
+        lists every bad input with its reason, and ``"skip"`` leaves them out with an
+        :class:`ExtractionWarning` for each. With ``"skip"``, :meth:`transform` returns
+        fewer clips than inputs (do not use it where the output must stay aligned with
+        ``y``); :meth:`transform_segments` stays aligned (an empty list for a skipped
+        input).
+    verbose : int, default=0
+        0: silent. 1: a tqdm progress bar over the inputs, or over the frames when there
+        is a single video. 2: also a frame bar for each video (useful with ``n_jobs=1``).
+
+    Attributes
+    ----------
+    point_indices_ : ndarray of shape (K,)
+        FaceMesh indices of the returned points, in output order.
+
+    See Also
+    --------
+    lipanomaly.datasets.read_track : read a track file.
+    extract_folder : write the track files of a folder of videos.
+
+    Notes
+    -----
+    FaceMesh runs with ``max_num_faces=1`` in video mode: it detects the face its detector
+    scores highest when no face is being tracked, then follows that face from frame to
+    frame until tracking is lost (it does not switch to a larger face meanwhile). With
+    several people, the clip therefore follows one person at a time; a cut to another
+    person within ``max_gap`` is not detected as such.
+
+    Head normalisation removes translation, roll and scale but not yaw or pitch (the tracks
+    are 2-D). Output units are inter-ocular distances, the origin the anchors' centroid.
+
+    Examples
+    --------
+    >>> from lipanomaly import LipLandmarkExtractor
+    >>> from lipanomaly.datasets import read_track
+    >>> ext = LipLandmarkExtractor()
+    >>> clips = ext.fit_transform(["bbaf2n.mpg", "carphone.npz"])  # doctest: +SKIP
+    >>> clips[0].shape  # doctest: +SKIP
+    (75, 40, 2)
+    """
+
+    _parameter_constraints: ClassVar[dict] = {
+        "points": [StrOptions(set(POINT_SETS)), "array-like"],
+        "fps": [Interval(Real, 0, None, closed="neither"), None],
+        "max_gap": [Interval(Real, 0, None, closed="left")],
+        "min_segment": [Interval(Real, 0, None, closed="left")],
+        "smoothing": [Interval(Real, 0, 1, closed="right"), None],
+        "n_jobs": [Integral, None],
+        "cache_dir": [str, os.PathLike, None],
+        "errors": [StrOptions({"raise", "skip"})],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        *,
+        points="lips",
+        fps=25.0,
+        max_gap=0.2,
+        min_segment=0.4,
+        smoothing=None,
+        n_jobs=None,
+        cache_dir=None,
+        errors="raise",
+        verbose=0,
+    ):
+        self.points = points
+        self.fps = fps
+        self.max_gap = max_gap
+        self.min_segment = min_segment
+        self.smoothing = smoothing
+        self.n_jobs = n_jobs
+        self.cache_dir = cache_dir
+        self.errors = errors
+        self.verbose = verbose
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X=None, y=None):
+        """Check the parameters; nothing is learnt.
+
+        Parameters
+        ----------
+        X : ignored
+            Not read: the extractor is stateless, and reading videos here would only
+            repeat the work of :meth:`transform` (``fit_transform`` extracts once).
+        y : ignored
+
+        Returns
+        -------
+        self : LipLandmarkExtractor
+        """
+        self.point_indices_ = resolve_points(self.points)
+        return self
+
+    def transform(self, X):
+        """Extract one lip sequence per input.
+
+        Parameters
+        ----------
+        X : list of (str, path-like or Track) of length n_inputs
+            Video files (anything OpenCV reads), track files (``.npz``) or
+            :class:`~lipanomaly.datasets.Track` objects (in-memory FaceMesh arrays of shape
+            (T, 478, 2) or (T, 478, 3) with their fps and frame size), mixed freely.
+
+        Returns
+        -------
+        clips : list of ndarray of shape (T_i, K, 2), float64
+            The longest face segment of each input at ``fps``; one per input (fewer only
+            with ``errors="skip"``). No NaN.
+
+        Raises
+        ------
+        InputError
+            With ``errors="raise"``: one error that lists every input that gave no clip.
+        """
+        clips = [segs[_longest(segs)] for segs in self._extract(X, keep="longest") if segs]
+        if not clips:
+            raise InputError("X: no input gave a clip (all were skipped)")
+        return check_clips(clips, name="extracted")
+
+    def transform_segments(self, X):
+        """Extract every face segment of each input.
+
+        Parameters
+        ----------
+        X : list of (str, path-like or Track) of length n_inputs
+            As in :meth:`transform`.
+
+        Returns
+        -------
+        segments : list of length n_inputs of lists of ndarray of shape (T_ij, K, 2)
+            ``segments[i]`` holds the face segments of ``X[i]`` in time order, each at
+            ``fps`` (an empty list for an input skipped with ``errors="skip"``).
+        """
+        return self._extract(X, keep="all")
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.requires_fit = False  # stateless: transform works without fit
+        tags.input_tags.string = True
+        tags.transformer_tags.preserves_dtype = []  # always float64 lip sequences
+        return tags
+
+    # -- internals -------------------------------------------------------------------
+
+    def _settings(self):
+        return _Settings(
+            points=tuple(int(i) for i in resolve_points(self.points)),
+            fps=None if self.fps is None else float(self.fps),
+            max_gap=float(self.max_gap),
+            min_segment=float(self.min_segment),
+            smoothing=None if self.smoothing is None else float(self.smoothing),
+            cache_dir=None if self.cache_dir is None else os.fspath(self.cache_dir),
+        )
+
+    def _extract(self, X, *, keep):
+        self._validate_params()
+        items = _check_inputs(X)
+        settings = self._settings()
+        n = len(items)
+        frame_bars = self.verbose >= 2 or (self.verbose >= 1 and n == 1)
+        results = _run_parallel(
+            _extract_item,
+            [(i, item, settings, frame_bars) for i, item in enumerate(items)],
+            n_jobs=self.n_jobs,
+            progress=self.verbose >= 1 and n > 1,
+            desc="lip landmarks",
+        )
+        _handle_errors(results, self.errors, n, what="inputs", stacklevel=4)
+        out = []
+        for res in results:
+            if res.error is not None:
+                out.append([])
+                continue
+            if res.note or (keep == "longest" and len(res.segments) > 1):
+                warnings.warn(_drop_message(res, keep), ExtractionWarning, stacklevel=3)
+            out.append(res.segments)
+        return out
+
+
+@dataclass(frozen=True)
+class _Settings:
+    points: tuple
+    fps: float | None
+    max_gap: float
+    min_segment: float
+    smoothing: float | None
+    cache_dir: str | None
+
+
+@dataclass
+class _Result:
+    name: str  # "X[i]" (empty for extract_folder, whose messages name the file)
+    path: str | None = None
+    error: str | None = None
+    segments: list = field(default_factory=list)
+    ranges: list = field(default_factory=list)  # native frame range of each segment
+    n_frames: int = 0
+    note: str | None = None  # frames dropped before segments were chosen
+
+
+def _check_inputs(X):
+    """Return ``X`` as a list of inputs, rejecting what cannot be a collection of them."""
+    if isinstance(X, (str, bytes, os.PathLike, Track)):
+        raise InputError(
+            f"X: got a single input ({type(X).__name__}); X is a list of inputs: pass [X]"
+        )
+    if isinstance(X, np.ndarray) and X.dtype.kind in "biufc":
+        raise InputError(
+            f"X: got a numeric array of shape {X.shape}; LipLandmarkExtractor takes a list of "
+            "video paths, track files (.npz) or lipanomaly.datasets.Track objects (wrap a "
+            "FaceMesh array of shape (T, 478, 2) as Track(landmarks, fps=..., width=..., "
+            "height=...))"
+        )
+    if isinstance(X, numbers.Number) or not hasattr(X, "__len__"):
+        raise InputError(f"X: expected a list of inputs, got {type(X).__name__}")
+    items = list(X)
+    if not items:
+        raise InputError("X: the list of inputs is empty")
+    for i, item in enumerate(items):
+        if not isinstance(item, (str, os.PathLike, Track)):
+            hint = ""
+            if isinstance(item, np.ndarray):
+                hint = (
+                    "; wrap a FaceMesh array of shape (T, 478, 2) as "
+                    "lipanomaly.datasets.Track(landmarks, fps=..., width=..., height=...)"
+                )
+            raise InputError(
+                f"X[{i}]: expected a video path, a track file (.npz) path or a "
+                f"lipanomaly.datasets.Track, got {type(item).__name__}{hint}"
+            )
+    return items
+
+
+def _extract_item(i, item, settings, frame_bar):
+    """Worker: one input to its segments; input errors are returned, not raised."""
+    name = f"X[{i}]"
+    try:
+        track = _load_track(item, settings.cache_dir, frame_bar)
+        return _track_to_segments(track, settings, name)
+    except InputError as exc:
+        return _Result(name=name, error=str(exc))
+
+
+def _load_track(item, cache_dir, progress):
+    if isinstance(item, Track):
+        return item
+    path = os.fspath(item)
+    if path.lower().endswith(".npz"):
+        return read_track(path)
+    if cache_dir is not None:
+        return _cached_video_track(path, cache_dir, progress)
+    from .video import read_video_track
+
+    return read_video_track(path, progress=progress)
+
+
+def _track_to_segments(track, settings, name):
+    """The one normalisation path shared by videos, track files and in-memory tracks."""
+    lips = normalize_head(track.landmarks, track.width, track.height, settings.points)
+    n = len(lips)
+    valid = np.isfinite(lips).all(axis=(1, 2))
+    max_gap = int(np.floor(settings.max_gap * track.fps + 1e-9))
+    min_len = max(1, int(np.ceil(settings.min_segment * track.fps - 1e-9)))
+    ranges = face_segments(valid, max_gap=max_gap, min_length=min_len)
+    if not ranges:
+        raise InputError(
+            f"{track.path or 'in-memory track'}: no face segment of at least "
+            f"{settings.min_segment} s "
+            f"(a face was found in {int(valid.sum())} of {n} frames)"
+        )
+    segments = []
+    for a, b in ranges:
+        x = interpolate_gaps(lips[a:b])
+        if settings.fps is not None:
+            x = resample(x, track.fps, settings.fps)
+        if settings.smoothing is not None:
+            x = ema_smooth(x, settings.smoothing)
+        segments.append(x)
+    covered = np.zeros(n, dtype=bool)
+    for a, b in ranges:
+        covered[a:b] = True
+    notes = []
+    no_face = ~valid & ~covered  # gaps inside segments were interpolated, not dropped
+    if no_face.any():
+        notes.append(
+            f"no face in frames {_format_frames(np.flatnonzero(no_face))} "
+            f"({int(no_face.sum())} of {n}; gaps longer than {settings.max_gap} s are not "
+            "interpolated)"
+        )
+    short = valid & ~covered
+    if short.any():
+        notes.append(
+            f"dropped face runs shorter than {settings.min_segment} s: frames "
+            f"{_format_frames(np.flatnonzero(short))}"
+        )
+    note = "; ".join(notes) or None
+    return _Result(
+        name=name, path=track.path, segments=segments, ranges=ranges, n_frames=n, note=note
+    )
+
+
+def _longest(segments):
+    return int(np.argmax([len(s) for s in segments]))  # first of equals
+
+
+def _drop_message(res, keep):
+    parts = [res.note] if res.note else []
+    if keep == "longest" and len(res.segments) > 1:
+        k = _longest(res.segments)
+        a, b = res.ranges[k]
+        others = ", ".join(f"{x}-{y - 1}" for j, (x, y) in enumerate(res.ranges) if j != k)
+        parts.append(
+            f"{len(res.segments)} face segments: kept the longest, frames {a}-{b - 1}, and "
+            f"dropped frames {others} (transform_segments returns every segment)"
+        )
+    name = f"{res.name} ({res.path})" if res.path else res.name
+    return f"{name}: " + "; ".join(parts)
+
+
+def _format_frames(frames, limit=6):
+    """Frame numbers as inclusive ranges: ``0-24, 26-45, ...``."""
+    frames = np.asarray(frames)
+    cuts = np.flatnonzero(np.diff(frames) > 1)
+    starts = np.concatenate([[frames[0]], frames[cuts + 1]])
+    stops = np.concatenate([frames[cuts], [frames[-1]]])
+    text = [f"{a}-{b}" if b > a else f"{a}" for a, b in zip(starts, stops)]
+    if len(text) > limit:
+        text = [*text[:limit], f"... ({len(text) - limit} more)"]
+    return ", ".join(text)
+
+
+def _run_parallel(func, arg_tuples, *, n_jobs, progress, desc):
+    """Run ``func(*args)`` for each tuple through joblib, in order, with a tqdm bar."""
+    from tqdm import tqdm
+
+    jobs = (delayed(func)(*args) for args in arg_tuples)
+    gen = Parallel(n_jobs=n_jobs, return_as="generator")(jobs)
+    return list(tqdm(gen, total=len(arg_tuples), desc=desc, unit="file", disable=not progress))
+
+
+def _handle_errors(results, errors, n, *, what, stacklevel):
+    bad = [r for r in results if r.error is not None]
+    if not bad:
+        return
+    if errors == "raise":
+        lines = "\n".join(f"  {r.name}: {r.error}" if r.name else f"  {r.error}" for r in bad)
+        raise InputError(
+            f"{len(bad)} of {n} {what} gave no result (every input was tried; pass "
+            f"errors='skip' to keep the others):\n{lines}"
+        )
+    for r in bad:
+        prefix = f"{r.name}: " if r.name else ""
+        warnings.warn(f"{prefix}skipped: {r.error}", ExtractionWarning, stacklevel=stacklevel)
+
+
+# -- the on-disk cache ----------------------------------------------------------------------
+
+
+def _file_hash(path, chunk=1 << 20):
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(chunk), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def cache_key(path):
+    """The cache file name of a video: content hash and landmark settings.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A video file.
+
+    Returns
+    -------
+    key : str
+        ``"<sha256 of the file>-<hash of the settings>.npz"``; the settings are those of
+        :func:`lipanomaly.video.facemesh_fingerprint` and the cache format version.
+    """
+    from .video import facemesh_fingerprint
+
+    settings = {"cache_version": _CACHE_VERSION, **facemesh_fingerprint()}
+    digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()
+    return f"{_file_hash(path)}-{digest[:16]}.npz"
+
+
+def _cached_video_track(path, cache_dir, progress):
+    from .video import read_video_track
+
+    if not os.path.isfile(path):
+        raise InputError(f"{path}: no such video file")
+    entry = os.path.join(cache_dir, cache_key(path))
+    if os.path.isfile(entry):
+        try:
+            t = read_track(entry)
+            return Track(t.landmarks, fps=t.fps, width=t.width, height=t.height, path=path)
+        except InputError:
+            pass  # a damaged entry is recomputed and replaced
+    track = read_video_track(path, progress=progress)
+    os.makedirs(cache_dir, exist_ok=True)
+    # a unique temporary name, then an atomic rename: parallel workers never clash
+    tmp = os.path.join(cache_dir, f".tmp-{uuid.uuid4().hex}.npz")
+    write_track(tmp, track, overwrite=True)
+    os.replace(tmp, entry)
+    return track
+
+
+# -- track files for a folder -----------------------------------------------------------------
+
+
+def _write_track_item(video, out_path, cache_dir, progress):
+    try:
+        track = _load_track(video, cache_dir, progress)
+        write_track(
+            out_path,
+            Track(
+                track.landmarks,
+                fps=track.fps,
+                width=track.width,
+                height=track.height,
+                origin=os.path.basename(video),
+            ),
+            overwrite=True,
+        )
+        return _Result(name="", path=video)
+    except InputError as exc:
+        return _Result(name="", path=video, error=str(exc))
+
+
+def extract_folder(
+    folder,
+    out_dir,
+    *,
+    extensions=VIDEO_EXTENSIONS,
+    recursive=False,
+    overwrite=False,
+    n_jobs=None,
+    cache_dir=None,
+    errors="raise",
+    verbose=1,
+):
+    """Write a FaceMesh track file for every video of a folder.
+
+    The track files hold the raw FaceMesh points (``landmarks`` (T, 478, 2), ``fps``,
+    ``width``, ``height`` and ``origin``, the video's file name), the format of the
+    development data; :class:`LipLandmarkExtractor` reads them like videos, without
+    running FaceMesh again.
+
+    Parameters
+    ----------
+    folder : str or path-like
+        Where the videos are.
+    out_dir : str or path-like
+        Where the track files go: ``<out_dir>/<relative video path>.npz`` (e.g.
+        ``clip.mp4`` gives ``clip.mp4.npz``, so ``a.mp4`` and ``a.avi`` never collide).
+    extensions : sequence of str, default=VIDEO_EXTENSIONS
+        File endings that are videos (case-insensitive).
+    recursive : bool, default=False
+        Also look in sub-folders (their layout is kept under ``out_dir``).
+    overwrite : bool, default=False
+        Recompute videos whose track file exists already; by default they are left as
+        they are, so an interrupted run resumes where it stopped.
+    n_jobs : int or None, default=None
+        Videos processed in parallel through joblib.
+    cache_dir : str, path-like or None, default=None
+        As in :class:`LipLandmarkExtractor`.
+    errors : {"raise", "skip"}, default="raise"
+        After every video was tried, ``"raise"`` raises one :class:`InputError` listing
+        those that failed (the track files of the others are written), ``"skip"`` warns.
+    verbose : int, default=1
+        0: silent; 1: a progress bar over the videos.
+
+    Returns
+    -------
+    result : sklearn.utils.Bunch
+        ``videos`` (list of str, sorted), ``tracks`` (the track file of each video, or
+        None where it failed), ``status`` (``"written"``, ``"existing"`` or ``"failed"``
+        per video) and ``errors`` (dict video -> message).
+    """
+    folder, out_dir = Path(folder), Path(out_dir)
+    if errors not in ("raise", "skip"):
+        raise InputError(f"errors must be 'raise' or 'skip', got {errors!r}")
+    if not folder.is_dir():
+        raise InputError(f"{folder}: no such folder")
+    exts = tuple(e.lower() for e in extensions)
+    found = folder.rglob("*") if recursive else folder.iterdir()
+    videos = sorted(p for p in found if p.is_file() and p.name.lower().endswith(exts))
+    if not videos:
+        raise InputError(f"{folder}: no video files (looked for {', '.join(exts)})")
+    outs = [out_dir / (str(v.relative_to(folder)) + ".npz") for v in videos]
+    todo = [i for i, o in enumerate(outs) if overwrite or not o.exists()]
+    results = _run_parallel(
+        _write_track_item,
+        [(str(videos[i]), str(outs[i]), cache_dir, False) for i in todo],
+        n_jobs=n_jobs,
+        progress=verbose >= 1,
+        desc="track files",
+    )
+    status = ["existing"] * len(videos)
+    tracks = [str(o) for o in outs]
+    errs = {}
+    for i, res in zip(todo, results):
+        status[i] = "written" if res.error is None else "failed"
+        if res.error is not None:
+            tracks[i] = None
+            errs[str(videos[i])] = res.error
+    _handle_errors(results, errors, len(todo), what="videos", stacklevel=3)
+    return Bunch(videos=[str(v) for v in videos], tracks=tracks, status=status, errors=errs)

@@ -1,0 +1,291 @@
+"""FaceMesh point sets, head normalisation, gaps, resampling and light smoothing.
+
+Pure numpy / scipy: everything here works on landmark arrays, never on video. The steps that
+turn a FaceMesh track into lip sequences, in the order
+:class:`~lipanomaly.extraction.LipLandmarkExtractor` applies them:
+
+1. :func:`normalize_head`: pixel coordinates, then translation, in-plane rotation and scale
+   removed with stable non-lip anchor points (eye corners, nose bridge);
+2. :func:`face_segments` and :func:`interpolate_gaps`: frames without a face are filled
+   by linear interpolation when the gap is short, and split the track when it is long;
+3. :func:`resample`: each segment is brought to the analysis rate (25 fps by default);
+4. :func:`ema_smooth`: optional, very light zero-phase smoothing.
+
+FaceMesh indices (MediaPipe ``face_mesh`` with ``refine_landmarks=True``, 478 points):
+
+============== =========================================================================
+set            indices
+============== =========================================================================
+``"lips"``     the 40 ``FACEMESH_LIPS`` points, ascending: 0 13 14 17 37 39 40 61 78 80
+               81 82 84 87 88 91 95 146 178 181 185 191 267 269 270 291 308 310 311 312
+               314 317 318 321 324 375 402 405 409 415
+``"outer"``    outer lip contour, 20 points in ring order from the right mouth corner
+               61: 61 146 91 181 84 17 314 405 321 375 291 409 270 269 267 0 37 39 40 185
+``"inner"``    inner lip contour, 20 points in ring order from 78: 78 95 88 178 87 14 317
+               402 318 324 308 415 310 311 312 13 82 81 80 191
+``"outer+inner"`` the same 40 points as ``"lips"``, outer ring then inner ring (ring order,
+               convenient for drawing contours)
+anchors        eye corners 33 133 (subject's right eye, outer / inner) and 362 263
+               (left eye, inner / outer); nose bridge 168 6 197 195
+============== =========================================================================
+"""
+
+import numpy as np
+from scipy import signal as _sps
+
+from .exceptions import InputError
+
+__all__ = [
+    "FACEMESH_LIPS",
+    "HEAD_ANCHORS",
+    "LEFT_EYE_CORNERS",
+    "LIPS_INNER",
+    "LIPS_OUTER",
+    "NOSE_BRIDGE",
+    "POINT_SETS",
+    "RIGHT_EYE_CORNERS",
+    "ema_smooth",
+    "face_segments",
+    "interpolate_gaps",
+    "normalize_head",
+    "resample",
+    "resolve_points",
+]
+
+#: The 40 lip points of MediaPipe's ``FACEMESH_LIPS``, ascending (the order of the
+#: reference extractions' ``lips_idx``).
+FACEMESH_LIPS = (
+    0, 13, 14, 17, 37, 39, 40, 61, 78, 80, 81, 82, 84, 87, 88, 91, 95, 146, 178, 181,
+    185, 191, 267, 269, 270, 291, 308, 310, 311, 312, 314, 317, 318, 321, 324, 375, 402,
+    405, 409, 415,
+)  # fmt: skip
+#: Outer lip contour in ring order, from the mouth corner 61 along the lower lip.
+LIPS_OUTER = (
+    61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291, 409, 270, 269, 267, 0, 37, 39, 40, 185,
+)  # fmt: skip
+#: Inner lip contour in ring order, from the inner corner 78 along the lower lip.
+LIPS_INNER = (
+    78, 95, 88, 178, 87, 14, 317, 402, 318, 324, 308, 415, 310, 311, 312, 13, 82, 81, 80, 191,
+)  # fmt: skip
+#: Named point sets accepted by ``LipLandmarkExtractor(points=...)``.
+POINT_SETS = {
+    "lips": FACEMESH_LIPS,
+    "outer": LIPS_OUTER,
+    "inner": LIPS_INNER,
+    "outer+inner": LIPS_OUTER + LIPS_INNER,
+}
+#: Subject's right eye, outer and inner corner (left in a non-mirrored image).
+RIGHT_EYE_CORNERS = (33, 133)
+#: Subject's left eye, inner and outer corner.
+LEFT_EYE_CORNERS = (362, 263)
+#: Nose bridge, from between the eyes down the dorsum (above the tip, which the upper lip
+#: pulls on).
+NOSE_BRIDGE = (168, 6, 197, 195)
+#: The stable non-lip points whose centroid is the origin of the head frame.
+HEAD_ANCHORS = RIGHT_EYE_CORNERS + LEFT_EYE_CORNERS + NOSE_BRIDGE
+
+_N_FACEMESH = 478
+
+
+def resolve_points(points):
+    """Return the FaceMesh indices of a named point set or of explicit indices.
+
+    Parameters
+    ----------
+    points : {"lips", "outer", "inner", "outer+inner"} or sequence of int
+        A name of :data:`POINT_SETS` or FaceMesh indices in ``[0, 478)``.
+
+    Returns
+    -------
+    indices : ndarray of shape (K,), dtype intp
+    """
+    if isinstance(points, str):
+        if points not in POINT_SETS:
+            raise InputError(
+                f"points must be one of {sorted(POINT_SETS)} or a sequence of FaceMesh "
+                f"indices, got {points!r}"
+            )
+        return np.asarray(POINT_SETS[points], dtype=np.intp)
+    idx = np.asarray(points)
+    if idx.ndim != 1 or idx.size == 0 or idx.dtype.kind not in "iu":
+        raise InputError(
+            f"points must be a non-empty 1-D sequence of int FaceMesh indices, got {points!r}"
+        )
+    if idx.min() < 0 or idx.max() >= _N_FACEMESH or np.unique(idx).size != idx.size:
+        raise InputError(
+            f"points must be distinct FaceMesh indices in [0, {_N_FACEMESH}), got {idx.tolist()}"
+        )
+    return idx.astype(np.intp)
+
+
+def normalize_head(landmarks, width, height, points=FACEMESH_LIPS):
+    """Express ``points`` in a head frame: anchor centroid at 0, eye line along +x, unit scale.
+
+    Per frame, with ``p = (x * width, y * height)`` in pixels (MediaPipe divides x by the
+    width and y by the height, so a non-square frame must be un-squeezed before any angle
+    or distance means anything):
+
+    - origin ``o``: the centroid of :data:`HEAD_ANCHORS` (eye corners and nose bridge);
+    - ``e``: from the centre of the right eye's corners to the centre of the left eye's;
+      ``s = |e|`` (inter-ocular distance), ``theta = atan2(e_y, e_x)``;
+    - ``p' = R(-theta) (p - o) / s``.
+
+    Head translation, in-plane rotation (roll) and distance to the camera (scale) are
+    removed; out-of-plane rotation (yaw, pitch) is not, since the tracks are 2-D.
+
+    Parameters
+    ----------
+    landmarks : array-like of shape (T, 478, 2) or (T, 478, 3)
+        FaceMesh points in MediaPipe's normalised image coordinates; NaN rows where no
+        face was found. A third (z) coordinate is ignored.
+    width, height : int
+        Frame size in pixels.
+    points : sequence of int, default=FACEMESH_LIPS
+        FaceMesh indices to return.
+
+    Returns
+    -------
+    normalized : ndarray of shape (T, K, 2), float64
+        ``points`` in inter-ocular units; NaN in frames without a face (or with a
+        degenerate eye line).
+    """
+    lm = np.asarray(landmarks)
+    pts = np.asarray(points, dtype=np.intp)
+    pixel = np.array([width, height], dtype=np.float64)
+    # float64 before scaling: the float32 of track files and of MediaPipe give the same result
+    lips = lm[:, pts, :2].astype(np.float64) * pixel
+    anchors = lm[:, list(HEAD_ANCHORS), :2].astype(np.float64) * pixel
+    n_right = len(RIGHT_EYE_CORNERS)
+    n_eyes = n_right + len(LEFT_EYE_CORNERS)
+    eye_axis = anchors[:, n_right:n_eyes].mean(axis=1) - anchors[:, :n_right].mean(axis=1)
+    origin = anchors.mean(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        scale = np.hypot(eye_axis[:, 0], eye_axis[:, 1])
+        scale = np.where(scale > 0, scale, np.nan)  # a collapsed eye line is no face
+        cos = (eye_axis[:, 0] / scale)[:, None]
+        sin = (eye_axis[:, 1] / scale)[:, None]
+        d = lips - origin[:, None, :]
+        out = np.empty_like(d)
+        out[..., 0] = (cos * d[..., 0] + sin * d[..., 1]) / scale[:, None]
+        out[..., 1] = (-sin * d[..., 0] + cos * d[..., 1]) / scale[:, None]
+    return np.ascontiguousarray(out)
+
+
+def face_segments(valid, *, max_gap, min_length=1):
+    """Split a track into runs of face frames, bridging gaps of at most ``max_gap`` frames.
+
+    Parameters
+    ----------
+    valid : array-like of bool, shape (T,)
+        Whether a face was found in each frame.
+    max_gap : int
+        Longest run of missing frames inside a segment (to be interpolated); longer runs
+        split the track. Missing frames at the start or end are never part of a segment.
+    min_length : int, default=1
+        Segments spanning fewer frames are dropped.
+
+    Returns
+    -------
+    segments : list of (start, stop)
+        Half-open frame ranges, in order; ``valid[start]`` and ``valid[stop - 1]`` are True.
+    """
+    idx = np.flatnonzero(np.asarray(valid, dtype=bool))
+    if idx.size == 0:
+        return []
+    # a new segment starts where the jump to the next face frame skips more than max_gap
+    breaks = np.flatnonzero(np.diff(idx) - 1 > max_gap)
+    starts = np.concatenate([[idx[0]], idx[breaks + 1]])
+    stops = np.concatenate([idx[breaks], [idx[-1]]]) + 1
+    return [(int(a), int(b)) for a, b in zip(starts, stops) if b - a >= min_length]
+
+
+def interpolate_gaps(x):
+    """Fill NaN frames of ``x`` by linear interpolation in time between face frames.
+
+    Parameters
+    ----------
+    x : ndarray of shape (T, ...)
+        A segment whose first and last frames are finite; a frame counts as missing when
+        any of its values is NaN.
+
+    Returns
+    -------
+    filled : ndarray of shape (T, ...), float64
+    """
+    x = np.array(x, dtype=np.float64, order="C")
+    flat = x.reshape(len(x), -1)  # a view: filling flat fills x
+    ok = np.isfinite(flat).all(axis=1)
+    if ok.all():
+        return x
+    if not (ok[0] and ok[-1]):
+        raise InputError("interpolate_gaps needs a finite first and last frame")
+    t = np.arange(len(x))
+    good = np.flatnonzero(ok)
+    # for each missing frame, the face frames just before and after it
+    after = good[np.searchsorted(good, t[~ok])]
+    before = good[np.searchsorted(good, t[~ok]) - 1]
+    w = ((t[~ok] - before) / (after - before))[:, None]
+    flat[~ok] = (1 - w) * flat[before] + w * flat[after]
+    return x
+
+
+def resample(x, fps_in, fps_out):
+    """Linearly resample ``x`` along time from ``fps_in`` to ``fps_out``.
+
+    Output frame ``j`` is at time ``j / fps_out`` (frame 0 stays frame 0), for every
+    time inside the input's span ``[0, (T - 1) / fps_in]``. Equal rates return a copy.
+    Linear interpolation never overshoots; it attenuates content near the output
+    Nyquist frequency slightly, and a 30 to 25 fps conversion folds the little lip
+    motion above 12.5 Hz back into the band.
+
+    Parameters
+    ----------
+    x : array-like of shape (T, ...)
+    fps_in, fps_out : float
+        Input and output frame rates.
+
+    Returns
+    -------
+    resampled : ndarray of shape (T_out, ...), float64
+        ``T_out = floor((T - 1) * fps_out / fps_in) + 1``.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    n = len(x)
+    if n <= 1 or np.isclose(fps_in, fps_out, rtol=1e-9, atol=0):
+        return x.copy()
+    ratio = fps_in / fps_out
+    n_out = int(np.floor((n - 1) / ratio + 1e-9)) + 1
+    t = np.arange(n_out) * ratio  # output frame times in input frames
+    i0 = np.minimum(np.floor(t).astype(np.intp), n - 2)
+    w = (t - i0).reshape((-1,) + (1,) * (x.ndim - 1))
+    return (1 - w) * x[i0] + w * x[i0 + 1]
+
+
+def ema_smooth(x, alpha):
+    """Zero-phase exponential moving average along time (forward, then backward).
+
+    ``y[t] = alpha * x[t] + (1 - alpha) * y[t - 1]``, started at ``y[0] = x[0]``, run
+    forwards and then backwards so that no delay is introduced. ``alpha=1`` returns ``x``;
+    values near 1 (0.7 to 0.9) only touch frame-to-frame jitter: the fast detail is the
+    signal the detector looks at.
+
+    Parameters
+    ----------
+    x : array-like of shape (T, ...)
+    alpha : float in (0, 1]
+        Weight of the new sample.
+
+    Returns
+    -------
+    smoothed : ndarray of shape (T, ...), float64
+    """
+    x = np.asarray(x, dtype=np.float64)
+    if alpha >= 1 or len(x) < 2:
+        return x.copy()
+    b, a = [alpha], [1.0, alpha - 1.0]
+
+    def _pass(v):
+        zi = (1 - alpha) * v[:1]  # steady state at the first sample: no start-up transient
+        return _sps.lfilter(b, a, v, axis=0, zi=zi)[0]
+
+    return _pass(_pass(x)[::-1])[::-1].copy()

@@ -1,0 +1,391 @@
+"""The networks: the dual LF/HF VAE of SPEC section 2 and the OC-FakeDect-style one-class VAE.
+
+Shapes: a batch of windows is ``(B, L, F)`` (batch, frames, features = 2 x lip points), the
+layout the detector hands over; convolutions run on ``(B, C, L)`` internally.
+
+All convolutions are non-causal ("same" padding, centred kernels): the model reconstructs a
+whole window it has seen, it does not forecast, so a frame may use its future.
+"""
+
+import math
+from typing import NamedTuple
+
+import torch
+from torch import nn
+from torch.nn import functional as F  # noqa: N812
+
+__all__ = [
+    "DualVAE",
+    "DualVAEOutput",
+    "OCVAE",
+    "OCVAEOutput",
+    "TCNEncoder",
+    "count_parameters",
+]
+
+
+def count_parameters(module):
+    """Number of trainable parameters of ``module``."""
+    return sum(p.numel() for p in module.parameters() if p.requires_grad)
+
+
+class _ResidualBlock(nn.Module):
+    """Two dilated convolutions with a residual connection (Bai et al., 2018, non-causal).
+
+    ``out = GELU(conv2(drop(GELU(conv1(x)))) + skip(x))``; ``skip`` is a 1x1 convolution when
+    the channel count changes, the identity otherwise.
+    """
+
+    def __init__(self, c_in, c_out, *, kernel_size, dilation, dropout):
+        super().__init__()
+        pad = dilation * (kernel_size - 1) // 2
+        self.conv1 = nn.Conv1d(c_in, c_out, kernel_size, dilation=dilation, padding=pad)
+        self.conv2 = nn.Conv1d(c_out, c_out, kernel_size, dilation=dilation, padding=pad)
+        self.drop = nn.Dropout(dropout)
+        self.skip = nn.Conv1d(c_in, c_out, 1) if c_in != c_out else nn.Identity()
+
+    def forward(self, x):
+        h = self.drop(F.gelu(self.conv1(x)))
+        return F.gelu(self.conv2(h) + self.skip(x))
+
+
+def _tcn(channels, *, kernel_size, dropout):
+    """Stack of residual blocks; ``channels[i] -> channels[i + 1]`` with dilation ``2**i``."""
+    return nn.Sequential(
+        *[
+            _ResidualBlock(c_in, c_out, kernel_size=kernel_size, dilation=2**i, dropout=dropout)
+            for i, (c_in, c_out) in enumerate(zip(channels[:-1], channels[1:]))
+        ]
+    )
+
+
+def _time_embedding(length, dim, device, dtype):
+    """Sinusoidal embedding of the frame index, shape (dim, length): any window length works."""
+    pos = torch.arange(length, device=device, dtype=torch.float32)[None]
+    freq = torch.exp(
+        -math.log(1000.0) * torch.arange(0, dim, 2, device=device, dtype=torch.float32) / dim
+    )[:, None]
+    emb = torch.cat([torch.sin(pos * freq), torch.cos(pos * freq)], dim=0)[:dim]
+    return emb.to(dtype)
+
+
+class TCNEncoder(nn.Module):
+    """Shared dilated TCN: ``(B, L, F)`` windows to per-frame embeddings ``h_t`` ``(B, L, C)``.
+
+    ``n_layers`` residual blocks with dilations 1, 2, 4, 8, ...; the first block has
+    ``channels // 2`` channels and the others ``channels`` (64 -> 128 at the defaults); a
+    final 1x1 convolution gives the ``channels``-d embedding of each frame. With kernel 3 and
+    4 blocks the receptive field is 61 frames: each ``h_t`` sees (almost) the whole window.
+
+    Parameters
+    ----------
+    n_features : int
+        F, features per frame.
+    channels : int, default=128
+    n_layers : int, default=4
+    kernel_size : int, default=3
+        Odd.
+    dropout : float, default=0.1
+    """
+
+    def __init__(self, n_features, *, channels=128, n_layers=4, kernel_size=3, dropout=0.1):
+        super().__init__()
+        widths = [n_features, channels // 2] + [channels] * (n_layers - 1)
+        self.tcn = _tcn(widths, kernel_size=kernel_size, dropout=dropout)
+        self.out = nn.Conv1d(channels, channels, 1)
+
+    def forward(self, x):
+        """``x`` (B, L, F) -> ``h`` (B, L, C)."""
+        return self.out(self.tcn(x.transpose(1, 2))).transpose(1, 2)
+
+
+class _AttentionPool(nn.Module):
+    """Mean and additive-attention pooling over time, concatenated: (B, L, C) -> (B, 2C)."""
+
+    def __init__(self, channels, hidden=64):
+        super().__init__()
+        self.score = nn.Sequential(nn.Linear(channels, hidden), nn.Tanh(), nn.Linear(hidden, 1))
+
+    def forward(self, h):
+        attn = torch.softmax(self.score(h), dim=1)  # (B, L, 1)
+        return torch.cat([h.mean(dim=1), (attn * h).sum(dim=1)], dim=-1)
+
+
+class _WindowDecoder(nn.Module):
+    """Decode one latent vector per window into a trajectory ``(B, L, F)``.
+
+    ``z`` is projected to ``channels``, broadcast over ``ceil(L / stride)`` positions, added to
+    a sinusoidal time embedding and decoded by a small TCN; with ``stride > 1`` the result is
+    upsampled linearly to ``L`` frames, which keeps the output slow (SPEC's optional stride-2
+    LF decoder).
+    """
+
+    def __init__(self, latent, n_features, *, channels, n_layers, kernel_size, dropout, stride):
+        super().__init__()
+        self.stride = stride
+        self.channels = channels
+        self.inp = nn.Linear(latent, channels)
+        self.tcn = _tcn([channels] * (n_layers + 1), kernel_size=kernel_size, dropout=dropout)
+        self.out = nn.Conv1d(channels, n_features, 1)
+
+    def forward(self, z, length):
+        n = -(-length // self.stride)
+        h = self.inp(z)[:, :, None] + _time_embedding(n, self.channels, z.device, z.dtype)
+        y = self.out(self.tcn(h))
+        if self.stride > 1:
+            y = F.interpolate(y, size=length, mode="linear", align_corners=True)
+        return y.transpose(1, 2)
+
+
+class _FrameDecoder(nn.Module):
+    """Decode per-frame latents ``(B, L, D)`` into ``(B, L, F)`` with a small TCN."""
+
+    def __init__(self, latent, n_features, *, channels, n_layers, kernel_size, dropout):
+        super().__init__()
+        self.inp = nn.Conv1d(latent, channels, 1)
+        self.tcn = _tcn([channels] * (n_layers + 1), kernel_size=kernel_size, dropout=dropout)
+        self.out = nn.Conv1d(channels, n_features, 1)
+
+    def forward(self, z):
+        return self.out(self.tcn(self.inp(z.transpose(1, 2)))).transpose(1, 2)
+
+
+def _reparameterise(mu, logvar, sample):
+    # z = mu + sigma * eps in training; z = mu at inference so scores are deterministic
+    if not sample:
+        return mu
+    return mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
+
+
+class DualVAEOutput(NamedTuple):
+    """What :class:`DualVAE` returns; every tensor is float32 on the input's device.
+
+    Attributes
+    ----------
+    x_lf : Tensor of shape (B, L, F)
+        Reconstruction of the slow (low-pass) trajectory.
+    r_hf : Tensor of shape (B, L, F)
+        Reconstruction of the high-band residual; ``x_hat = x_lf + r_hf``.
+    mu_lf, logvar_lf : Tensor of shape (B, latent_lf)
+        Posterior of the clip-level (window-level) LF latent.
+    mu_hf, logvar_hf : Tensor of shape (B, L, latent_hf)
+        Posterior of the per-frame HF latents.
+    z_lf : Tensor of shape (B, latent_lf)
+    z_hf : Tensor of shape (B, L, latent_hf)
+        The latents the decoders used: samples in training mode, the means in eval mode.
+    """
+
+    x_lf: torch.Tensor
+    r_hf: torch.Tensor
+    mu_lf: torch.Tensor
+    logvar_lf: torch.Tensor
+    mu_hf: torch.Tensor
+    logvar_hf: torch.Tensor
+    z_lf: torch.Tensor
+    z_hf: torch.Tensor
+
+    @property
+    def x_hat(self):
+        """The full reconstruction ``x_lf + r_hf``, shape (B, L, F)."""
+        return self.x_lf + self.r_hf
+
+
+class DualVAE(nn.Module):
+    """Shared TCN encoder with a low-frequency and a high-frequency VAE head (SPEC section 2).
+
+    - Encoder: :class:`TCNEncoder` (4 residual blocks, dilations 1, 2, 4, 8, channels
+      64 -> 128), one ``channels``-d embedding ``h_t`` per frame.
+    - LF head: mean + attention pooling of ``h_t`` -> ``channels`` -> ``mu_LF``,
+      ``log sigma²_LF`` (``latent_lf`` dims); a small TCN decodes ``z_LF`` broadcast over time
+      (plus a time embedding, at ``1 / lf_stride`` of the frame rate) into ``x̂_LF``. The
+      decoder sees nothing of the window but ``z_LF``, so fast detail cannot pass.
+    - HF head: each ``h_t`` -> ``mu_t``, ``log sigma²_t`` (``latent_hf`` dims); a small TCN
+      decodes ``z_HF`` into the high-band residual ``r̂_HF``.
+
+    Output ``x̂ = x̂_LF + r̂_HF``. In training mode z is sampled (reparameterisation), in eval
+    mode ``z = mu``, so inference is deterministic.
+
+    Parameters
+    ----------
+    n_features : int
+        F, features per frame (80 for 40 lip points x 2).
+    channels : int, default=128
+        Width of the encoder (its first block has half) and of the decoders.
+    n_layers : int, default=4
+        Residual blocks of the encoder (dilations ``1 .. 2**(n_layers-1)``).
+    kernel_size : int, default=3
+        Odd kernel size of every temporal convolution.
+    latent_lf : int, default=32
+        Size of the window-level LF latent.
+    latent_hf : int, default=64
+        Size of the per-frame HF latent.
+    decoder_layers : int, default=4
+        Residual blocks of each decoder.
+    lf_stride : int, default=2
+        The LF decoder runs at ``1 / lf_stride`` of the frame rate and is upsampled linearly.
+    dropout : float, default=0.1
+
+    Examples
+    --------
+    >>> import torch
+    >>> model = DualVAE(80).eval()
+    >>> out = model(torch.zeros(2, 64, 80))
+    >>> tuple(out.x_lf.shape), tuple(out.mu_lf.shape), tuple(out.mu_hf.shape)
+    ((2, 64, 80), (2, 32), (2, 64, 64))
+    """
+
+    def __init__(
+        self,
+        n_features,
+        *,
+        channels=128,
+        n_layers=4,
+        kernel_size=3,
+        latent_lf=32,
+        latent_hf=64,
+        decoder_layers=4,
+        lf_stride=2,
+        dropout=0.1,
+    ):
+        super().__init__()
+        self.n_features = n_features
+        self.encoder = TCNEncoder(
+            n_features,
+            channels=channels,
+            n_layers=n_layers,
+            kernel_size=kernel_size,
+            dropout=dropout,
+        )
+        self.pool = _AttentionPool(channels)
+        self.lf_hidden = nn.Sequential(nn.Linear(2 * channels, channels), nn.GELU())
+        self.lf_posterior = nn.Linear(channels, 2 * latent_lf)
+        self.lf_decoder = _WindowDecoder(
+            latent_lf,
+            n_features,
+            channels=channels,
+            n_layers=decoder_layers,
+            kernel_size=kernel_size,
+            dropout=dropout,
+            stride=lf_stride,
+        )
+        self.hf_posterior = nn.Linear(channels, 2 * latent_hf)
+        self.hf_decoder = _FrameDecoder(
+            latent_hf,
+            n_features,
+            channels=channels,
+            n_layers=decoder_layers,
+            kernel_size=kernel_size,
+            dropout=dropout,
+        )
+
+    def _posteriors(self, x):
+        h = self.encoder(x)
+        mu_lf, logvar_lf = self.lf_posterior(self.lf_hidden(self.pool(h))).chunk(2, dim=-1)
+        mu_hf, logvar_hf = self.hf_posterior(h).chunk(2, dim=-1)
+        return mu_lf, logvar_lf, mu_hf, logvar_hf
+
+    def encode(self, x):
+        """Posterior means: ``x`` (B, L, F) -> ``mu_lf`` (B, latent_lf), ``mu_hf`` (B, L, latent_hf)."""
+        mu_lf, _, mu_hf, _ = self._posteriors(x)
+        return mu_lf, mu_hf
+
+    def forward(self, x):
+        """``x`` (B, L, F) float32 -> :class:`DualVAEOutput`."""
+        mu_lf, logvar_lf, mu_hf, logvar_hf = self._posteriors(x)
+        z_lf = _reparameterise(mu_lf, logvar_lf, self.training)
+        z_hf = _reparameterise(mu_hf, logvar_hf, self.training)
+        x_lf = self.lf_decoder(z_lf, x.shape[1])
+        r_hf = self.hf_decoder(z_hf)
+        return DualVAEOutput(x_lf, r_hf, mu_lf, logvar_lf, mu_hf, logvar_hf, z_lf, z_hf)
+
+
+class OCVAEOutput(NamedTuple):
+    """What :class:`OCVAE` returns.
+
+    Attributes
+    ----------
+    x_hat : Tensor of shape (B, L, F)
+        Reconstruction of the whole window.
+    mu, logvar : Tensor of shape (B, latent)
+        Posterior of the window latent.
+    z : Tensor of shape (B, latent)
+        Sample in training mode, ``mu`` in eval mode.
+    """
+
+    x_hat: torch.Tensor
+    mu: torch.Tensor
+    logvar: torch.Tensor
+    z: torch.Tensor
+
+
+class OCVAE(nn.Module):
+    """One-class VAE in the manner of OC-FakeDect (Khalid & Woo, 2020), for lip windows.
+
+    OC-FakeDect trains a convolutional VAE on real face images only and scores the
+    reconstruction error; OC-FakeDect-2 re-encodes the reconstruction with the same encoder
+    and scores the distance between ``mu(x)`` and ``mu(x̂)``. Adapted to lip windows: the
+    image CNN becomes the same kind of dilated TCN as :class:`DualVAE`'s encoder, pooled
+    (mean + attention) into one latent per window, and a TCN decoder reconstructs the whole
+    window (no band split). :meth:`encode` gives ``mu`` for the OC-FakeDect-2 re-encoding.
+
+    Parameters
+    ----------
+    n_features : int
+    channels : int, default=128
+    n_layers : int, default=4
+    kernel_size : int, default=3
+    latent : int, default=64
+    decoder_layers : int, default=4
+    dropout : float, default=0.1
+
+    References
+    ----------
+    H. Khalid and S. S. Woo, "OC-FakeDect: Classifying Deepfakes Using One-class Variational
+    Autoencoder", CVPR Workshops, 2020.
+    """
+
+    def __init__(
+        self,
+        n_features,
+        *,
+        channels=128,
+        n_layers=4,
+        kernel_size=3,
+        latent=64,
+        decoder_layers=4,
+        dropout=0.1,
+    ):
+        super().__init__()
+        self.n_features = n_features
+        self.encoder = TCNEncoder(
+            n_features,
+            channels=channels,
+            n_layers=n_layers,
+            kernel_size=kernel_size,
+            dropout=dropout,
+        )
+        self.pool = _AttentionPool(channels)
+        self.hidden = nn.Sequential(nn.Linear(2 * channels, channels), nn.GELU())
+        self.posterior = nn.Linear(channels, 2 * latent)
+        self.decoder = _WindowDecoder(
+            latent,
+            n_features,
+            channels=channels,
+            n_layers=decoder_layers,
+            kernel_size=kernel_size,
+            dropout=dropout,
+            stride=1,
+        )
+
+    def _posterior(self, x):
+        return self.posterior(self.hidden(self.pool(self.encoder(x)))).chunk(2, dim=-1)
+
+    def encode(self, x):
+        """Posterior mean: ``x`` (B, L, F) -> ``mu`` (B, latent)."""
+        return self._posterior(x)[0]
+
+    def forward(self, x):
+        """``x`` (B, L, F) float32 -> :class:`OCVAEOutput`."""
+        mu, logvar = self._posterior(x)
+        z = _reparameterise(mu, logvar, self.training)
+        return OCVAEOutput(self.decoder(z, x.shape[1]), mu, logvar, z)

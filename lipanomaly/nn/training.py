@@ -1,0 +1,624 @@
+"""Training through skorch (SPEC section 4), batched reconstruction, and state (de)serialisation.
+
+One private :class:`skorch.NeuralNet` subclass trains both networks: its ``get_loss`` computes
+every term of :mod:`lipanomaly.nn.losses`, records each one in ``net.history``
+(``train_<term>`` and ``valid_<term>`` per epoch) and returns the weighted total. Around it:
+
+- AdamW (lr 1e-3) with cosine decay of the learning rate over ``max_epochs``
+  (skorch ``LRScheduler`` + ``CosineAnnealingLR``);
+- KL annealing: the KL weights grow linearly from 0 to their targets over the first
+  ``kl_anneal_epochs`` epochs (a callback). The validation loss always uses the target
+  weights, so early stopping compares epochs on one objective;
+- training windows are augmented anew every epoch (:func:`lipanomaly.augment.augment`: speed,
+  ±1-frame time jitter, frame drops, weak noise), seeded by ``(random_state, epoch)``;
+  validation windows never are. The low-pass target is recomputed from the augmented window;
+- validation windows come from the caller (split by clip: never by window) through
+  skorch's ``predefined_split``; ``EarlyStopping(load_best=True)`` restores the weights of the
+  best validation epoch;
+- seeding inside ``torch.random.fork_rng``: the same ``random_state`` gives bit-identical
+  weights on CPU and torch's global RNG is left as it was.
+"""
+
+import numpy as np
+import torch
+from skorch import NeuralNet
+from skorch.callbacks import (
+    Callback,
+    EarlyStopping,
+    LRScheduler,
+    PassthroughScoring,
+    ProgressBar,
+)
+from skorch.dataset import unpack_data
+from skorch.helper import predefined_split
+from torch.optim.lr_scheduler import CosineAnnealingLR
+
+from ..augment import augment as _augment
+from ..augment import time_jitter
+from ..exceptions import InputError
+from ..signal import DEFAULT_CUTOFF_HZ, lowpass
+from .losses import (
+    DERIV_LAMBDAS_DEFAULT,
+    LOSS_WEIGHTS_DEFAULT,
+    OCVAE_LOSS_WEIGHTS_DEFAULT,
+    decor_loss,
+    deriv_loss,
+    full_loss,
+    jitter_loss,
+    kl_divergence,
+    latent_loss,
+    masked_loss,
+    rec_hf_loss,
+    rec_lf_loss,
+    stft_loss,
+    total_loss,
+)
+from .modules import OCVAE, DualVAE
+
+__all__ = [
+    "module_from_state",
+    "module_state",
+    "reconstruct",
+    "reconstruct_ocvae",
+    "resolve_device",
+    "train_dual_vae",
+    "train_ocvae",
+]
+
+
+def resolve_device(device):
+    """``"cpu"``, ``"cuda"`` (or ``"cuda:N"``) or ``"auto"`` (CUDA when available) -> str."""
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if not isinstance(device, str) or not (device == "cpu" or device.startswith("cuda")):
+        raise InputError(f"device must be 'cpu', 'cuda', 'cuda:N' or 'auto', got {device!r}")
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise InputError(f"device={device!r} but CUDA is not available; use 'cpu' or 'auto'")
+    return device
+
+
+def _check_windows(windows, name, n_features=None, length=None):
+    arr = np.asarray(windows)
+    if arr.ndim != 3 or arr.dtype.kind not in "fiu":
+        raise InputError(
+            f"{name} must be a numeric array of shape (n_windows, L, F), "
+            f"got shape {arr.shape} and dtype {arr.dtype}"
+        )
+    if arr.shape[0] == 0:
+        raise InputError(f"{name} holds no window")
+    if n_features is not None and (arr.shape[2] != n_features or arr.shape[1] != length):
+        raise InputError(
+            f"{name} must have L={length} frames and F={n_features} features like the "
+            f"training windows, got shape {arr.shape}"
+        )
+    if not np.isfinite(arr).all():
+        raise InputError(f"{name} holds NaN or infinite values")
+    return np.ascontiguousarray(arr, dtype=np.float32)
+
+
+def _lowpass_windows(windows, fs, cutoff):
+    return lowpass(windows, cutoff=cutoff, fs=fs, axis=1).astype(np.float32)
+
+
+class _WindowDataset(torch.utils.data.Dataset):
+    """Windows ``(N, L, F)`` with their low-pass targets; optionally re-augmented per epoch.
+
+    Items are ``(x, x_lp)`` float32 tensors of shape (L, F).
+    """
+
+    def __init__(self, windows, *, fs, cutoff, augment=False, seed=0):
+        self.base = windows
+        self.fs, self.cutoff, self.augment, self.seed = fs, cutoff, augment, seed
+        self.x = windows
+        self.x_lp = _lowpass_windows(windows, fs, cutoff)
+
+    def set_epoch(self, epoch):
+        """Draw this epoch's augmentation (a no-op without augmentation)."""
+        if not self.augment:
+            return
+        rng = np.random.default_rng([self.seed, epoch, 0])
+        self.x = _augment(self.base, rng)
+        self.x_lp = _lowpass_windows(self.x, self.fs, self.cutoff)
+
+    def __len__(self):
+        return len(self.x)
+
+    def __getitem__(self, i):
+        return torch.from_numpy(self.x[i]), torch.from_numpy(self.x_lp[i])
+
+
+class _EpochSetup(Callback):
+    """Per epoch: KL annealing factor, this epoch's augmentation, and fresh jitter RNGs."""
+
+    def __init__(self, kl_anneal_epochs, seed):
+        self.kl_anneal_epochs = kl_anneal_epochs
+        self.seed = seed
+
+    def on_epoch_begin(self, net, dataset_train=None, **kwargs):
+        epoch = len(net.history) - 1  # skorch has already opened this epoch's row
+        if self.kl_anneal_epochs > 0:
+            net.kl_scale_ = min(1.0, epoch / self.kl_anneal_epochs)
+        else:
+            net.kl_scale_ = 1.0
+        net.history.record("kl_scale", net.kl_scale_)
+        if hasattr(dataset_train, "set_epoch"):
+            dataset_train.set_epoch(epoch)
+        net.train_rng_ = np.random.default_rng([self.seed, epoch, 1])
+        # the same draws every epoch, so validation losses are comparable across epochs
+        net.valid_rng_ = np.random.default_rng([self.seed, 0, 2])
+
+
+class _VAENet(NeuralNet):
+    """skorch net whose ``get_loss`` is the VAE objective (private: build via train_*)."""
+
+    def __init__(
+        self,
+        module,
+        *args,
+        objective="dual",
+        loss_weights=None,
+        deriv_lambdas=DERIV_LAMBDAS_DEFAULT,
+        stft_high_weight=2.5,
+        mask_runs=(2, 4, 8),
+        **kwargs,
+    ):
+        super().__init__(module, *args, criterion=torch.nn.MSELoss, **kwargs)
+        self.objective = objective
+        self.loss_weights = loss_weights
+        self.deriv_lambdas = deriv_lambdas
+        self.stft_high_weight = stft_high_weight
+        self.mask_runs = mask_runs
+
+    # -- helpers -----------------------------------------------------------------------
+    def _rng(self, training):
+        name = "train_rng_" if training else "valid_rng_"
+        if not hasattr(self, name):
+            setattr(self, name, np.random.default_rng(0))
+        return getattr(self, name)
+
+    def _jittered(self, x, training):
+        xj = time_jitter(x.detach().cpu().numpy(), self._rng(training))
+        return torch.from_numpy(xj).to(x.device)
+
+    def _mask(self, x, training):
+        """Hide ``n_runs`` random runs of ``run_length`` frames per window (set them to 0)."""
+        n_runs, low, high = self.mask_runs
+        rng = self._rng(training)
+        b, length = x.shape[:2]
+        mask = np.zeros((b, length), dtype=bool)
+        for i in range(b):
+            for _ in range(n_runs):
+                run = int(rng.integers(low, high + 1))
+                start = int(rng.integers(0, max(length - run, 0) + 1))
+                mask[i, start : start + run] = True
+        return torch.from_numpy(mask).to(x.device)
+
+    def _terms_dual(self, out, x, x_lp, weights, training):
+        r_target = x - x_lp
+        x_hat = out.x_hat
+        terms = {
+            "rec_lf": rec_lf_loss(out.x_lf, x_lp),
+            "kl_lf": kl_divergence(out.mu_lf, out.logvar_lf),
+            "rec_hf": rec_hf_loss(out.r_hf, r_target),
+            "stft": stft_loss(out.r_hf, r_target, high_weight=self.stft_high_weight),
+            "deriv": deriv_loss(x_hat, x, lambdas=self.deriv_lambdas),
+            "kl_hf": kl_divergence(out.mu_hf, out.logvar_hf),
+            "full": full_loss(x_hat, x),
+            "decor": decor_loss(out.mu_lf, out.mu_hf),
+        }
+        if weights["jitter"]:
+            out_j = self.module_(self._jittered(x, training))
+            terms["jitter"] = jitter_loss(out_j.r_hf, out.r_hf)
+        if weights["mask"]:
+            mask = self._mask(x, training)
+            out_m = self.module_(x.masked_fill(mask[..., None], 0.0))
+            terms["mask"] = masked_loss(out_m.x_hat, x, mask)
+        return terms
+
+    def _terms_ocvae(self, out, x, weights):
+        terms = {
+            "rec": torch.mean((out.x_hat - x) ** 2),
+            "kl": kl_divergence(out.mu, out.logvar),
+        }
+        if weights["latent"]:
+            # OC-FakeDect-2: re-encode the reconstruction with the same encoder
+            terms["latent"] = latent_loss(out.mu, self.module_.encode(out.x_hat))
+        return terms
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        x = X.to(self.device)
+        x_lp = y_true.to(self.device)
+        # validation always uses the target KL weights: one objective across epochs
+        kl_scale = getattr(self, "kl_scale_", 1.0) if training else 1.0
+        if self.objective == "dual":
+            defaults = LOSS_WEIGHTS_DEFAULT
+            weights = {**defaults, **(self.loss_weights or {})}
+            terms = self._terms_dual(y_pred, x, x_lp, weights, training)
+        else:
+            defaults = OCVAE_LOSS_WEIGHTS_DEFAULT
+            weights = {**defaults, **(self.loss_weights or {})}
+            terms = self._terms_ocvae(y_pred, x, weights)
+        prefix = "train" if training else "valid"
+        for name, value in terms.items():
+            self.history.record_batch(f"{prefix}_{name}", value.item())
+        return total_loss(
+            terms,
+            weights,
+            kl_scale=kl_scale,
+            n_frames=x.shape[1],
+            n_features=x.shape[2],
+            defaults=defaults,
+        )
+
+
+def _check_weights(loss_weights, defaults):
+    weights = dict(loss_weights or {})
+    unknown = set(weights) - set(defaults)
+    if unknown:
+        raise InputError(
+            f"loss_weights has unknown term(s) {sorted(unknown)}; the terms are {sorted(defaults)}"
+        )
+    for name, value in weights.items():
+        if not np.isscalar(value) or not np.isfinite(value) or value < 0:
+            raise InputError(
+                f"loss_weights[{name!r}] must be a finite number >= 0, got {value!r}"
+            )
+    return weights
+
+
+def _fit(
+    module_cls,
+    module_kwargs,
+    objective,
+    term_names,
+    train_windows,
+    valid_windows,
+    *,
+    fs,
+    cutoff,
+    loss_weights,
+    max_epochs,
+    batch_size,
+    lr,
+    kl_anneal_epochs,
+    patience,
+    augment,
+    random_state,
+    device,
+    verbose,
+    net_kwargs,
+):
+    """The one training loop of both networks (see the module docstring)."""
+    train = _check_windows(train_windows, "train_windows")
+    n_frames, n_features = train.shape[1:]
+    valid = None
+    if valid_windows is not None:
+        valid = _check_windows(valid_windows, "valid_windows", n_features, n_frames)
+    for name, value, low in (
+        ("max_epochs", max_epochs, 1),
+        ("batch_size", batch_size, 1),
+        ("kl_anneal_epochs", kl_anneal_epochs, 0),
+        ("patience", patience, 1),
+    ):
+        if not isinstance(value, int | np.integer) or value < low:
+            raise InputError(f"{name} must be an integer >= {low}, got {value!r}")
+    if random_state is None:
+        random_state = int(np.random.SeedSequence().entropy % 2**32)
+    if not isinstance(random_state, int | np.integer) or random_state < 0:
+        raise InputError(f"random_state must be a non-negative int or None, got {random_state!r}")
+    seed = int(random_state)
+    device = resolve_device(device)
+
+    ds_train = _WindowDataset(train, fs=fs, cutoff=cutoff, augment=augment, seed=seed)
+    ds_valid = None if valid is None else _WindowDataset(valid, fs=fs, cutoff=cutoff)
+    monitor = "valid_loss" if ds_valid is not None else "train_loss"
+    callbacks = [
+        ("epoch_setup", _EpochSetup(kl_anneal_epochs, seed)),
+        ("lr_scheduler", LRScheduler(policy=CosineAnnealingLR, T_max=max_epochs)),
+    ]
+    for name in term_names:
+        callbacks.append((f"train_{name}", PassthroughScoring(f"train_{name}", on_train=True)))
+        if ds_valid is not None:
+            callbacks.append((f"valid_{name}", PassthroughScoring(f"valid_{name}")))
+    net_kwargs = dict(net_kwargs or {})
+    # the caller's callbacks run before early stopping, which ends the last epoch
+    callbacks.extend(net_kwargs.pop("callbacks", None) or [])
+    # the epoch table shows the totals; the terms are in net.history
+    net_kwargs.setdefault(
+        "callbacks__print_log__keys_ignored",
+        [f"{split}_{name}" for split in ("train", "valid") for name in term_names],
+    )
+    callbacks.append(
+        ("early_stopping", EarlyStopping(monitor=monitor, patience=patience, load_best=True))
+    )
+    if verbose:
+        callbacks.append(("progress_bar", ProgressBar()))
+
+    net = _VAENet(
+        module_cls,
+        objective=objective,
+        loss_weights=loss_weights,
+        module__n_features=int(n_features),
+        **{f"module__{k}": v for k, v in (module_kwargs or {}).items()},
+        optimizer=torch.optim.AdamW,
+        lr=lr,
+        max_epochs=max_epochs,
+        batch_size=batch_size,
+        iterator_train__shuffle=True,
+        train_split=None if ds_valid is None else predefined_split(ds_valid),
+        callbacks=callbacks,
+        device=device,
+        verbose=int(verbose),
+        **net_kwargs,
+    )
+    fork_devices = [torch.device(device).index or 0] if device.startswith("cuda") else []
+    with torch.random.fork_rng(devices=fork_devices):
+        torch.manual_seed(seed)
+        net.fit(ds_train, y=None)
+    net.module_.eval()
+    return net
+
+
+def train_dual_vae(
+    train_windows,
+    valid_windows,
+    *,
+    fs=25.0,
+    cutoff=DEFAULT_CUTOFF_HZ,
+    loss_weights=None,
+    module_kwargs=None,
+    max_epochs=60,
+    batch_size=32,
+    lr=1e-3,
+    kl_anneal_epochs=15,
+    patience=10,
+    augment=True,
+    random_state=0,
+    device="cpu",
+    verbose=0,
+    **net_kwargs,
+):
+    """Train a :class:`~lipanomaly.nn.DualVAE` on (standardised) real windows with skorch.
+
+    Parameters
+    ----------
+    train_windows : array-like of shape (n_windows, L, F)
+        Standardised training windows of real clips (float32 is used).
+    valid_windows : array-like of shape (n_valid, L, F) or None
+        Validation windows from clips *disjoint* from the training clips (split by clip,
+        never by window). None trains without validation: early stopping then watches the
+        training loss.
+    fs : float, default=25.0
+        Frame rate of the windows, for the low-pass target.
+    cutoff : float, default=lipanomaly.signal.DEFAULT_CUTOFF_HZ
+        Low-pass cut-off in Hz: ``x_LP = lowpass(x)``, ``r_HF = x - x_LP``.
+    loss_weights : dict or None, default=None
+        Weights merged over :data:`~lipanomaly.nn.LOSS_WEIGHTS_DEFAULT`.
+    module_kwargs : dict or None, default=None
+        Keyword arguments of :class:`~lipanomaly.nn.DualVAE` (besides ``n_features``).
+    max_epochs : int, default=60
+    batch_size : int, default=32
+    lr : float, default=1e-3
+        AdamW learning rate, decayed with a cosine over ``max_epochs``.
+    kl_anneal_epochs : int, default=15
+        Epochs over which the KL weights grow linearly from 0 to their targets; 0 disables.
+    patience : int, default=10
+        Early stopping: epochs without improvement of the validation loss.
+    augment : bool, default=True
+        Augment training windows (SPEC section 4), anew every epoch.
+    random_state : int or None, default=0
+        Seeds weights, batch order, dropout, sampling and augmentation. The same value gives
+        bit-identical weights on CPU; torch's global RNG is restored afterwards.
+    device : {"cpu", "cuda", "auto"}, default="cpu"
+        Resolved here ("auto": CUDA when available).
+    verbose : int, default=0
+        0 is silent; 1 prints skorch's epoch table and a progress bar.
+    **net_kwargs
+        Passed to the skorch net (e.g. ``optimizer__weight_decay=0.05``); ``callbacks``
+        (a list of skorch callbacks or ``(name, callback)`` pairs) are added to the ones
+        above and run before early stopping.
+
+    Returns
+    -------
+    net : skorch.NeuralNet
+        Fitted, with the best validation weights restored and the module in eval mode.
+        ``net.module_`` is the :class:`DualVAE`; ``net.history`` holds per epoch
+        ``train_loss``, ``valid_loss``, ``kl_scale`` and ``train_<term>`` / ``valid_<term>``
+        for every active loss term (unweighted values).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> w = np.random.default_rng(0).standard_normal((8, 64, 4)).astype("float32")
+    >>> net = train_dual_vae(w[:6], w[6:], max_epochs=1, module_kwargs={"channels": 8})
+    >>> len(net.history)
+    1
+    """
+    weights = _check_weights(loss_weights, LOSS_WEIGHTS_DEFAULT)
+    active = {**LOSS_WEIGHTS_DEFAULT, **weights}
+    always = ["rec_lf", "kl_lf", "rec_hf", "stft", "deriv", "kl_hf", "full", "decor"]
+    terms = always + [name for name in ("jitter", "mask") if active[name]]
+    return _fit(
+        DualVAE,
+        module_kwargs,
+        "dual",
+        terms,
+        train_windows,
+        valid_windows,
+        fs=fs,
+        cutoff=cutoff,
+        loss_weights=weights,
+        max_epochs=max_epochs,
+        batch_size=batch_size,
+        lr=lr,
+        kl_anneal_epochs=kl_anneal_epochs,
+        patience=patience,
+        augment=augment,
+        random_state=random_state,
+        device=device,
+        verbose=verbose,
+        net_kwargs=net_kwargs,
+    )
+
+
+def train_ocvae(
+    train_windows,
+    valid_windows,
+    *,
+    loss_weights=None,
+    module_kwargs=None,
+    max_epochs=60,
+    batch_size=32,
+    lr=1e-3,
+    kl_anneal_epochs=15,
+    patience=10,
+    augment=True,
+    random_state=0,
+    device="cpu",
+    verbose=0,
+    **net_kwargs,
+):
+    """Train an :class:`~lipanomaly.nn.OCVAE` (OC-FakeDect baseline) with the same machinery.
+
+    The objective is ``rec + beta KL (+ latent)``: the mean squared reconstruction error of
+    the whole window, the KL of the window latent (per value, annealed like the dual VAE's)
+    and, with a positive ``loss_weights["latent"]``, OC-FakeDect-2's ``||mu(x) - mu(x̂)||²``.
+    Parameters and return value are those of :func:`train_dual_vae` (no band split, hence no
+    ``fs`` / ``cutoff``); weights merge over
+    :data:`~lipanomaly.nn.OCVAE_LOSS_WEIGHTS_DEFAULT`.
+    """
+    weights = _check_weights(loss_weights, OCVAE_LOSS_WEIGHTS_DEFAULT)
+    active = {**OCVAE_LOSS_WEIGHTS_DEFAULT, **weights}
+    terms = ["rec", "kl"] + (["latent"] if active["latent"] else [])
+    return _fit(
+        OCVAE,
+        module_kwargs,
+        "ocvae",
+        terms,
+        train_windows,
+        valid_windows,
+        fs=25.0,
+        cutoff=DEFAULT_CUTOFF_HZ,
+        loss_weights=weights,
+        max_epochs=max_epochs,
+        batch_size=batch_size,
+        lr=lr,
+        kl_anneal_epochs=kl_anneal_epochs,
+        patience=patience,
+        augment=augment,
+        random_state=random_state,
+        device=device,
+        verbose=verbose,
+        net_kwargs=net_kwargs,
+    )
+
+
+def _as_module(module):
+    return module.module_ if hasattr(module, "module_") else module
+
+
+def _batched(module, windows, batch_size, device, fn):
+    """Run ``fn(module, x_batch)`` in eval mode without grad; restore the module's mode."""
+    device = resolve_device(device)
+    was_training = module.training
+    module.to(device).eval()
+    outs = []
+    try:
+        with torch.no_grad():
+            for start in range(0, len(windows), batch_size):
+                x = torch.from_numpy(windows[start : start + batch_size]).to(device)
+                outs.append({k: v.cpu().numpy() for k, v in fn(module, x).items()})
+    finally:
+        module.train(was_training)
+    return {k: np.concatenate([o[k] for o in outs]).astype(np.float64) for k in outs[0]}
+
+
+def reconstruct(
+    module, windows, *, fs=25.0, cutoff=DEFAULT_CUTOFF_HZ, batch_size=256, device="cpu"
+):
+    """Reconstruct windows with a trained dual VAE: eval mode, no grad, ``z = mu``.
+
+    Parameters
+    ----------
+    module : DualVAE or skorch.NeuralNet
+        The trained network (a net's ``module_`` is used).
+    windows : array-like of shape (N, L, F)
+        Standardised windows.
+    fs, cutoff : float
+        As in training: the targets are ``x_lp = lowpass(x)`` and ``r_hf_target = x - x_lp``.
+    batch_size : int, default=256
+        Windows per forward pass (memory stays flat).
+    device : {"cpu", "cuda", "auto"}, default="cpu"
+        Where to run; the module is moved there.
+
+    Returns
+    -------
+    out : dict of str to ndarray (float64)
+        ``x_lf``, ``r_hf``, ``x_lp``, ``r_hf_target`` of shape (N, L, F), ``mu_lf`` of shape
+        (N, latent_lf), ``mu_hf`` of shape (N, L, latent_hf).
+    """
+    module = _as_module(module)
+    x = _check_windows(windows, "windows")
+
+    def step(m, xb):
+        out = m(xb)
+        return {"x_lf": out.x_lf, "r_hf": out.r_hf, "mu_lf": out.mu_lf, "mu_hf": out.mu_hf}
+
+    result = _batched(module, x, batch_size, device, step)
+    x_lp = lowpass(x, cutoff=cutoff, fs=fs, axis=1)
+    result["x_lp"] = x_lp
+    result["r_hf_target"] = x.astype(np.float64) - x_lp
+    return result
+
+
+def reconstruct_ocvae(module, windows, *, batch_size=256, device="cpu"):
+    """Reconstruct windows with a trained OC-VAE and re-encode the reconstruction.
+
+    Parameters
+    ----------
+    module : OCVAE or skorch.NeuralNet
+    windows : array-like of shape (N, L, F)
+    batch_size : int, default=256
+    device : {"cpu", "cuda", "auto"}, default="cpu"
+
+    Returns
+    -------
+    out : dict of str to ndarray (float64)
+        ``x_hat`` (N, L, F); ``mu`` (N, latent), the posterior mean of x; ``mu_rec``
+        (N, latent), that of the reconstruction (OC-FakeDect-2).
+    """
+    module = _as_module(module)
+    x = _check_windows(windows, "windows")
+
+    def step(m, xb):
+        out = m(xb)
+        return {"x_hat": out.x_hat, "mu": out.mu, "mu_rec": m.encode(out.x_hat)}
+
+    return _batched(module, x, batch_size, device, step)
+
+
+def module_state(module):
+    """The module's state dict as float32 numpy arrays on CPU (for serialization)."""
+    module = _as_module(module)
+    return {k: v.detach().cpu().numpy().copy() for k, v in module.state_dict().items()}
+
+
+def module_from_state(arrays, *, n_features, module_kwargs=None, kind="dual"):
+    """Rebuild a trained module on CPU, in eval mode, from :func:`module_state`'s arrays.
+
+    Parameters
+    ----------
+    arrays : dict of str to ndarray
+    n_features : int
+    module_kwargs : dict or None
+    kind : {"dual", "ocvae"}, default="dual"
+
+    Returns
+    -------
+    module : DualVAE or OCVAE
+    """
+    cls = {"dual": DualVAE, "ocvae": OCVAE}[kind]
+    module = cls(int(n_features), **(module_kwargs or {}))
+    state = {k: torch.from_numpy(np.asarray(v)) for k, v in arrays.items()}
+    module.load_state_dict(state, strict=True)
+    return module.eval()

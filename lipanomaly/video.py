@@ -1,0 +1,136 @@
+"""Video decoding (OpenCV) and MediaPipe FaceMesh: the only module that imports them.
+
+Both are imported inside the functions, through :func:`lipanomaly._optional.import_optional`,
+so that ``import lipanomaly`` stays light and a missing ``video`` extra gives an error that
+says what to install.
+
+Landmarks are made exactly as the reference extractions of the development data: mediapipe
+0.10.14's legacy ``mediapipe.solutions.face_mesh.FaceMesh(static_image_mode=False,
+max_num_faces=1, refine_landmarks=True)`` (video mode: the face found first is tracked from
+frame to frame), every decoded frame in order, converted from OpenCV's BGR to RGB.
+"""
+
+import os
+
+import numpy as np
+
+from ._optional import import_optional
+from .datasets import FACEMESH_N_POINTS, Track
+from .exceptions import InputError
+
+__all__ = ["FACEMESH_SETTINGS", "facemesh_fingerprint", "read_video_track"]
+
+#: Arguments of ``mediapipe.solutions.face_mesh.FaceMesh`` used for every video.
+FACEMESH_SETTINGS = {
+    "static_image_mode": False,
+    "max_num_faces": 1,
+    "refine_landmarks": True,
+    "min_detection_confidence": 0.5,
+    "min_tracking_confidence": 0.5,
+}
+
+
+def facemesh_fingerprint():
+    """What determines the landmarks of a video besides its bytes (the cache key's settings).
+
+    Returns
+    -------
+    fingerprint : dict
+        The FaceMesh arguments and the mediapipe and OpenCV versions (the decoder).
+    """
+    mp = import_optional("mediapipe")
+    cv2 = import_optional("cv2")
+    return {
+        "facemesh": dict(FACEMESH_SETTINGS),
+        "mediapipe": mp.__version__,
+        "opencv": cv2.__version__,
+        "color": "BGR2RGB",
+        "frames": "all",
+    }
+
+
+def read_video_track(path, *, progress=False):
+    """Run MediaPipe FaceMesh over every frame of a video.
+
+    Parameters
+    ----------
+    path : str or path-like
+        Any file OpenCV's FFmpeg back-end decodes (``.mp4``, ``.avi``, ``.mov``,
+        ``.mpg`` ...).
+    progress : bool, default=False
+        Show a tqdm progress bar over the frames.
+
+    Returns
+    -------
+    track : Track
+        ``landmarks`` of shape (T, 478, 2), float32, x by the frame width and y by its
+        height (MediaPipe's coordinates, as in the track files); a NaN row where no face
+        was found. ``fps`` is the container's frame rate; ``width`` and ``height`` are
+        those of the decoded frames.
+
+    Raises
+    ------
+    InputError
+        If the file is missing, cannot be opened as a video (not a video, an unsupported
+        codec, a truncated ``.mp4`` / ``.mov`` whose index is lost), has no frame rate, or
+        no frame can be decoded. The message names the file.
+
+    Notes
+    -----
+    A truncated MPEG stream (``.mpg``) still decodes up to the cut: FFmpeg logs the
+    damage, and the frames before it are returned; nothing in the decoded frames tells
+    such a file from a short video.
+    """
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise InputError(f"{path}: no such video file")
+    cv2 = import_optional("cv2")
+    mp = import_optional("mediapipe")
+    from tqdm import tqdm
+
+    cap = cv2.VideoCapture(path)
+    try:
+        if not cap.isOpened():
+            raise InputError(
+                f"{path}: cannot be opened as a video (not a video file, an unsupported "
+                "codec, or a truncated / corrupt container)"
+            )
+        fps = float(cap.get(cv2.CAP_PROP_FPS))
+        if not np.isfinite(fps) or fps <= 0:
+            raise InputError(f"{path}: the video reports no valid frame rate (got {fps})")
+        n_expected = int(max(cap.get(cv2.CAP_PROP_FRAME_COUNT), 0)) or None
+        rows = []
+        size = None
+        bar = tqdm(
+            total=n_expected,
+            desc=os.path.basename(path),
+            unit="frame",
+            disable=not progress,
+            leave=False,
+        )
+        with mp.solutions.face_mesh.FaceMesh(**FACEMESH_SETTINGS) as mesh, bar:
+            while True:
+                try:
+                    ok, frame = cap.read()
+                except cv2.error as exc:  # pragma: no cover - depends on the FFmpeg build
+                    raise InputError(f"{path}: decoding failed after {len(rows)} frames") from exc
+                if not ok:
+                    break
+                if size is None:
+                    size = frame.shape[1], frame.shape[0]
+                result = mesh.process(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
+                if result.multi_face_landmarks:
+                    face = result.multi_face_landmarks[0].landmark
+                    rows.append(np.array([(p.x, p.y) for p in face], dtype=np.float32))
+                else:
+                    rows.append(None)
+                bar.update()
+    finally:
+        cap.release()
+    if not rows:
+        raise InputError(f"{path}: the video has no decodable frame (0 frames)")
+    landmarks = np.full((len(rows), FACEMESH_N_POINTS, 2), np.nan, dtype=np.float32)
+    for i, row in enumerate(rows):
+        if row is not None:
+            landmarks[i] = row
+    return Track(landmarks=landmarks, fps=fps, width=size[0], height=size[1], path=path)

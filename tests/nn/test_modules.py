@@ -1,0 +1,76 @@
+"""The networks of lipanomaly.nn.modules: shapes, size, determinism, bottlenecks."""
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from lipanomaly.nn import OCVAE, DualVAE, DualVAEOutput, TCNEncoder, count_parameters  # noqa: E402
+
+
+def test_default_parameter_count_is_in_spec_range():
+    # SPEC section 2: about 1.2 to 1.8 M parameters with the defaults (40 lip points x 2)
+    n = count_parameters(DualVAE(80))
+    assert 1_200_000 <= n <= 1_800_000, n
+
+
+def test_encoder_widths_and_receptive_field():
+    enc = TCNEncoder(80)
+    blocks = list(enc.tcn)
+    assert [b.conv1.out_channels for b in blocks] == [64, 128, 128, 128]
+    assert [b.conv1.dilation[0] for b in blocks] == [1, 2, 4, 8]
+    # two convolutions of kernel 3 per block reach 2 * (1 + 2 + 4 + 8) = 30 frames each
+    # side (a receptive field of 61 frames): a change at frame 40 moves frames 10 to 63 only
+    enc.eval()
+    x = torch.zeros(1, 64, 80)
+    base = enc(x)
+    x[0, 40] = 1.0
+    changed = ((enc(x) - base).abs().sum(dim=-1)[0] > 0).numpy()
+    assert changed[10:].all() and not changed[:10].any()
+
+
+def test_forward_shapes_and_eval_is_deterministic():
+    model = DualVAE(10, channels=16, decoder_layers=2)
+    x = torch.randn(3, 48, 10)
+    model.eval()
+    out = model(x)
+    assert isinstance(out, DualVAEOutput)
+    assert out.x_lf.shape == out.r_hf.shape == (3, 48, 10)
+    assert out.mu_lf.shape == out.logvar_lf.shape == out.z_lf.shape == (3, 32)
+    assert out.mu_hf.shape == out.logvar_hf.shape == out.z_hf.shape == (3, 48, 64)
+    assert out.x_lf.dtype == torch.float32
+    # eval mode: z = mu, so two passes agree exactly
+    assert torch.equal(out.z_lf, out.mu_lf) and torch.equal(out.z_hf, out.mu_hf)
+    assert torch.equal(model(x).x_hat, out.x_hat)
+    assert torch.equal(out.x_hat, out.x_lf + out.r_hf)
+    mu_lf, mu_hf = model.encode(x)
+    assert torch.equal(mu_lf, out.mu_lf) and torch.equal(mu_hf, out.mu_hf)
+
+
+def test_training_mode_samples_z():
+    torch.manual_seed(0)
+    model = DualVAE(10, channels=16, decoder_layers=2, dropout=0.0).train()
+    out = model(torch.randn(2, 32, 10))
+    assert not torch.equal(out.z_lf, out.mu_lf)
+    assert not torch.equal(out.z_hf, out.mu_hf)
+
+
+def test_lf_decoder_sees_only_the_window_latent():
+    # the LF output is a function of z_LF alone: windows with the same z_LF decode alike
+    model = DualVAE(10, channels=16, decoder_layers=2).eval()
+    z = torch.randn(1, 32)
+    a = model.lf_decoder(z, 64)
+    b = model.lf_decoder(z.clone(), 64)
+    assert torch.equal(a, b)
+    # and any window length works (sinusoidal time embedding, stride-2 upsampling)
+    assert model.lf_decoder(z, 50).shape == (1, 50, 10)
+
+
+def test_ocvae_shapes_and_reencoding():
+    model = OCVAE(10, channels=16, decoder_layers=2, latent=8).eval()
+    x = torch.randn(3, 64, 10)
+    out = model(x)
+    assert out.x_hat.shape == (3, 64, 10)
+    assert out.mu.shape == out.logvar.shape == out.z.shape == (3, 8)
+    assert torch.equal(out.z, out.mu)
+    assert model.encode(out.x_hat).shape == (3, 8)  # OC-FakeDect-2 re-encoding
+    assert 500_000 < count_parameters(OCVAE(80)) < 1_800_000

@@ -47,20 +47,41 @@ sys.path.insert(0, str(REPO))
 from lipanomaly.datasets import load_development  # noqa: E402
 from lipanomaly.protocol import SourceFolds, cross_val_scores, development_pairs  # noqa: E402
 
+#: (key, label, builder, parameters) of every row of the table, in order.
+VARIANTS = (
+    ("default", "LFHFVAEDetector (default)", "detector", {}),
+    # score ablations: the same trained network, scored otherwise
+    ("drs", "score: DRS alone", "detector", {"components": ("drs",)}),
+    ("delta_e", "score: ΔE alone", "detector", {"components": ("delta_e",)}),
+    ("c", "score: C alone", "detector", {"components": ("complexity",)}),
+    ("rmse", "score: RMSE alone (OC extra)", "detector", {"components": ("rmse",)}),
+    ("latent", "score: latent RMSE alone (OC extra)", "detector", {"components": ("latent_rmse",)}),
+    ("linear", "score: linear S = DRS − ΔE + C (seed)", "detector", {"combination": "linear"}),
+    ("relative", "score: errors relative to motion", "detector", {"relative_errors": True}),
+    # loss ablations: a network trained without the term
+    ("no_stft", "loss: no STFT term", "detector", {"stft_weight": 0.0}),
+    ("no_deriv", "loss: no derivative term", "detector", {"deriv_weight": 0.0}),
+    ("no_decor", "loss: no decorrelation", "detector", {"decor_weight": 0.0}),
+    ("no_jitter", "loss: no jitter consistency", "detector", {"jitter_weight": 0.0}),
+    ("mask", "loss: + masked in-painting (0.1)", "detector", {"mask_weight": 0.1}),
+    # baselines
+    ("ocvae1", "OCVAEDetector OC-FakeDect-1 (RMSE)", "ocvae", {"score": "rmse"}),
+    ("ocvae2", "OCVAEDetector OC-FakeDect-2 (latent)", "ocvae", {"score": "latent"}),
+    ("ocsvm", "LipMotionFeatures + OneClassSVM", "ocsvm", {}),
+    ("iforest", "LipMotionFeatures + IsolationForest", "iforest", {}),
+)
 
-def _detector(**params):
-    from lipanomaly import LFHFVAEDetector
 
-    return LFHFVAEDetector(**params)
+def build(builder, params, train):
+    """A fresh estimator of one variant; ``train`` holds the networks' training settings."""
+    if builder == "detector":
+        from lipanomaly import LFHFVAEDetector
 
+        return LFHFVAEDetector(**train, **params)
+    if builder == "ocvae":
+        from lipanomaly import OCVAEDetector
 
-def _ocvae(**params):
-    from lipanomaly import OCVAEDetector
-
-    return OCVAEDetector(**params)
-
-
-def _features(model):
+        return OCVAEDetector(**train, **params)
     from sklearn.ensemble import IsolationForest
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
@@ -70,66 +91,10 @@ def _features(model):
 
     final = (
         OneClassSVM(nu=0.2, gamma="scale")
-        if model == "ocsvm"
+        if builder == "ocsvm"
         else IsolationForest(n_estimators=200, contamination=0.2, random_state=0)
     )
     return make_pipeline(LipMotionFeatures(), StandardScaler(), final)
-
-
-def variants(train):
-    """(key, label, kind, factory) of every row of the table.
-
-    ``train`` holds the training settings shared by every network (max_epochs, seed, cache).
-    """
-    d = dict(train)
-    rows = [
-        ("default", "LFHFVAEDetector (default)", "detector", lambda: _detector(**d)),
-        # score ablations: the same trained network, scored otherwise
-        ("drs", "score: DRS alone", "score", lambda: _detector(**d, components=("drs",))),
-        ("delta_e", "score: ΔE alone", "score", lambda: _detector(**d, components=("delta_e",))),
-        ("c", "score: C alone", "score", lambda: _detector(**d, components=("complexity",))),
-        ("rmse", "score: RMSE alone (OC extra)", "score", lambda: _detector(**d, components=("rmse",))),
-        (
-            "latent",
-            "score: latent RMSE alone (OC extra)",
-            "score",
-            lambda: _detector(**d, components=("latent_rmse",)),
-        ),
-        (
-            "linear",
-            "score: linear S = DRS − ΔE + C (seed)",
-            "score",
-            lambda: _detector(**d, combination="linear"),
-        ),
-        (
-            "relative",
-            "score: errors relative to motion energy",
-            "score",
-            lambda: _detector(**d, relative_errors=True),
-        ),
-        # loss ablations: a network trained without the term
-        ("no_stft", "loss: no STFT term", "loss", lambda: _detector(**d, stft_weight=0.0)),
-        ("no_deriv", "loss: no derivative term", "loss", lambda: _detector(**d, deriv_weight=0.0)),
-        ("no_decor", "loss: no decorrelation", "loss", lambda: _detector(**d, decor_weight=0.0)),
-        ("no_jitter", "loss: no jitter consistency", "loss", lambda: _detector(**d, jitter_weight=0.0)),
-        ("mask", "loss: + masked in-painting (0.1)", "loss", lambda: _detector(**d, mask_weight=0.1)),
-        # baselines
-        (
-            "ocvae1",
-            "OCVAEDetector OC-FakeDect-1 (RMSE)",
-            "baseline",
-            lambda: _ocvae(**d, score="rmse"),
-        ),
-        (
-            "ocvae2",
-            "OCVAEDetector OC-FakeDect-2 (latent)",
-            "baseline",
-            lambda: _ocvae(**d, score="latent_rmse"),
-        ),
-        ("ocsvm", "LipMotionFeatures + OneClassSVM", "baseline", lambda: _features("ocsvm")),
-        ("iforest", "LipMotionFeatures + IsolationForest", "baseline", lambda: _features("iforest")),
-    ]
-    return rows
 
 
 def load_clips(cache):
@@ -150,7 +115,9 @@ def load_clips(cache):
 
 def run_variant(key, factory, clips, data, cv, cache, config):
     """Out-of-fold scores of one variant, cached in ``<cache>/scores``."""
-    blob = json.dumps({"key": key, "params": repr(factory().get_params()), **config}, sort_keys=True)
+    blob = json.dumps(
+        {"key": key, "params": repr(factory().get_params()), **config}, sort_keys=True
+    )
     tag = hashlib.sha256(blob.encode()).hexdigest()[:16]
     path = Path(cache) / "scores" / f"{key}-{tag}.npz"
     if path.is_file():
@@ -192,7 +159,11 @@ def table(results, labels, data, n_boot, seed):
         for fam in families:
             m = (y == 1) | (gens == fam)
             r = evaluate_scores(
-                y[m], res["scores"][m], decision=res["decision"][m], n_boot=n_boot, random_state=seed
+                y[m],
+                res["scores"][m],
+                decision=res["decision"][m],
+                n_boot=n_boot,
+                random_state=seed,
             )
             cells.append(
                 f"{r['auc']:.2f} [{r['auc_ci'][0]:.2f}, {r['auc_ci'][1]:.2f}]"
@@ -215,7 +186,7 @@ def table(results, labels, data, n_boot, seed):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="smoke run: 2 epochs, 4 variants")
-    parser.add_argument("--max-epochs", type=int, default=25, help="training epochs per fold")
+    parser.add_argument("--max-epochs", type=int, default=12, help="training epochs per fold")
     parser.add_argument("--only", default=None, help="comma-separated variant keys")
     parser.add_argument("--cache", default=str(REPO / ".cache" / "bench_quality"))
     parser.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples for CIs")
@@ -236,7 +207,7 @@ def main(argv=None):
         "random_state": args.seed,
         "memory": cache,
     }
-    rows = variants(train)
+    rows = list(VARIANTS)
     if args.quick:
         rows = [r for r in rows if r[0] in ("default", "drs", "ocvae1", "ocsvm")]
     if args.only:
@@ -248,8 +219,9 @@ def main(argv=None):
     cv = SourceFolds()
     config = {"epochs": epochs, "seed": args.seed, "n_clips": len(clips)}
     results, labels = {}, {}
-    for key, label, _kind, factory in rows:
+    for key, label, builder, params in rows:
         t1 = time.perf_counter()
+        factory = lambda b=builder, p=params: build(b, p, train)  # noqa: E731
         results[key] = run_variant(key, factory, clips, data, cv, cache, config)
         labels[key] = label
         print(f"# {key}: {time.perf_counter() - t1:.0f} s", file=sys.stderr, flush=True)
@@ -257,7 +229,7 @@ def main(argv=None):
     print("## Detection quality (`benchmarks/bench_quality.py`)\n")
     print(
         f"Command: `python benchmarks/bench_quality.py{' --quick' if args.quick else ''}"
-        f"{'' if args.max_epochs == 25 or args.quick else f' --max-epochs {args.max_epochs}'}`; "
+        f"{'' if args.max_epochs == 12 or args.quick else f' --max-epochs {args.max_epochs}'}`; "
         f"{time.strftime('%Y-%m-%d')}; {platform.node()} ({os.cpu_count()} cores, "
         f"{platform.processor() or platform.machine()}), Python {platform.python_version()}; "
         f"training {epochs} epochs per fold, random_state={args.seed}; "

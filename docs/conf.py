@@ -17,7 +17,7 @@ import lipanomaly  # noqa: E402
 
 project = "lipanomaly"
 author = "The lipanomaly developers"
-copyright = "the lipanomaly developers"  # noqa: A001  (Sphinx's name)
+copyright = "the lipanomaly developers"
 release = lipanomaly.__version__
 version = ".".join(release.split(".")[:2])
 

@@ -41,6 +41,7 @@ _SUBMODULES = {
     "evaluation",
     "extraction",
     "features",
+    "landmarks",
     "scoring",
     "serialization",
     "signal",

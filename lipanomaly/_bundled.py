@@ -112,9 +112,7 @@ def load_demo(*, split=None, label=None):
             size = np.array([int(r["width"]), int(r["height"])], dtype=np.float64)
             found_key = r["id"] + "_found"
             found = npz[found_key] if found_key in npz.files else None
-            landmarks = np.full(
-                (len(pixels), FACEMESH_N_POINTS, 2), np.nan, dtype=np.float32
-            )
+            landmarks = np.full((len(pixels), FACEMESH_N_POINTS, 2), np.nan, dtype=np.float32)
             landmarks[:, points] = pixels / size
             if found is not None:
                 landmarks[~found] = np.nan

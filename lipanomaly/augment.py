@@ -103,7 +103,7 @@ def time_jitter(windows, rng, *, max_shift=1, drop_rate=(0.05, 0.10), n_knots=4)
     lo = np.empty((n, length), dtype=np.intp)
     hi = np.empty((n, length), dtype=np.intp)
     for i in range(n):
-        n_drop = min(int(round(rates[i] * length)), length - 2)
+        n_drop = min(round(rates[i] * length), length - 2)
         kept = np.ones(length, dtype=bool)
         # never the first or last frame, so every dropped frame has two kept neighbours
         kept[1 + rng.choice(length - 2, size=n_drop, replace=False)] = False

@@ -91,8 +91,6 @@ class _WindowVAEDetector(OutlierMixin, BaseEstimator):
     _parameter_constraints: ClassVar[dict] = {
         "window": [Interval(numbers.Integral, 8, None, closed="left")],
         "stride": [Interval(numbers.Integral, 1, None, closed="left")],
-        "fs": [Interval(numbers.Real, 0, None, closed="neither")],
-        "cutoff": [None, Interval(numbers.Real, 0, None, closed="neither")],
         "aggregation": [StrOptions({"mean", "median", "max", "min"})],
         "contamination": [Interval(numbers.Real, 0, 0.5, closed="right")],
         "threshold": [StrOptions({"quantile", "iqr"})],
@@ -111,11 +109,6 @@ class _WindowVAEDetector(OutlierMixin, BaseEstimator):
     }
 
     # ------------------------------------------------------------------ fit
-
-    def _resolved_cutoff(self):
-        from .signal import DEFAULT_CUTOFF_HZ
-
-        return DEFAULT_CUTOFF_HZ if self.cutoff is None else float(self.cutoff)
 
     def _check_X(self, X, *, fitted=True):
         """Validate X; at scoring time also the ``K`` seen at fit."""
@@ -493,7 +486,7 @@ class _WindowVAEDetector(OutlierMixin, BaseEstimator):
         Returns
         -------
         windows : numpy record array of shape (n_windows,)
-            Fields ``clip`` (index in X), ``start`` (first frame of the window; 0 for a
+            Fields ``clip_index`` (index in X), ``start`` (first frame of the window; 0 for a
             padded short clip), ``score`` (the window's liveness score, higher = more live;
             aggregated per clip it gives :meth:`score_samples`) and one float64 field per
             raw component.
@@ -501,10 +494,10 @@ class _WindowVAEDetector(OutlierMixin, BaseEstimator):
         self._check_fitted()
         clips = self._check_X(X)
         comps, clip_index, starts = self._components_all(clips)
-        dtype = [("clip", np.int64), ("start", np.int64), ("score", np.float64)]
+        dtype = [("clip_index", np.int64), ("start", np.int64), ("score", np.float64)]
         dtype += [(name, np.float64) for name in self._component_names]
         out = np.recarray(len(comps), dtype=dtype)
-        out["clip"], out["start"] = clip_index, starts
+        out["clip_index"], out["start"] = clip_index, starts
         out["score"] = self._window_scores(comps)
         for j, name in enumerate(self._component_names):
             out[name] = comps[:, j]
@@ -721,6 +714,8 @@ dropout
 
     _parameter_constraints: ClassVar[dict] = {
         **_WindowVAEDetector._parameter_constraints,
+        "fs": [Interval(numbers.Real, 0, None, closed="neither")],
+        "cutoff": [None, Interval(numbers.Real, 0, None, closed="neither")],
         "combination": [StrOptions({"mahalanobis", "linear"})],
         "components": [None, tuple, list],
         "alpha": [numbers.Real],
@@ -860,6 +855,11 @@ dropout
         self.device = device
         self.verbose = verbose
         self.memory = memory
+
+    def _resolved_cutoff(self):
+        from .signal import DEFAULT_CUTOFF_HZ
+
+        return DEFAULT_CUTOFF_HZ if self.cutoff is None else float(self.cutoff)
 
     def _module_kwargs(self):
         return {

@@ -14,6 +14,7 @@ from typing import ClassVar
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval
+from threadpoolctl import threadpool_limits
 
 from ._validation import check_clips
 from .exceptions import InputError, NotFittedError
@@ -72,16 +73,24 @@ def _principal_motion(motion):
 
 def _peak_frequency(sig, fs):
     """Frequency (Hz) of the largest periodogram bin above DC, zero-padded to >= 512 points."""
+    if np.std(sig) <= 1e-9 * np.max(np.abs(sig)):  # no motion but round-off: no frequency
+        return 0.0
     n_fft = max(512, 1 << int(np.ceil(np.log2(len(sig)))))
     centred = sig - sig.mean()
     power = np.abs(np.fft.rfft(centred * np.hanning(len(sig)), n=n_fft)) ** 2
-    if power[1:].max() <= _TINY:
-        return 0.0
     return float(np.fft.rfftfreq(n_fft, d=1.0 / fs)[1 + np.argmax(power[1:])])
 
 
 def _ratio(num, den):
     return float(num / den) if den > _TINY else 0.0
+
+
+def _energy_ratio(part, whole, scale):
+    """``sum(part**2) / sum(whole**2)``; 0 when ``whole`` is only round-off of ``scale``."""
+    den = np.sum(whole**2)
+    if den <= (1e-9 * scale) ** 2 * whole.size:
+        return 0.0
+    return float(np.sum(part**2) / den)
 
 
 def _sample_entropy(signals):
@@ -126,7 +135,10 @@ def lip_motion_features(
     opening = mouth_opening(clip, inner=inner)
     width = mouth_width(clip, corners=corners)
     flat = clip.reshape(len(clip), -1)
+    scale = float(np.abs(flat).max())
     motion = flat - flat.mean(axis=0)
+    if np.sqrt(np.mean(motion**2)) <= 1e-9 * scale:
+        motion = np.zeros_like(motion)  # still lips: what is left is round-off
     # per-frame energies summed over points and coordinates, averaged over frames
     motion_rms = np.sqrt(np.mean(np.sum(motion**2, axis=1)))
     derivs = [
@@ -134,7 +146,7 @@ def lip_motion_features(
     ]
     if relative:
         derivs = [_ratio(d, motion_rms) for d in derivs]
-    high = highpass(flat, cutoff=cutoff, fs=fs)
+    high = highpass(motion, cutoff=cutoff, fs=fs)
     op_centred = opening - opening.mean()
     op_high = highpass(opening, cutoff=cutoff, fs=fs)
     principal = _principal_motion(motion)
@@ -156,8 +168,8 @@ def lip_motion_features(
             _peak_frequency(opening, fs),
             motion_rms,
             *derivs,
-            _ratio(np.sum(high**2), np.sum(motion**2)),
-            _ratio(np.sum(op_high**2), np.sum(op_centred**2)),
+            _energy_ratio(high, motion, scale),
+            _energy_ratio(op_high, op_centred, float(np.abs(opening).max())),
             _ratio(power[top].sum(), power[1:].sum()),
             spectral_flatness(principal),
             sampen[0],
@@ -313,8 +325,10 @@ class LipMotionFeatures(TransformerMixin, BaseEstimator):
                 f"This {type(self).__name__} instance is not fitted yet; call 'fit' first"
             )
         clips = check_clips(X, n_points=self.n_points_, min_length=MIN_FRAMES)
-        return np.stack(
-            [
+        # the linear algebra per clip is tiny ((2K, 2K) matrices): BLAS threads only cost
+        # here, and on a busy machine they cost a lot (30x slower on the shared 2-core dev VM)
+        with threadpool_limits(limits=1, user_api="blas"):
+            rows = [
                 lip_motion_features(
                     clip,
                     fs=self.fs,
@@ -325,7 +339,7 @@ class LipMotionFeatures(TransformerMixin, BaseEstimator):
                 )
                 for clip in clips
             ]
-        )
+        return np.stack(rows)
 
     def get_feature_names_out(self, input_features=None):
         """Names of the output columns.

@@ -13,21 +13,17 @@ turn a FaceMesh track into lip sequences, in the order
 
 FaceMesh indices (MediaPipe ``face_mesh`` with ``refine_landmarks=True``, 478 points):
 
-============== =========================================================================
-set            indices
-============== =========================================================================
-``"lips"``     the 40 ``FACEMESH_LIPS`` points, ascending: 0 13 14 17 37 39 40 61 78 80
-               81 82 84 87 88 91 95 146 178 181 185 191 267 269 270 291 308 310 311 312
-               314 317 318 321 324 375 402 405 409 415
-``"outer"``    outer lip contour, 20 points in ring order from the right mouth corner
-               61: 61 146 91 181 84 17 314 405 321 375 291 409 270 269 267 0 37 39 40 185
-``"inner"``    inner lip contour, 20 points in ring order from 78: 78 95 88 178 87 14 317
-               402 318 324 308 415 310 311 312 13 82 81 80 191
-``"outer+inner"`` the same 40 points as ``"lips"``, outer ring then inner ring (ring order,
-               convenient for drawing contours)
-anchors        eye corners 33 133 (subject's right eye, outer / inner) and 362 263
-               (left eye, inner / outer); nose bridge 168 6 197 195
-============== =========================================================================
+- ``"lips"``: the 40 ``FACEMESH_LIPS`` points, ascending: 0 13 14 17 37 39 40 61 78 80 81 82
+  84 87 88 91 95 146 178 181 185 191 267 269 270 291 308 310 311 312 314 317 318 321 324 375
+  402 405 409 415;
+- ``"outer"``: the outer lip contour, 20 points in ring order from the mouth corner 61: 61 146
+  91 181 84 17 314 405 321 375 291 409 270 269 267 0 37 39 40 185;
+- ``"inner"``: the inner lip contour, 20 points in ring order from 78: 78 95 88 178 87 14 317
+  402 318 324 308 415 310 311 312 13 82 81 80 191;
+- ``"outer+inner"``: the same 40 points as ``"lips"``, outer ring then inner ring (ring order,
+  convenient for drawing contours);
+- anchors of the head frame: eye corners 33 133 (subject's right eye, outer / inner) and
+  362 263 (left eye, inner / outer); nose bridge 168 6 197 195.
 """
 
 import numpy as np

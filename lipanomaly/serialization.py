@@ -145,9 +145,7 @@ def save_model(estimator, path, *, overwrite=False):
     if path.exists():
         if not overwrite:
             raise ModelFileError(f"{path}: already exists; pass overwrite=True to replace it")
-        if not path.is_dir() or not (
-            (path / CONFIG_FILE).is_file() or not any(path.iterdir())
-        ):
+        if not path.is_dir() or not ((path / CONFIG_FILE).is_file() or not any(path.iterdir())):
             raise ModelFileError(
                 f"{path}: exists and is not a lipanomaly model folder; refusing to replace it"
             )

@@ -40,6 +40,16 @@ def test_point_sets():
     assert not set(HEAD_ANCHORS) & set(FACEMESH_LIPS)
 
 
+def test_rings_follow_mediapipe_lip_contours():
+    """Consecutive points of each ring are joined in MediaPipe's own FACEMESH_LIPS edges."""
+    mp = pytest.importorskip("mediapipe")
+    edges = {frozenset(e) for e in mp.solutions.face_mesh.FACEMESH_LIPS}
+    assert {i for e in edges for i in e} == set(FACEMESH_LIPS)
+    for ring in (LIPS_OUTER, LIPS_INNER):
+        ring_edges = {frozenset((a, b)) for a, b in zip(ring, ring[1:] + ring[:1])}
+        assert ring_edges <= edges
+
+
 @pytest.mark.parametrize("bad", ["teeth", [], [0, 478], [1, 1], [[0, 1]], [0.5]])
 def test_bad_points(bad):
     with pytest.raises(InputError, match="points"):

@@ -67,7 +67,9 @@ def test_principal_motion_recovers_a_rank_one_motion():
 def test_sample_entropy_matches_definition_and_antropy():
     pytest.importorskip("antropy")
     rng = np.random.default_rng(1)
-    sig = np.stack([rng.normal(size=64), np.sin(np.linspace(0, 12, 64)) + 0.1 * rng.normal(size=64)])
+    sig = np.stack(
+        [rng.normal(size=64), np.sin(np.linspace(0, 12, 64)) + 0.1 * rng.normal(size=64)]
+    )
     got = scoring.sample_entropy(sig, order=2, r=0.2)
     want = [_naive_sampen(s, 2, 0.2 * s.std()) for s in sig]
     np.testing.assert_allclose(got, want, rtol=1e-10)

@@ -48,6 +48,20 @@ def test_matches_reference_extraction(data_dir, name, found):
     assert track.landmarks.dtype == np.float32 and track.path == str(video)
 
 
+def test_landmark_copy_fast_path_equals_protobuf_reads(rng):
+    from mediapipe.framework.formats import landmark_pb2
+
+    from lipanomaly.video import _xy
+
+    xyz = rng.random((478, 3)).astype(np.float32)
+    face = landmark_pb2.NormalizedLandmarkList()
+    for x, y, z in xyz:
+        face.landmark.add(x=x, y=y, z=z)
+    np.testing.assert_array_equal(_xy(face), xyz[:, :2])
+    face.landmark[7].visibility = 0.5  # another wire layout: the slow path, same answer
+    np.testing.assert_array_equal(_xy(face), xyz[:, :2])
+
+
 def test_missing_file(tmp_path):
     with pytest.raises(InputError, match="no such video file") as info:
         read_video_track(tmp_path / "nope.mp4")

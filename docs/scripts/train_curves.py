@@ -31,11 +31,11 @@ import matplotlib
 import numpy as np
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
-from lipanomaly.datasets import load_development  # noqa: E402
-from lipanomaly.extraction import LipLandmarkExtractor  # noqa: E402
-from lipanomaly.windows import make_windows  # noqa: E402
+from lipanomaly.datasets import load_development
+from lipanomaly.extraction import LipLandmarkExtractor
+from lipanomaly.windows import make_windows
 
 TERMS = ["rec_lf", "kl_lf", "rec_hf", "stft", "deriv", "kl_hf", "full", "decor", "jitter"]
 
@@ -98,7 +98,7 @@ def plot_lf_hf(rec, window, path, fs=25.0):
         ax.set_title(f"feature {f}: fast detail")
         ax.set_xlabel("time (s)")
         ax.legend(fontsize=8)
-    fig.suptitle("Held-out real clip: the LF head gives the slow trajectory, the HF head the detail")
+    fig.suptitle("Held-out real clip: LF head = slow trajectory, HF head = fast detail")
     fig.savefig(path, dpi=110)
     plt.close(fig)
 

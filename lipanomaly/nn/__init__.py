@@ -37,6 +37,7 @@ from .training import (
     resolve_device,
     train_dual_vae,
     train_ocvae,
+    vae_objective,
 )
 
 __all__ = [
@@ -68,4 +69,5 @@ __all__ = [
     "total_loss",
     "train_dual_vae",
     "train_ocvae",
+    "vae_objective",
 ]

@@ -7,17 +7,18 @@ All convolutions are non-causal ("same" padding, centred kernels): the model rec
 whole window it has seen, it does not forecast, so a frame may use its future.
 """
 
+import itertools
 import math
 from typing import NamedTuple
 
 import torch
 from torch import nn
-from torch.nn import functional as F  # noqa: N812
+from torch.nn import functional as F
 
 __all__ = [
+    "OCVAE",
     "DualVAE",
     "DualVAEOutput",
-    "OCVAE",
     "OCVAEOutput",
     "TCNEncoder",
     "count_parameters",
@@ -54,7 +55,7 @@ def _tcn(channels, *, kernel_size, dropout):
     return nn.Sequential(
         *[
             _ResidualBlock(c_in, c_out, kernel_size=kernel_size, dilation=2**i, dropout=dropout)
-            for i, (c_in, c_out) in enumerate(zip(channels[:-1], channels[1:]))
+            for i, (c_in, c_out) in enumerate(itertools.pairwise(channels))
         ]
     )
 
@@ -285,7 +286,7 @@ class DualVAE(nn.Module):
         return mu_lf, logvar_lf, mu_hf, logvar_hf
 
     def encode(self, x):
-        """Posterior means: ``x`` (B, L, F) -> ``mu_lf`` (B, latent_lf), ``mu_hf`` (B, L, latent_hf)."""
+        """Posterior means: ``x`` (B, L, F) -> ``mu_lf`` (B, D_LF), ``mu_hf`` (B, L, D_HF)."""
         mu_lf, _, mu_hf, _ = self._posteriors(x)
         return mu_lf, mu_hf
 

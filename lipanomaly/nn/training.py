@@ -29,7 +29,6 @@ from skorch.callbacks import (
     PassthroughScoring,
     ProgressBar,
 )
-from skorch.dataset import unpack_data
 from skorch.helper import predefined_split
 from torch.optim.lr_scheduler import CosineAnnealingLR
 
@@ -63,6 +62,7 @@ __all__ = [
     "resolve_device",
     "train_dual_vae",
     "train_ocvae",
+    "vae_objective",
 ]
 
 
@@ -148,8 +148,113 @@ class _EpochSetup(Callback):
         net.valid_rng_ = np.random.default_rng([self.seed, 0, 2])
 
 
+def _random_mask(x, rng, runs):
+    """Hide ``n_runs`` random runs of ``low..high`` frames per window: a (B, L) bool mask."""
+    n_runs, low, high = runs
+    b, length = x.shape[:2]
+    mask = np.zeros((b, length), dtype=bool)
+    for i in range(b):
+        for _ in range(n_runs):
+            run = int(rng.integers(low, high + 1))
+            start = int(rng.integers(0, max(length - run, 0) + 1))
+            mask[i, start : start + run] = True
+    return torch.from_numpy(mask).to(x.device)
+
+
+def vae_objective(
+    module,
+    out,
+    x,
+    x_lp,
+    *,
+    objective="dual",
+    loss_weights=None,
+    kl_scale=1.0,
+    rng=None,
+    deriv_lambdas=DERIV_LAMBDAS_DEFAULT,
+    stft_high_weight=2.5,
+    mask_runs=(2, 4, 8),
+):
+    """Every loss term for one batch and their weighted total (what ``get_loss`` returns).
+
+    Kept outside skorch so that a plain PyTorch loop computes exactly the same objective
+    (``benchmarks/bench_train.py`` compares the two).
+
+    Parameters
+    ----------
+    module : DualVAE or OCVAE
+        For the extra passes: the jittered input (L_jitter), the masked input (in-painting)
+        and, for the OC-VAE, the re-encoding of the reconstruction.
+    out : DualVAEOutput or OCVAEOutput
+        ``module(x)``.
+    x, x_lp : Tensor of shape (B, L, F)
+        Input windows and their low-pass target.
+    objective : {"dual", "ocvae"}, default="dual"
+    loss_weights : dict or None
+        Merged over :data:`LOSS_WEIGHTS_DEFAULT` (or :data:`OCVAE_LOSS_WEIGHTS_DEFAULT`).
+        Terms with weight 0 that need an extra pass (jitter, mask, latent) are skipped.
+    kl_scale : float, default=1.0
+        KL annealing factor.
+    rng : numpy.random.Generator or None
+        Draws the time jitter and the masks (None: a generator seeded with 0).
+    deriv_lambdas, stft_high_weight, mask_runs
+        Settings of :func:`deriv_loss`, :func:`stft_loss` and the masks
+        (``(n_runs, shortest, longest)`` runs of frames per window).
+
+    Returns
+    -------
+    total : Tensor, scalar
+    terms : dict of str to Tensor
+        The unweighted terms.
+    """
+    rng = np.random.default_rng(0) if rng is None else rng
+    if objective == "dual":
+        defaults = LOSS_WEIGHTS_DEFAULT
+        weights = {**defaults, **(loss_weights or {})}
+        r_target = x - x_lp
+        x_hat = out.x_hat
+        terms = {
+            "rec_lf": rec_lf_loss(out.x_lf, x_lp),
+            "kl_lf": kl_divergence(out.mu_lf, out.logvar_lf),
+            "rec_hf": rec_hf_loss(out.r_hf, r_target),
+            "stft": stft_loss(out.r_hf, r_target, high_weight=stft_high_weight),
+            "deriv": deriv_loss(x_hat, x, lambdas=deriv_lambdas),
+            "kl_hf": kl_divergence(out.mu_hf, out.logvar_hf),
+            "full": full_loss(x_hat, x),
+            "decor": decor_loss(out.mu_lf, out.mu_hf),
+        }
+        if weights["jitter"]:
+            xj = torch.from_numpy(time_jitter(x.detach().cpu().numpy(), rng)).to(x.device)
+            terms["jitter"] = jitter_loss(module(xj).r_hf, out.r_hf)
+        if weights["mask"]:
+            mask = _random_mask(x, rng, mask_runs)
+            out_m = module(x.masked_fill(mask[..., None], 0.0))
+            terms["mask"] = masked_loss(out_m.x_hat, x, mask)
+    elif objective == "ocvae":
+        defaults = OCVAE_LOSS_WEIGHTS_DEFAULT
+        weights = {**defaults, **(loss_weights or {})}
+        terms = {
+            "rec": torch.mean((out.x_hat - x) ** 2),
+            "kl": kl_divergence(out.mu, out.logvar),
+        }
+        if weights["latent"]:
+            # OC-FakeDect-2: re-encode the reconstruction with the same encoder
+            terms["latent"] = latent_loss(out.mu, module.encode(out.x_hat))
+    else:
+        raise ValueError(f"objective must be 'dual' or 'ocvae', got {objective!r}")
+    total = total_loss(
+        terms,
+        weights,
+        kl_scale=kl_scale,
+        n_frames=x.shape[1],
+        n_features=x.shape[2],
+        defaults=defaults,
+    )
+    return total, terms
+
+
 class _VAENet(NeuralNet):
-    """skorch net whose ``get_loss`` is the VAE objective (private: build via train_*)."""
+    """skorch net whose ``get_loss`` is :func:`vae_objective` (private: built by train_*)."""
 
     def __init__(
         self,
@@ -162,6 +267,7 @@ class _VAENet(NeuralNet):
         mask_runs=(2, 4, 8),
         **kwargs,
     ):
+        # the criterion is unused: get_loss computes the objective
         super().__init__(module, *args, criterion=torch.nn.MSELoss, **kwargs)
         self.objective = objective
         self.loss_weights = loss_weights
@@ -169,86 +275,31 @@ class _VAENet(NeuralNet):
         self.stft_high_weight = stft_high_weight
         self.mask_runs = mask_runs
 
-    # -- helpers -----------------------------------------------------------------------
-    def _rng(self, training):
-        name = "train_rng_" if training else "valid_rng_"
-        if not hasattr(self, name):
-            setattr(self, name, np.random.default_rng(0))
-        return getattr(self, name)
-
-    def _jittered(self, x, training):
-        xj = time_jitter(x.detach().cpu().numpy(), self._rng(training))
-        return torch.from_numpy(xj).to(x.device)
-
-    def _mask(self, x, training):
-        """Hide ``n_runs`` random runs of ``run_length`` frames per window (set them to 0)."""
-        n_runs, low, high = self.mask_runs
-        rng = self._rng(training)
-        b, length = x.shape[:2]
-        mask = np.zeros((b, length), dtype=bool)
-        for i in range(b):
-            for _ in range(n_runs):
-                run = int(rng.integers(low, high + 1))
-                start = int(rng.integers(0, max(length - run, 0) + 1))
-                mask[i, start : start + run] = True
-        return torch.from_numpy(mask).to(x.device)
-
-    def _terms_dual(self, out, x, x_lp, weights, training):
-        r_target = x - x_lp
-        x_hat = out.x_hat
-        terms = {
-            "rec_lf": rec_lf_loss(out.x_lf, x_lp),
-            "kl_lf": kl_divergence(out.mu_lf, out.logvar_lf),
-            "rec_hf": rec_hf_loss(out.r_hf, r_target),
-            "stft": stft_loss(out.r_hf, r_target, high_weight=self.stft_high_weight),
-            "deriv": deriv_loss(x_hat, x, lambdas=self.deriv_lambdas),
-            "kl_hf": kl_divergence(out.mu_hf, out.logvar_hf),
-            "full": full_loss(x_hat, x),
-            "decor": decor_loss(out.mu_lf, out.mu_hf),
-        }
-        if weights["jitter"]:
-            out_j = self.module_(self._jittered(x, training))
-            terms["jitter"] = jitter_loss(out_j.r_hf, out.r_hf)
-        if weights["mask"]:
-            mask = self._mask(x, training)
-            out_m = self.module_(x.masked_fill(mask[..., None], 0.0))
-            terms["mask"] = masked_loss(out_m.x_hat, x, mask)
-        return terms
-
-    def _terms_ocvae(self, out, x, weights):
-        terms = {
-            "rec": torch.mean((out.x_hat - x) ** 2),
-            "kl": kl_divergence(out.mu, out.logvar),
-        }
-        if weights["latent"]:
-            # OC-FakeDect-2: re-encode the reconstruction with the same encoder
-            terms["latent"] = latent_loss(out.mu, self.module_.encode(out.x_hat))
-        return terms
-
     def get_loss(self, y_pred, y_true, X=None, training=False):
         x = X.to(self.device)
         x_lp = y_true.to(self.device)
         # validation always uses the target KL weights: one objective across epochs
         kl_scale = getattr(self, "kl_scale_", 1.0) if training else 1.0
-        if self.objective == "dual":
-            defaults = LOSS_WEIGHTS_DEFAULT
-            weights = {**defaults, **(self.loss_weights or {})}
-            terms = self._terms_dual(y_pred, x, x_lp, weights, training)
-        else:
-            defaults = OCVAE_LOSS_WEIGHTS_DEFAULT
-            weights = {**defaults, **(self.loss_weights or {})}
-            terms = self._terms_ocvae(y_pred, x, weights)
+        rng_name = "train_rng_" if training else "valid_rng_"
+        if not hasattr(self, rng_name):
+            setattr(self, rng_name, np.random.default_rng(0))
+        total, terms = vae_objective(
+            self.module_,
+            y_pred,
+            x,
+            x_lp,
+            objective=self.objective,
+            loss_weights=self.loss_weights,
+            kl_scale=kl_scale,
+            rng=getattr(self, rng_name),
+            deriv_lambdas=self.deriv_lambdas,
+            stft_high_weight=self.stft_high_weight,
+            mask_runs=self.mask_runs,
+        )
         prefix = "train" if training else "valid"
         for name, value in terms.items():
             self.history.record_batch(f"{prefix}_{name}", value.item())
-        return total_loss(
-            terms,
-            weights,
-            kl_scale=kl_scale,
-            n_frames=x.shape[1],
-            n_features=x.shape[2],
-            defaults=defaults,
-        )
+        return total
 
 
 def _check_weights(loss_weights, defaults):
@@ -260,9 +311,7 @@ def _check_weights(loss_weights, defaults):
         )
     for name, value in weights.items():
         if not np.isscalar(value) or not np.isfinite(value) or value < 0:
-            raise InputError(
-                f"loss_weights[{name!r}] must be a finite number >= 0, got {value!r}"
-            )
+            raise InputError(f"loss_weights[{name!r}] must be a finite number >= 0, got {value!r}")
     return weights
 
 

@@ -5,6 +5,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
+import itertools
+
 from lipanomaly.nn import losses as L  # noqa: E402
 
 B, T, F = 3, 64, 6
@@ -48,7 +50,7 @@ def test_zero_for_perfect_reconstruction_and_grows_with_error(fn, x, e):
     assert fn(x, x.clone()).item() == 0.0
     values = [fn(x + a * e, x).item() for a in (0.1, 0.5, 1.0, 2.0)]
     assert values[0] > 0
-    assert all(b > a for a, b in zip(values, values[1:]))
+    assert all(b > a for a, b in itertools.pairwise(values))
 
 
 def test_mse_and_l1_known_answers(x):

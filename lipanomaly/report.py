@@ -1,0 +1,244 @@
+"""Figures and the HTML page of ``lipanomaly demo`` and of the ``score`` / ``evaluate`` commands.
+
+matplotlib is used through :class:`matplotlib.figure.Figure` directly (no ``pyplot``), so that
+nothing depends on a display or on the global figure state; every function writes PNG files
+and returns their paths.
+"""
+
+import html
+import os
+from pathlib import Path
+
+import numpy as np
+
+__all__ = [
+    "model_decomposition",
+    "plot_clip",
+    "plot_score_timeline",
+    "write_demo_report",
+]
+
+_LIVE, _SPOOF = "#1b7837", "#b2182b"
+
+
+def _figure(width, height):
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height), dpi=110, layout="constrained")
+
+
+def _save(fig, path):
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    return path
+
+
+# -- one clip -----------------------------------------------------------------------------------
+
+
+def model_decomposition(detector, clip):
+    """The detector's low/high-frequency view of one clip, frame by frame.
+
+    The clip is cut into the detector's windows; each is standardised as in the detector and
+    passed through its network (in eval mode, ``z = mu``); the outputs of overlapping windows
+    are averaged per frame and brought back to the clip's units.
+
+    Parameters
+    ----------
+    detector : LFHFVAEDetector
+        Fitted.
+    clip : ndarray of shape (T, K, 2)
+        A lip sequence with ``K = detector.n_points_``.
+
+    Returns
+    -------
+    parts : dict of str to ndarray of shape (T, K, 2), float64
+        ``x`` (the clip), ``low`` and ``high`` (its band split, the network's targets),
+        ``x_lf`` (the LF head's slow trajectory) and ``r_hf`` (the HF head's fast detail).
+    """
+    from .nn import reconstruct
+    from .signal import DEFAULT_CUTOFF_HZ
+    from .windows import make_windows
+
+    clip = np.asarray(clip, dtype=np.float64)
+    n_frames, k = clip.shape[:2]
+    cutoff = DEFAULT_CUTOFF_HZ if detector.cutoff is None else float(detector.cutoff)
+    w, _, starts = make_windows([clip], length=detector.window, stride=detector.stride)
+    n, length = w.shape[:2]
+    flat = w.reshape(n, length, 2 * k)
+    z = ((flat - detector.window_mean_) / detector.window_scale_).astype(np.float32)
+    rec = reconstruct(detector.net_.module_, z, fs=detector.fs, cutoff=cutoff, device="cpu")
+    scale, mean = detector.window_scale_, detector.window_mean_
+    parts = {
+        "x_lf": rec["x_lf"] * scale + mean,
+        "r_hf": rec["r_hf"] * scale,
+        "low": rec["x_lp"] * scale + mean,
+        "high": rec["r_hf_target"] * scale,
+    }
+    out = {"x": clip}
+    count = np.zeros(n_frames)
+    for name in parts:
+        out[name] = np.zeros((n_frames, 2 * k))
+    for i, s in enumerate(starts):
+        span = min(length, n_frames - s)  # a mirror-padded short clip uses its own frames
+        count[s : s + span] += 1
+        for name, values in parts.items():
+            out[name][s : s + span] += values[i, :span]
+    for name in parts:
+        out[name] = (out[name] / count[:, None]).reshape(n_frames, k, 2)
+    return out
+
+
+def _opening(x):
+    """Vertical inner-lip opening, lower minus upper midpoint (linear: low + high add up)."""
+    from .signal import LIP_INNER
+
+    upper, lower = LIP_INNER
+    return x[:, lower, 1] - x[:, upper, 1]
+
+
+def plot_clip(path, *, title, parts, windows, threshold, fs):
+    """One clip: its LF/HF decomposition and its time-resolved score.
+
+    Parameters
+    ----------
+    path : str or path-like
+        PNG file to write.
+    title : str
+    parts : dict
+        :func:`model_decomposition` of the clip (or None for the scores only).
+    windows : list of (start_s, end_s, score)
+        Window scores.
+    threshold : float
+        The detector's ``offset_``.
+    fs : float
+        Frame rate of the clip.
+
+    Returns
+    -------
+    path : pathlib.Path
+    """
+    rows = 3 if parts is not None else 1
+    fig = _figure(8.5, 2.3 * rows + 0.4)
+    axes = fig.subplots(rows, 1, sharex=True, squeeze=False)[:, 0]
+    if parts is not None:
+        t = np.arange(len(parts["x"])) / fs
+        ax = axes[0]
+        ax.plot(t, _opening(parts["x"]), color="0.6", lw=1, label="input")
+        ax.plot(t, _opening(parts["low"]), color="k", lw=1.5, label="low band (target)")
+        ax.plot(t, _opening(parts["x_lf"]), color="#2166ac", lw=1.5, ls="--", label="LF head")
+        ax.set_ylabel("mouth opening\n(head units)")
+        ax.legend(loc="upper right", fontsize=7, ncol=3)
+        ax.set_title("slow trajectory: the LF head reconstructs the low band", fontsize=9)
+        ax = axes[1]
+        ax.plot(t, _opening(parts["high"]), color="k", lw=1, label="high band (target)")
+        ax.plot(t, _opening(parts["r_hf"]), color="#d6604d", lw=1, ls="--", label="HF head")
+        ax.set_ylabel("fast detail\n(head units)")
+        ax.legend(loc="upper right", fontsize=7, ncol=2)
+        ax.set_title("fast detail: the HF head reconstructs the high band", fontsize=9)
+    ax = axes[-1]
+    for a, b, s in windows:
+        ax.hlines(s, a, b, color=_LIVE if s >= threshold else _SPOOF, lw=2, alpha=0.7)
+    if windows:
+        mids = [(a + b) / 2 for a, b, _ in windows]
+        ax.plot(mids, [s for _, _, s in windows], color="0.3", lw=0.8, marker="o", ms=3)
+    ax.axhline(threshold, color="k", ls=":", lw=1, label=f"threshold (T80) {threshold:.2f}")
+    ax.set_ylabel("window score\n(higher = live)")
+    ax.set_xlabel("time (s, from the start of the analysed face segment)")
+    ax.legend(loc="lower right", fontsize=7)
+    ax.set_title("time-resolved score: one value per 2.56 s window", fontsize=9)
+    fig.suptitle(title, fontsize=10)
+    return _save(fig, path)
+
+
+def plot_score_timeline(record, path):
+    """The figure of ``lipanomaly score --plot``: one clip's window scores over time.
+
+    Parameters
+    ----------
+    record : dict
+        One clip's result as printed by ``lipanomaly score --json`` (``path``, ``label``,
+        ``score``, ``threshold``, ``windows``).
+    path : str or path-like
+        PNG file to write.
+
+    Returns
+    -------
+    path : pathlib.Path
+    """
+    windows = [(w["start_s"], w["end_s"], w["score"]) for w in record["windows"]]
+    title = (
+        f"{os.path.basename(record['path'])}: {record['label'].upper()} "
+        f"(score {record['score']:.2f}, threshold {record['threshold']:.2f})"
+    )
+    return plot_clip(
+        path, title=title, parts=None, windows=windows, threshold=record["threshold"], fs=25.0
+    )
+
+
+# -- the demo report -----------------------------------------------------------------------------
+
+
+def _html_table(header, rows):
+    head = "".join(f"<th>{html.escape(str(h))}</th>" for h in header)
+    body = "\n".join(
+        "<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>" for row in rows
+    )
+    return f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{body}\n</tbody>\n</table>"
+
+
+_CSS = """
+body { font-family: system-ui, sans-serif; max-width: 60em; margin: 2em auto; padding: 0 1em;
+       color: #222; line-height: 1.45; }
+table { border-collapse: collapse; margin: 1em 0; font-size: 0.9em; }
+th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: right; }
+th:first-child, td:first-child { text-align: left; }
+thead { background: #f0f0f0; }
+img { max-width: 100%; border: 1px solid #eee; margin: 0.5em 0 1.5em; }
+code, pre { background: #f6f6f6; }
+pre { padding: 0.6em; overflow-x: auto; }
+.note { color: #555; font-size: 0.9em; }
+"""
+
+
+def write_demo_report(folder, *, sections, figures, title="lipanomaly demo"):
+    """Write ``index.html`` into ``folder``: text sections, tables and figures.
+
+    Parameters
+    ----------
+    folder : str or path-like
+        The report folder (the figures are already in it).
+    sections : list of (heading, html_body)
+        Blocks of the page, in order; bodies are HTML (escape user text with
+        :func:`html.escape`).
+    figures : list of (caption, png_path)
+        Figures shown after the sections, with paths relative to ``folder`` or absolute.
+    title : str
+
+    Returns
+    -------
+    path : pathlib.Path
+        The HTML file.
+    """
+    folder = Path(folder)
+    parts = [f"<h1>{html.escape(title)}</h1>"]
+    for heading, body in sections:
+        parts.append(f"<h2>{html.escape(heading)}</h2>\n{body}")
+    if figures:
+        parts.append("<h2>Figures</h2>")
+    for caption, png in figures:
+        rel = os.path.relpath(png, folder) if os.path.isabs(png) else str(png)
+        parts.append(
+            f'<figure><img src="{html.escape(rel)}" alt="{html.escape(caption)}">'
+            f"<figcaption>{html.escape(caption)}</figcaption></figure>"
+        )
+    page = (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f"<title>{html.escape(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
+        + "\n".join(parts)
+        + "\n</body>\n</html>\n"
+    )
+    path = folder / "index.html"
+    path.write_text(page, encoding="utf-8")
+    return path

@@ -1,0 +1,93 @@
+"""OCVAEDetector (OC-FakeDect baseline) on real development clips: same contract as the detector."""
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+
+from lipanomaly.baselines import OCVAEDetector
+from lipanomaly.exceptions import InputError, NotFittedError
+
+pytestmark = pytest.mark.slow
+
+TINY = dict(
+    window=32,
+    stride=16,
+    channels=8,
+    n_layers=2,
+    decoder_layers=1,
+    latent=4,
+    max_epochs=2,
+    patience=2,
+    kl_anneal_epochs=1,
+    random_state=0,
+)
+
+
+@pytest.fixture(scope="module")
+def lips(development):
+    from lipanomaly.extraction import LipLandmarkExtractor
+
+    clips = [c[:160] for c in LipLandmarkExtractor().transform(development.tracks)]
+    real = [c for c, y in zip(clips, development.y) if y == 1]
+    fake = [c for c, y in zip(clips, development.y) if y == -1]
+    return {"train": real[::9], "test": real[1::9][:6], "fake": fake[::5]}
+
+
+@pytest.fixture(scope="module")
+def fitted(lips):
+    return OCVAEDetector(**TINY).fit(lips["train"])
+
+
+def test_outlier_contract_and_t80(fitted, lips):
+    X = lips["test"] + lips["fake"]
+    scores = fitted.score_samples(X)
+    assert scores.shape == (len(X),) and scores.dtype == np.float64
+    np.testing.assert_array_equal(fitted.decision_function(X), scores - fitted.offset_)
+    labels = fitted.predict(X)
+    assert labels.dtype.kind == "i" and set(labels) <= {-1, 1}
+    valid = [lips["train"][i] for i in fitted.validation_index_]
+    np.testing.assert_allclose(fitted.score_samples(valid), fitted.validation_scores_)
+    assert fitted.offset_ == pytest.approx(np.percentile(fitted.validation_scores_, 20))
+
+
+def test_score_is_minus_the_standardised_error(fitted, lips):
+    """OC-FakeDect: one-sided, a larger reconstruction error is more fake."""
+    win = fitted.score_windows(lips["test"][:2])
+    z = (win.rmse - fitted.component_center_[0]) / fitted.component_scale_[0]
+    np.testing.assert_allclose(win.score, -z)
+    comps = fitted.score_components(lips["test"][:2])
+    assert set(comps) == {"rmse", "latent_rmse", "score"}
+    assert np.all(comps["rmse"] > 0) and np.all(comps["latent_rmse"] >= 0)
+
+
+def test_latent_score_reuses_the_network(fitted, lips):
+    det = clone(fitted).set_params(score="latent").fit(lips["train"])
+    assert det.network_from_cache_
+    win = det.score_windows(lips["test"][:2])
+    z = (win.latent_rmse - det.component_center_[1]) / det.component_scale_[1]
+    np.testing.assert_allclose(win.score, -z)
+
+
+def test_deterministic_and_save_load(fitted, lips, tmp_path):
+    from lipanomaly import load_model, save_model
+    from lipanomaly.detector import clear_network_cache
+
+    s = fitted.score_samples(lips["test"])
+    clear_network_cache()
+    again = OCVAEDetector(**TINY).fit(lips["train"])
+    assert not again.network_from_cache_
+    np.testing.assert_allclose(again.score_samples(lips["test"]), s, rtol=1e-6)
+    save_model(fitted, tmp_path / "oc")
+    loaded = load_model(tmp_path / "oc")
+    assert type(loaded) is OCVAEDetector
+    np.testing.assert_array_equal(loaded.score_samples(lips["test"]), s)
+
+
+def test_errors(lips):
+    det = OCVAEDetector(**TINY)
+    with pytest.raises(NotFittedError):
+        det.score_samples(lips["test"])
+    with pytest.raises(InputError, match="at least 2 live clips"):
+        det.fit(lips["train"][:1])
+    with pytest.raises(ValueError, match="'score' parameter"):
+        OCVAEDetector(**TINY, score="mse").fit(lips["train"])

@@ -1,0 +1,276 @@
+"""The ``lipanomaly`` command: exit codes, outputs, one-line errors, in-process and as a process.
+
+A small detector is trained once per session on real GRID clips of the development data and
+saved as a pipeline folder; the commands score real development track files and videos with
+it. ``fit`` itself is exercised on a few clips for one epoch.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lipanomaly.cli import build_parser, main
+
+pytestmark = pytest.mark.slow
+
+GRID = ("bbaf2n", "brbk7n", "lbax4n", "lbbc2a", "lrwp9a", "lwbsza", "pwij3p", "sbia1a")
+
+
+def _track(data_dir, name):
+    return str(data_dir / "landmarks" / f"lipnet_grid_samples__{name}.mpg.npz")
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory, data_dir):
+    """A small LFHFVAEDetector pipeline trained on 8 real GRID clips, saved as a folder."""
+    from sklearn.pipeline import Pipeline
+
+    from lipanomaly import LFHFVAEDetector, LipLandmarkExtractor
+    from lipanomaly.pretrained import save_pipeline
+
+    ext = LipLandmarkExtractor()
+    clips = ext.transform([_track(data_dir, n) for n in GRID])
+    det = LFHFVAEDetector(
+        channels=8,
+        n_layers=2,
+        latent_lf=4,
+        latent_hf=4,
+        decoder_layers=1,
+        max_epochs=2,
+        n_jitter_draws=1,
+        complexity="flatness",
+        random_state=0,
+    ).fit(clips)
+    path = tmp_path_factory.mktemp("models") / "grid-model"
+    save_pipeline(Pipeline([("extractor", ext), ("detector", det)]), path)
+    return path
+
+
+@pytest.fixture
+def bad_npz(tmp_path):
+    path = tmp_path / "broken.npz"
+    path.write_text("this is not a track file")
+    return path
+
+
+def _stderr_lines(capsys):
+    return [ln for ln in capsys.readouterr().err.splitlines() if ln.strip()]
+
+
+# -- usage --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", [[], ["extract"], ["fit"], ["score"], ["evaluate"], ["demo"]])
+def test_help_has_examples(command, capsys):
+    assert main([*command, "--help"]) == 0
+    out = capsys.readouterr().out
+    assert "usage: lipanomaly" in out and "examples:" in out
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        [],  # no subcommand
+        ["bogus"],
+        ["score"],  # no input
+        ["fit", "a.npz"],  # no -o
+        ["extract", "v.mp4", "-o", "out", "--jobs", "0"],
+        ["evaluate", "--real", "r.npz"],  # no --fake
+    ],
+)
+def test_bad_usage_exits_2(argv, capsys):
+    assert main(argv) == 2
+    assert "usage:" in capsys.readouterr().err
+
+
+def test_version(capsys):
+    from lipanomaly import __version__
+
+    assert main(["--version"]) == 0
+    assert __version__ in capsys.readouterr().out
+
+
+def test_global_options_before_or_after_the_subcommand():
+    parser = build_parser()
+    assert parser.parse_args(["--debug", "score", "x"]).debug is True
+    assert parser.parse_args(["score", "x", "--debug"]).debug is True
+    assert parser.parse_args(["score", "x"]).debug is False
+
+
+# -- score -------------------------------------------------------------------------------------
+
+
+def test_score_json_reports_every_file(model_dir, data_dir, bad_npz, tmp_path, capsys):
+    missing = tmp_path / "missing.mp4"
+    inputs = [_track(data_dir, "swiz3n"), str(bad_npz), _track(data_dir, "sbwe5n"), str(missing)]
+    code = main(["score", "--model", str(model_dir), "--json", *inputs])
+    captured = capsys.readouterr()
+    assert code == 1  # some inputs failed ...
+    records = json.loads(captured.out)  # ... but the others are scored: one JSON array
+    assert [Path(r["path"]).name for r in records] == [
+        "lipnet_grid_samples__swiz3n.mpg.npz",
+        "lipnet_grid_samples__sbwe5n.mpg.npz",
+    ]
+    for r in records:
+        assert {"path", "score", "decision", "label", "windows", "threshold"} <= set(r)
+        assert r["label"] in ("live", "spoof")
+        assert r["label"] == ("live" if r["decision"] >= 0 else "spoof")
+        assert r["decision"] == pytest.approx(r["score"] - r["threshold"])
+        # 75 frames at 25 fps: one 64-frame window at 0 and one aligned to the end (frame 11)
+        assert [w["start_s"] for w in r["windows"]] == [0.0, 0.44]
+        assert r["windows"][-1]["end_s"] == pytest.approx(3.0)
+        assert np.mean([w["score"] for w in r["windows"]]) == pytest.approx(r["score"])
+    errors = [ln for ln in captured.err.splitlines() if ln.strip()]
+    assert len(errors) == 2  # one line per bad input, no traceback
+    assert str(bad_npz) in errors[0] and errors[0].startswith("lipanomaly: error: ")
+    assert str(missing) in errors[1] and "no such file" in errors[1]
+    assert "Traceback" not in captured.err
+
+
+def test_score_matches_the_library(model_dir, data_dir, capsys):
+    from lipanomaly.pretrained import load_pipeline
+
+    path = _track(data_dir, "swiz3n")
+    assert main(["score", "-m", str(model_dir), "--json", path]) == 0
+    (record,) = json.loads(capsys.readouterr().out)
+    pipe = load_pipeline(model_dir)
+    assert record["score"] == pytest.approx(pipe.score_samples([path])[0], rel=1e-12)
+    assert record["threshold"] == pytest.approx(pipe[-1].offset_)
+    assert record["n_frames"] == 75 and record["duration_s"] == 3.0
+
+
+def test_score_table_and_plots(model_dir, data_dir, tmp_path, capsys):
+    plots = tmp_path / "figures"
+    inputs = [_track(data_dir, "swiz3n"), _track(data_dir, "sbwe5n")]
+    assert main(["score", "-m", str(model_dir), *inputs, "--plot", str(plots)]) == 0
+    out = capsys.readouterr().out
+    assert "verdict" in out and "threshold" in out
+    assert out.count("LIVE") + out.count("SPOOF") == 2
+    assert sorted(p.name for p in plots.iterdir()) == [
+        "lipnet_grid_samples__sbwe5n.mpg.npz.png",
+        "lipnet_grid_samples__swiz3n.mpg.npz.png",
+    ]
+    # the folder is not empty any more: no silent overwrite
+    assert main(["score", "-m", str(model_dir), inputs[0], "--plot", str(plots)]) == 1
+    assert "--force" in capsys.readouterr().err
+
+
+def test_score_a_folder(model_dir, data_dir, tmp_path, capsys):
+    folder = tmp_path / "tracks"
+    folder.mkdir()
+    for name in GRID[:2]:
+        shutil.copy(_track(data_dir, name), folder)
+    (folder / "notes.txt").write_text("ignored: neither a video nor a track file")
+    assert main(["score", "-m", str(model_dir), "--json", str(folder)]) == 0
+    assert len(json.loads(capsys.readouterr().out)) == 2
+
+
+def test_a_missing_model_is_one_line(tmp_path, data_dir, capsys):
+    code = main(["score", "--model", str(tmp_path / "nope"), _track(data_dir, "swiz3n")])
+    assert code == 1
+    lines = _stderr_lines(capsys)
+    assert len(lines) == 1 and "nope" in lines[0] and "no such model folder" in lines[0]
+
+
+def test_debug_shows_the_traceback(tmp_path, data_dir, capsys):
+    assert main(["--debug", "score", "-m", str(tmp_path / "nope"), _track(data_dir, "swiz3n")])
+    assert "Traceback" in capsys.readouterr().err
+
+
+# -- fit ---------------------------------------------------------------------------------------
+
+
+def test_fit_writes_a_model_that_score_reads(data_dir, tmp_path, capsys):
+    out = tmp_path / "model"
+    inputs = [_track(data_dir, n) for n in GRID[:4]]
+    fake = data_dir / "landmarks" / "linly__3d2c995_results_example_answer.mp4.npz"
+    assert main(["fit", *inputs, str(fake), "-o", str(out), "--epochs", "1", "-q"]) == 0
+    err = capsys.readouterr().err
+    assert "labelled fake; left out" in err  # a one-class model never trains on fakes
+    assert {"config.json", "weights.safetensors", "extractor.json"} <= {
+        p.name for p in out.iterdir()
+    }
+    from lipanomaly.pretrained import load_pipeline
+
+    det = load_pipeline(out)[-1]
+    assert det.max_epochs == 1 and det.random_state == 0
+    # never overwrite without --force
+    assert main(["fit", *inputs, "-o", str(out), "--epochs", "1", "-q"]) == 1
+    lines = _stderr_lines(capsys)
+    assert len(lines) == 1 and str(out) in lines[0] and "--force" in lines[0]
+
+
+def test_fit_stops_on_a_bad_input_unless_asked(data_dir, bad_npz, tmp_path, capsys):
+    out = tmp_path / "model"
+    assert main(["fit", _track(data_dir, "swiz3n"), str(bad_npz), "-o", str(out), "-q"]) == 1
+    err = capsys.readouterr().err
+    assert str(bad_npz) in err and "--skip-errors" in err
+    assert not out.exists()
+
+
+# -- extract -----------------------------------------------------------------------------------
+
+
+def test_extract_a_video_and_a_bad_one(data_dir, tmp_path, capsys):
+    from lipanomaly.datasets import read_track
+
+    bad = tmp_path / "corrupt.mp4"
+    bad.write_bytes(b"\x00" * 1000)
+    video = data_dir / "videos" / "bbaf2n.mpg"
+    out = tmp_path / "tracks"
+    assert main(["extract", str(video), str(bad), "-o", str(out), "-q"]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and str(bad) in err[0]
+    written = read_track(out / "bbaf2n.mpg.npz")
+    reference = read_track(data_dir / "videos" / "bbaf2n.mpg.mp_lm.npz")
+    assert written.n_frames == reference.n_frames == 75
+    assert written.origin == "bbaf2n.mpg"
+    # an existing track file is kept unless --force
+    mtime = (out / "bbaf2n.mpg.npz").stat().st_mtime_ns
+    assert main(["extract", str(video), "-o", str(out)]) == 0
+    assert "exists already" in capsys.readouterr().err
+    assert (out / "bbaf2n.mpg.npz").stat().st_mtime_ns == mtime
+
+
+# -- evaluate ------------------------------------------------------------------------------------
+
+
+def test_evaluate_real_and_fake_tracks(model_dir, data_dir, tmp_path, capsys):
+    real = [_track(data_dir, n) for n in ("swiz3n", "sbwe5n", "id2_vcd_swwp2s")]
+    fakes = sorted(str(p) for p in (data_dir / "landmarks").glob("linly__*.npz"))[:3]
+    plots = tmp_path / "eval"
+    argv = ["evaluate", "-m", str(model_dir), "--real", *real, "--fake", *fakes, "-q"]
+    assert main([*argv, "--plot", str(plots)]) == 0
+    out = capsys.readouterr().out
+    assert "SadTalker" in out  # the generator family of the fake track files
+    assert any(p.suffix == ".png" for p in plots.iterdir())
+    assert main([*argv, "--json"]) == 0
+    json.loads(capsys.readouterr().out)
+
+
+# -- as a process -------------------------------------------------------------------------------
+
+
+def _run(args, **kw):
+    script = Path(sys.executable).with_name("lipanomaly")
+    cmd = [str(script)] if script.exists() else [sys.executable, "-m", "lipanomaly.cli"]
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    return subprocess.run(cmd + args, capture_output=True, text=True, env=env, **kw)
+
+
+def test_console_script(model_dir, data_dir, bad_npz):
+    ok = _run(["score", "-m", str(model_dir), "--json", _track(data_dir, "swiz3n")])
+    assert ok.returncode == 0, ok.stderr
+    assert json.loads(ok.stdout)[0]["label"] in ("live", "spoof")
+    bad = _run(["score", "-m", str(model_dir), str(bad_npz)])
+    assert bad.returncode == 1
+    lines = [ln for ln in bad.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and str(bad_npz) in lines[0] and "Traceback" not in bad.stderr
+    usage = _run(["score"])
+    assert usage.returncode == 2 and "usage:" in usage.stderr

@@ -1,0 +1,290 @@
+"""LFHFVAEDetector on real development clips: the outlier contract, T80, caching, errors.
+
+A tiny network (a few thousand parameters, two epochs) keeps the file fast; quality is
+measured in ``docs/detector.md`` with the real configuration, not here.
+"""
+
+import pickle
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError as SklearnNotFittedError
+from sklearn.model_selection import GridSearchCV, StratifiedKFold
+
+from lipanomaly import scoring
+from lipanomaly.detector import LFHFVAEDetector, clear_network_cache
+from lipanomaly.exceptions import InputError, NotFittedError
+
+pytestmark = pytest.mark.slow
+
+#: the tiny configuration of the tests (and of tests/test_common.py)
+TINY = dict(
+    window=32,
+    stride=16,
+    channels=8,
+    n_layers=2,
+    decoder_layers=1,
+    latent_lf=4,
+    latent_hf=4,
+    max_epochs=2,
+    patience=2,
+    kl_anneal_epochs=1,
+    n_jitter_draws=2,
+    random_state=0,
+)
+
+
+@pytest.fixture(scope="module")
+def lips(development):
+    """Normalised lip clips of the development set (cut to 160 frames to stay fast)."""
+    from lipanomaly.extraction import LipLandmarkExtractor
+
+    clips = LipLandmarkExtractor().transform(development.tracks)
+    clips = [c[:160] for c in clips]
+    real = [c for c, y in zip(clips, development.y) if y == 1]
+    fake = [c for c, y in zip(clips, development.y) if y == -1]
+    # every 9th real clip: sources are listed in blocks, so this spans several of them
+    return {"train": real[::9], "test": real[1::9][:6], "fake": fake[::5]}
+
+
+@pytest.fixture(scope="module")
+def fitted(lips):
+    return LFHFVAEDetector(**TINY).fit(lips["train"])
+
+
+def test_outlier_contract(fitted, lips):
+    X = lips["test"] + lips["fake"]
+    scores = fitted.score_samples(X)
+    decision = fitted.decision_function(X)
+    labels = fitted.predict(X)
+    assert scores.shape == (len(X),) and scores.dtype == np.float64
+    assert decision.dtype == np.float64
+    np.testing.assert_array_equal(decision, scores - fitted.offset_)
+    assert labels.dtype.kind == "i" and set(labels) <= {-1, 1}
+    np.testing.assert_array_equal(labels, np.where(decision < 0, -1, 1))
+    assert np.all(scores <= 0)  # minus a distance
+
+
+def test_fitted_attributes(fitted, lips):
+    assert fitted.n_points_ == 40
+    assert fitted.window_mean_.shape == (80,)
+    n_valid = len(fitted.validation_index_)
+    assert n_valid == round(0.2 * len(lips["train"]))
+    assert fitted.validation_scores_.shape == (n_valid,)
+    assert fitted.component_scale_.shape == (len(scoring.COMPONENTS),)
+    assert np.all(fitted.component_scale_ > 0)
+    assert hasattr(fitted.net_, "module_") and len(fitted.net_.history) >= 1
+
+
+def test_offset_is_t80_of_the_validation_clips(fitted, lips):
+    valid = [lips["train"][i] for i in fitted.validation_index_]
+    # the validation scores are the detector's own scores of those clips
+    np.testing.assert_allclose(fitted.score_samples(valid), fitted.validation_scores_)
+    # linear interpolation between order statistics, like scikit-learn's detectors
+    assert fitted.offset_ == pytest.approx(np.percentile(fitted.validation_scores_, 20))
+    lowest, second = np.sort(fitted.validation_scores_)[:2]
+    assert lowest <= fitted.offset_ <= second  # 3 validation clips: T80 lies between these
+
+
+def test_iqr_threshold(lips):
+    det = LFHFVAEDetector(**TINY, threshold="iqr", iqr_factor=1.0).fit(lips["train"])
+    q1, q3 = np.percentile(det.validation_scores_, [25, 75])
+    assert det.offset_ == pytest.approx(q1 - (q3 - q1))
+
+
+def test_components_windows_and_scores_agree(fitted, lips):
+    X = [c for c in lips["test"] + lips["fake"] if len(c) == 160][:3]
+    comps = fitted.score_components(X)
+    assert set(comps) == {*scoring.COMPONENTS, "score"}
+    assert all(v.shape == (3,) and v.dtype == np.float64 for v in comps.values())
+    np.testing.assert_allclose(comps["score"], fitted.score_samples(X))
+    np.testing.assert_allclose(comps["drs"] > 0, True)
+    win = fitted.score_windows(X)
+    assert set(win.dtype.names) == {"clip_index", "start", "score", *scoring.COMPONENTS}
+    # 160 frames, window 32, stride 16: 9 windows per clip
+    np.testing.assert_array_equal(win.clip_index, np.repeat(np.arange(3), 9))
+    np.testing.assert_array_equal(win.start[:9], np.arange(0, 129, 16))
+    per_clip = [win.score[win.clip_index == i].mean() for i in range(3)]
+    np.testing.assert_allclose(per_clip, comps["score"])
+    for name in scoring.COMPONENTS:
+        np.testing.assert_allclose(
+            [win[name][win.clip_index == i].mean() for i in range(3)], comps[name]
+        )
+
+
+def test_linear_combination_known_answer(lips):
+    det = LFHFVAEDetector(**TINY, combination="linear", alpha=2.0, beta=0.5, gamma=-1.0)
+    det.fit(lips["train"])
+    win = det.score_windows(lips["test"][:2])
+    raw = np.column_stack([win[name] for name in scoring.COMPONENTS])
+    z = (raw - det.component_center_) / det.component_scale_
+    cols = [scoring.COMPONENTS.index(n) for n in ("drs", "delta_e", "complexity")]
+    np.testing.assert_allclose(win.score, z[:, cols] @ [2.0, -0.5, -1.0])
+
+
+def test_deterministic_and_batch_independent(fitted, lips):
+    X = lips["test"] + lips["fake"]
+    s = fitted.score_samples(X)
+    np.testing.assert_array_equal(s, fitted.score_samples(X))
+    # a clip's score (ΔE jitter included) does not depend on the other clips or their order
+    np.testing.assert_allclose(fitted.score_samples([X[3]])[0], s[3], rtol=1e-6)
+    np.testing.assert_allclose(fitted.score_samples(X[::-1]), s[::-1], rtol=1e-6)
+    # retraining from scratch with the same random_state gives the same scores
+    clear_network_cache()
+    again = LFHFVAEDetector(**TINY).fit(lips["train"])
+    assert not again.network_from_cache_
+    np.testing.assert_allclose(again.score_samples(X), s, rtol=1e-6)
+
+
+def test_fit_with_labels_trains_on_live_clips_only(fitted, lips):
+    X = lips["train"] + lips["fake"]
+    y = np.r_[np.ones(len(lips["train"]), int), -np.ones(len(lips["fake"]), int)]
+    clear_network_cache()  # train anew: equality proves the fakes were left out
+    det = LFHFVAEDetector(**TINY).fit(X, y)
+    assert not det.network_from_cache_
+    np.testing.assert_allclose(det.score_samples(lips["test"]), fitted.score_samples(lips["test"]))
+    with pytest.raises(InputError, match=r"\+1 \(live\) and -1 \(spoof\), got values \[0, 1\]"):
+        LFHFVAEDetector(**TINY).fit(X, (y > 0).astype(int))
+    with pytest.raises(InputError, match="one label per clip"):
+        LFHFVAEDetector(**TINY).fit(X, y[:-1])
+
+
+def test_scoring_parameters_reuse_the_network(lips, tmp_path):
+    base = LFHFVAEDetector(**TINY).fit(lips["train"])
+    other = clone(base).set_params(combination="linear", alpha=3.0, contamination=0.1)
+    assert other.fit(lips["train"]).network_from_cache_
+    for name, value in base.net_.module_.state_dict().items():
+        assert (other.net_.module_.state_dict()[name] == value).all()
+    assert other.net_ is not base.net_  # a copy: refitting one never touches another
+    # a network parameter or other data trains anew
+    assert not clone(base).set_params(channels=6).fit(lips["train"]).network_from_cache_
+    assert not clone(base).fit(lips["train"][1:]).network_from_cache_
+
+    # memory=: another process (here: an emptied in-memory cache) reads it from disk
+    first = clone(base).set_params(memory=str(tmp_path), random_state=1).fit(lips["train"])
+    clear_network_cache()
+    second = clone(first).fit(lips["train"])
+    assert second.network_from_cache_
+    np.testing.assert_allclose(
+        second.score_samples(lips["test"]), first.score_samples(lips["test"]), rtol=1e-6
+    )
+
+
+def test_grid_search_one_class_with_the_traps_avoided(lips):
+    """SPEC section 6: shuffled StratifiedKFold, labels +1/-1, roc_auc, trains on y == +1."""
+    X = lips["train"] + lips["fake"]
+    y = np.r_[np.ones(len(lips["train"]), int), -np.ones(len(lips["fake"]), int)]
+    clear_network_cache()
+    search = GridSearchCV(
+        LFHFVAEDetector(**TINY, combination="linear"),
+        {"alpha": [0.5, 2.0], "gamma": [-1.0, 1.0]},
+        cv=StratifiedKFold(n_splits=2, shuffle=True, random_state=0),
+        scoring="roc_auc",
+    ).fit(X, y)
+    assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+    # 4 candidates x 2 folds + refit = 9 fits, but only 2 + 1 networks were trained
+    from lipanomaly import detector
+
+    assert len(detector._NET_CACHE) == 3
+
+
+def test_clone_params_and_pickle(fitted, lips):
+    params = fitted.get_params()
+    assert params["kl_weight_lf"] == 6.0 and params["alpha"] == 1.0  # no clash with beta
+    est = clone(fitted)
+    assert not hasattr(est, "offset_") and est.get_params() == params
+    assert est.set_params(alpha=0.3) is est and est.alpha == 0.3
+    restored = pickle.loads(pickle.dumps(fitted))
+    np.testing.assert_array_equal(
+        restored.score_samples(lips["test"]), fitted.score_samples(lips["test"])
+    )
+
+
+def test_save_and_load_model_roundtrip(fitted, lips, tmp_path):
+    from lipanomaly import load_model, save_model
+
+    save_model(fitted, tmp_path / "model")
+    loaded = load_model(tmp_path / "model")
+    assert type(loaded) is LFHFVAEDetector and loaded.get_params() == fitted.get_params()
+    np.testing.assert_array_equal(
+        loaded.score_samples(lips["test"]), fitted.score_samples(lips["test"])
+    )
+    np.testing.assert_array_equal(loaded.precision_, fitted.precision_)
+
+
+def test_pipeline_from_track_files(development, lips):
+    from sklearn.pipeline import make_pipeline
+
+    from lipanomaly.extraction import LipLandmarkExtractor
+
+    files = [str(development_file) for development_file in _track_paths(development)]
+    y = development.y
+    real = [f for f, label in zip(files, y) if label == 1][::9]
+    pipe = make_pipeline(LipLandmarkExtractor(), LFHFVAEDetector(**TINY)).fit(real)
+    fakes = [f for f, label in zip(files, y) if label == -1][:3]
+    s = pipe.score_samples(fakes)
+    assert s.shape == (3,) and s.dtype == np.float64
+    assert set(pipe.predict(fakes)) <= {-1, 1}
+
+
+def _track_paths(development):
+    from lipanomaly.datasets import default_data_dir
+
+    root = default_data_dir() / "landmarks"
+    return [root / f for f in development.files]
+
+
+def test_pipeline_with_bandsplit_features_and_ocsvm(development):
+    features = pytest.importorskip("lipanomaly.features")
+    from sklearn.pipeline import make_pipeline
+    from sklearn.svm import OneClassSVM
+
+    from lipanomaly.extraction import LipLandmarkExtractor
+
+    files = [str(p) for p in _track_paths(development)]
+    real = [f for f, label in zip(files, development.y) if label == 1][::4]
+    pipe = make_pipeline(LipLandmarkExtractor(), features.LipMotionFeatures(), OneClassSVM())
+    pipe.fit(real)
+    s = pipe.decision_function(files[:4])
+    assert s.shape == (4,) and np.isfinite(s).all()
+
+
+def test_not_fitted_errors(lips):
+    det = LFHFVAEDetector(**TINY)
+    for method in ("score_samples", "decision_function", "predict", "score_components"):
+        with pytest.raises(NotFittedError, match="not fitted yet"):
+            getattr(det, method)(lips["test"])
+    with pytest.raises(SklearnNotFittedError):
+        det.score_windows(lips["test"])
+
+
+def test_bad_input_errors(fitted, lips):
+    clip = lips["test"][0]
+    with pytest.raises(InputError, match=r"X\[1\]: expected at least 16 frames, got 10"):
+        fitted.score_samples([clip, clip[:10]])
+    nan = clip.copy()
+    nan[5, 3, 0] = np.nan
+    with pytest.raises(InputError, match=r"X\[0\]: contains NaN or inf"):
+        fitted.score_samples([nan])
+    with pytest.raises(InputError, match=r"shape \(T, K, 2\).*got shape \(160, 40, 3\)"):
+        fitted.score_samples([np.zeros((160, 40, 3))])
+    with pytest.raises(InputError, match="empty"):
+        fitted.score_samples([])
+    with pytest.raises(InputError, match=r"X\[0\]: expected 40 lip points \(as at fit\), got 20"):
+        fitted.score_samples([clip[:, :20]])
+    with pytest.raises(InputError, match="at least 2 live clips"):
+        LFHFVAEDetector(**TINY).fit([clip])
+    with pytest.raises(InputError, match="components must be a non-empty subset"):
+        LFHFVAEDetector(**TINY, components=("drs", "jerk")).fit(lips["train"])
+    with pytest.raises(ValueError, match="'combination' parameter"):
+        LFHFVAEDetector(**TINY, combination="sum").fit(lips["train"])
+
+
+def test_short_clips_are_mirror_padded(fitted, lips):
+    clip = lips["test"][0]
+    short = clip[:20]  # between window // 2 = 16 and window = 32 frames
+    win = fitted.score_windows([short])
+    assert len(win) == 1 and win.start[0] == 0
+    padded = np.pad(short, [(0, 12), (0, 0), (0, 0)], mode="symmetric")
+    np.testing.assert_allclose(fitted.score_samples([short]), fitted.score_samples([padded]))

@@ -155,23 +155,21 @@ def table(results, labels, data, n_boot, seed):
         "| " + " | ".join(["---"] + ["---:"] * (len(head) - 1)) + " |",
     ]
     for key, res in results.items():
+        r = evaluate_scores(
+            y,
+            res["scores"],
+            generators=gens,
+            decision=res["decision"],
+            n_boot=n_boot,
+            random_state=seed,
+        )
         cells = [labels[key]]
         for fam in families:
-            m = (y == 1) | (gens == fam)
-            r = evaluate_scores(
-                y[m],
-                res["scores"][m],
-                decision=res["decision"][m],
-                n_boot=n_boot,
-                random_state=seed,
-            )
+            f = r["per_family"][fam]
             cells.append(
-                f"{r['auc']:.2f} [{r['auc_ci'][0]:.2f}, {r['auc_ci'][1]:.2f}]"
-                f" · {r['eer']:.2f} · {r['apcer']:.2f}"
+                f"{f['auc']:.2f} [{f['auc_ci'][0]:.2f}, {f['auc_ci'][1]:.2f}]"
+                f" · {f['eer']:.2f} · {f['apcer']:.2f}"
             )
-        r = evaluate_scores(
-            y, res["scores"], decision=res["decision"], n_boot=n_boot, random_state=seed
-        )
         good, total = _paired(res["scores"], pairs)
         cells += [
             f"{r['auc']:.2f} [{r['auc_ci'][0]:.2f}, {r['auc_ci'][1]:.2f}]",

@@ -14,6 +14,7 @@ import argparse
 import contextlib
 import json
 import os
+import re
 import sys
 import textwrap
 import traceback
@@ -80,13 +81,12 @@ def _input_message(exc, path):
     """One line that names ``path`` and what is wrong with it, from an extraction error.
 
     The extractor's errors for a list of inputs look like ``"1 of 1 inputs gave no result
-    (...):\\n  X[0] (clip.mp4): clip.mp4: no such video file"``: keep the last line's reason.
+    (...):\n  X[0]: clip.mp4: no such video file"``: keep the last line's reason, without
+    the ``X[0]`` of the one-element list it was given.
     """
     lines = [ln.strip() for ln in str(exc).strip().splitlines() if ln.strip()]
     reason = lines[-1] if lines else type(exc).__name__
-    prefix = f"X[0] ({path}): "
-    if reason.startswith(prefix):
-        reason = reason[len(prefix) :]
+    reason = re.sub(r"^X\[\d+\](?: \([^)]*\))?:\s*", "", reason)
     if str(path) not in reason:
         reason = f"{path}: {reason}"
     return reason
@@ -198,16 +198,29 @@ def _load_model(args, *, n_jobs=1):
         raise _Failure(str(exc)) from exc
 
 
-def _window_table(detector, clips):
-    """Time-resolved window scores of each clip: a list of (start_s, end_s, score) per clip."""
-    windows = detector.score_windows(clips)
-    fps = float(detector.fs)
-    length = int(detector.window)
-    out = [[] for _ in clips]
-    for i, start, score in zip(windows["clip"], windows["start"], windows["score"]):
+def _score_with_windows(detector, clips):
+    """Clip scores and window scores from one pass over the windows.
+
+    ``score_windows`` gives every window's score; aggregated per clip with the detector's
+    ``aggregation`` they are ``score_samples`` (the detector documents it), so the network
+    runs once, not once per method.
+
+    Returns
+    -------
+    scores : ndarray of shape (n_clips,)
+    windows : list of lists of (start_s, end_s, score), one list per clip
+    """
+    from .windows import aggregate
+
+    table = detector.score_windows(clips)
+    index = np.asarray(table["clip_index"])
+    scores = aggregate(table["score"], index, len(clips), how=detector.aggregation)
+    fps, length = float(detector.fs), int(detector.window)
+    windows = [[] for _ in clips]
+    for i, start, score in zip(index, table["start"], table["score"]):
         end = min(int(start) + length, len(clips[i]))
-        out[int(i)].append((int(start) / fps, end / fps, float(score)))
-    return out
+        windows[int(i)].append((int(start) / fps, end / fps, float(score)))
+    return scores, windows
 
 
 # -- subcommands -------------------------------------------------------------------------------
@@ -329,15 +342,13 @@ def _cmd_fit(args, console):
     return 0
 
 
-def _score_records(pipeline, good, console, *, windows=True):
+def _score_records(pipeline, good, console):
     detector = pipeline[-1]
     clips = [c for _, c in good]
     if not clips:
         return []
     try:
-        scores = detector.score_samples(clips)
-        decision = detector.decision_function(clips)
-        per_window = _window_table(detector, clips) if windows else [[] for _ in clips]
+        scores, per_window = _score_with_windows(detector, clips)
     except InputError as exc:
         # a clip the detector cannot take (e.g. too short): score them one at a time
         if len(clips) == 1:
@@ -345,12 +356,13 @@ def _score_records(pipeline, good, console, *, windows=True):
             return []
         records = []
         for item in good:
-            records.extend(_score_records(pipeline, [item], console, windows=windows))
+            records.extend(_score_records(pipeline, [item], console))
         return records
     fps = float(detector.fs)
     threshold = float(detector.offset_)
     records = []
-    for (path, clip), s, d, w in zip(good, scores, decision, per_window):
+    for (path, clip), s, w in zip(good, scores, per_window):
+        d = s - threshold  # decision_function
         records.append(
             {
                 "path": str(path),
@@ -418,9 +430,10 @@ def _cmd_score(args, console):
         from .report import plot_score_timeline
 
         plot_dir.mkdir(parents=True, exist_ok=True)
+        detector = pipeline[-1]
         for r in records:
             name = Path(r["path"]).name + ".png"
-            plot_score_timeline(r, plot_dir / name)
+            plot_score_timeline(r, plot_dir / name, window=detector.window, fs=detector.fs)
         console.info(f"{len(records)} figure(s) written to {plot_dir}")
     return 0
 
@@ -453,7 +466,7 @@ def _cmd_evaluate(args, console):
     generators = np.array(["real"] * len(good_real) + families)
     scores = detector.score_samples(clips)
     result = evaluation.evaluate_scores(
-        y, scores, generators=generators, threshold=float(detector.offset_)
+        y, scores, generators=generators, threshold=float(detector.offset_), random_state=0
     )
     if args.json:
         console.out(json.dumps(_jsonable(result), indent=2))
@@ -464,7 +477,12 @@ def _cmd_evaluate(args, console):
 
         plot_dir = _check_new_path(args.plot, args.force, "plot folder")
         written = write_evaluation_figures(
-            plot_dir, y=y, scores=scores, generators=generators, threshold=detector.offset_
+            plot_dir,
+            curves={type(detector).__name__: (y, scores)},
+            y=y,
+            scores=scores,
+            generators=generators,
+            threshold=float(detector.offset_),
         )
         console.info(f"{len(written)} figure(s) written to {plot_dir}")
     return 0
@@ -515,7 +533,8 @@ def _cmd_demo(args, console):
     extractor, detector = pipeline[0], pipeline[-1]
     X = extractor.transform(demo.tracks)
     console.info(f"scoring {len(X)} demo clips with the {model_name} detector ...")
-    results = {"LFHFVAEDetector": _scores_and_threshold(detector, X)}
+    scores, windows = _score_with_windows(detector, X)
+    results = {"LFHFVAEDetector": (scores, float(detector.offset_))}
     if not args.no_baselines:
         if X_train is None:
             X_train = extractor.transform(train.tracks)
@@ -534,16 +553,56 @@ def _cmd_demo(args, console):
         "\nAUC: 1 = perfect ranking, 0.5 = chance. APCER: fakes called live; BPCER: reals "
         "called spoof, at each detector's own threshold (T80 for LFHFVAEDetector)."
     )
-    _write_demo_folder(out, demo, X, pipeline, results, table, metrics, model_name, args)
+    _write_demo_folder(out, demo, X, detector, windows, results, table, metrics, model_name)
     console.out(f"\nreport: {out / 'index.html'} ({time.perf_counter() - t0:.0f} s)")
     return 0
 
 
+def _demo_table(y, families, results):
+    """One row per (attack family, detector): clips, AUC with its interval, EER, APCER, BPCER."""
+    from .evaluation import evaluate_scores
+
+    metrics = {
+        name: evaluate_scores(y, s, generators=families, threshold=t, random_state=0)
+        for name, (s, t) in results.items()
+    }
+
+    def ci(r, key):
+        lo, hi = r[key + "_ci"]
+        return f"{r[key]:.2f} [{lo:.2f}, {hi:.2f}]"
+
+    rows = []
+    first = next(iter(metrics.values()))
+    groups = [("all fakes", None)] + [(f, f) for f in first["per_family"]]
+    for label, fam in groups:
+        for j, (name, r) in enumerate(metrics.items()):
+            part = r if fam is None else r["per_family"][fam]
+            n_fake = r["n_spoof"] if fam is None else part["n"]
+            rows.append(
+                (
+                    label if j == 0 else "",
+                    f"{r['n_live']} / {n_fake}" if j == 0 else "",
+                    name,
+                    ci(part, "auc"),
+                    f"{part['eer']:.2f}",
+                    f"{part['apcer']:.2f}",
+                    f"{r['bpcer']:.2f}",
+                )
+            )
+    header = ["fakes", "real / fake", "detector", "AUC [95% CI]", "EER", "APCER", "BPCER"]
+    table = _format_table(header, rows, align=["<", ">", "<", ">", ">", ">", ">"])
+    return table, metrics
+
+
 def _scores_and_threshold(model, X):
-    """(score_samples, threshold) of a detector or of a pipeline ending in one."""
+    """(score_samples, threshold) of a detector or of a pipeline ending in one.
+
+    For the package's detectors and for scikit-learn's ``OneClassSVM`` and
+    ``IsolationForest``, ``decision_function = score_samples - offset_``.
+    """
     scores = np.asarray(model.score_samples(X), dtype=np.float64)
-    threshold = float(np.median(scores - model.decision_function(X)))
-    return scores, threshold
+    final = model[-1] if hasattr(model, "steps") else model
+    return scores, float(final.offset_)
 
 
 def _baselines(seed):
@@ -565,7 +624,7 @@ def _baselines(seed):
     }
 
 
-def _write_demo_folder(out, demo, X, pipeline, results, table, metrics, model_name, args):
+def _write_demo_folder(out, demo, X, detector, windows, results, table, metrics, model_name):
     """The report folder: figures, per-clip scores (CSV) and index.html."""
     import csv
     import html
@@ -573,14 +632,22 @@ def _write_demo_folder(out, demo, X, pipeline, results, table, metrics, model_na
     from .report import model_decomposition, plot_clip, write_demo_report
 
     out.mkdir(parents=True, exist_ok=True)
-    detector = pipeline[-1]
     scores, threshold = results["LFHFVAEDetector"]
-    figures = _evaluation_figures(out, demo.y, demo.generators, results)
-    # one real and one fake clip: those with the median score of their class
-    windows = _window_table(detector, X)
+    from .report import write_evaluation_figures
+
+    figures = write_evaluation_figures(
+        out,
+        curves={name: (demo.y, r[0]) for name, r in results.items()},
+        y=demo.y,
+        scores=scores,
+        generators=demo.generators,
+        threshold=threshold,
+    )
+    # one fake and one real clip: those with the median score of their class
     for label, name in ((-1, "fake"), (1, "real")):
         idx = np.flatnonzero(demo.y == label)
         i = int(idx[np.argsort(scores[idx])[len(idx) // 2]])
+        fs = float(detector.fs)
         verdict = "LIVE" if scores[i] >= threshold else "SPOOF"
         title = (
             f"{name} clip {demo.files[i]} ({demo.generators[i]}, {demo.sources[i]}): {verdict}, "
@@ -590,12 +657,18 @@ def _write_demo_folder(out, demo, X, pipeline, results, table, metrics, model_na
             out / f"example_{name}.png",
             title=title,
             parts=model_decomposition(detector, X[i]),
-            windows=windows[i],
+            window_scores=[w[2] for w in windows[i]],
+            starts=[round(w[0] * fs) for w in windows[i]],
+            window=detector.window,
             threshold=threshold,
-            fs=float(detector.fs),
+            fs=fs,
         )
         figures.append((f"One {name} clip (median score of the {name} clips): " + title, png))
     names = list(results)
+    from .evaluation import format_table
+
+    tables = [f"## {name}\n\n{format_table(r)}\n" for name, r in metrics.items()]
+    (out / "metrics.md").write_text("# Metrics of every detector\n\n" + "\n".join(tables))
     with open(out / "scores.csv", "w", newline="") as fh:
         writer = csv.writer(fh, lineterminator="\n")
         header = ["file", "label", "family", "source"]
@@ -631,7 +704,9 @@ def _write_demo_folder(out, demo, X, pipeline, results, table, metrics, model_na
         (
             "Files",
             "<p><a href='scores.csv'>scores.csv</a>: every clip's score under every "
-            "detector, with the thresholds.</p>",
+            "detector, with the thresholds; <a href='metrics.md'>metrics.md</a>: every "
+            "metric with bootstrap confidence intervals (ISO/IEC 30107-3 rates, BPCER at "
+            "APCER 5 % and 10 %).</p>",
         ),
     ]
     write_demo_report(out, sections=sections, figures=figures)
@@ -806,6 +881,9 @@ def build_parser():
         "-o", "--output", default="lipanomaly-report", metavar="DIR", help="report folder"
     )
     p.add_argument("--train", action="store_true", help="retrain the detector from scratch")
+    p.add_argument(
+        "-m", "--model", metavar="DIR", default=None, help="score with this model folder instead"
+    )
     p.add_argument("--epochs", type=_positive_int, default=None, help="epochs with --train")
     p.add_argument("--seed", type=int, default=0, help="random_state with --train (0)")
     p.add_argument("--no-baselines", action="store_true", help="skip the baseline detectors")

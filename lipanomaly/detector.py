@@ -38,13 +38,18 @@ _CHUNK_WINDOWS = 1024
 # Trained networks kept in memory for reuse (GridSearchCV over scoring parameters).
 _CACHE_SIZE = 8
 _NET_CACHE = OrderedDict()
+# Raw per-window components of collections scored by a cached network (7 floats per window):
+# a grid search scores the same validation and test clips once per candidate.
+_COMPONENT_CACHE_SIZE = 64
+_COMPONENT_CACHE = OrderedDict()
 _CACHE_LOCK = threading.Lock()
 
 
 def clear_network_cache():
-    """Forget every trained network kept in memory for reuse (see ``memory`` in the detectors)."""
+    """Forget the trained networks (and their scored components) kept in memory for reuse."""
     with _CACHE_LOCK:
         _NET_CACHE.clear()
+        _COMPONENT_CACHE.clear()
 
 
 def _hash_clips(clips):
@@ -87,6 +92,8 @@ class _WindowVAEDetector(OutlierMixin, BaseEstimator):
     _component_names = ()
     #: parameters that change the trained network (the cache key); the others only score
     _network_param_names = ()
+    #: parameters that change the raw components computed with a given network
+    _component_param_names = ()
 
     _parameter_constraints: ClassVar[dict] = {
         "window": [Interval(numbers.Integral, 8, None, closed="left")],
@@ -111,11 +118,21 @@ class _WindowVAEDetector(OutlierMixin, BaseEstimator):
     # ------------------------------------------------------------------ fit
 
     def _check_X(self, X, *, fitted=True):
-        """Validate X; at scoring time also the ``K`` seen at fit."""
+        """Validate X; at scoring time also the ``K`` seen at fit.
+
+        Float32 input stays float32 (no float64 copy of a large collection: scoring converts
+        one batch at a time); anything else becomes float64.
+        """
+        if isinstance(X, (list, tuple)):
+            dtypes = {getattr(c, "dtype", None) for c in X}
+        else:
+            dtypes = {getattr(X, "dtype", None)}
+        dtype = np.float32 if dtypes == {np.dtype(np.float32)} else np.float64
         return check_clips(
             X,
             n_points=self.n_points_ if fitted else None,
             min_length=self.window // 2,
+            dtype=dtype,
         )
 
     def _live_clips(self, clips, y):
@@ -194,7 +211,7 @@ class _WindowVAEDetector(OutlierMixin, BaseEstimator):
             The fitted detector.
         """
         self._check_extra_params()
-        clips = self._check_X(X, fitted=False)
+        clips = [c.astype(np.float64, copy=False) for c in self._check_X(X, fitted=False)]
         live = self._live_clips(clips, y)
         seed = self._seed()
         self.n_points_ = clips[0].shape[1]
@@ -214,6 +231,7 @@ class _WindowVAEDetector(OutlierMixin, BaseEstimator):
         """Train (or reuse) the network; returns the training state as a dict."""
         cacheable = isinstance(self.random_state, numbers.Integral)
         key = self._cache_key(_hash_clips(live), seed) if cacheable else None
+        self.network_key_ = key
         if key is not None:
             with _CACHE_LOCK:
                 hit = _NET_CACHE.get(key)
@@ -382,13 +400,37 @@ class _WindowVAEDetector(OutlierMixin, BaseEstimator):
         return matrix.astype(np.float64), clip_index, starts
 
     def _components_all(self, clips):
-        parts = [self._components_chunk([clips[i] for i in r]) for r in self._chunks(clips)]
-        offsets = np.cumsum([0] + [len(r) for r in self._chunks(clips)])
-        return (
-            np.concatenate([p[0] for p in parts]),
-            np.concatenate([p[1] + o for p, o in zip(parts, offsets)]),
-            np.concatenate([p[2] for p in parts]),
-        )
+        """Raw components of every window of ``clips``, computed batch by batch.
+
+        Only the small component matrix (a few floats per window) is kept, never the
+        windows or reconstructions of more than one batch. With a network trained under an
+        int ``random_state``, the result is remembered (keyed by the network, the clips and
+        the component parameters), so that grid-search candidates that differ only in how
+        components are combined do not recompute them.
+        """
+        key = None
+        if getattr(self, "network_key_", None) is not None:
+            params = {k: _to_jsonable(getattr(self, k)) for k in self._component_param_names}
+            key = (self.network_key_, _hash_clips(clips), json.dumps(params, sort_keys=True))
+            with _CACHE_LOCK:
+                hit = _COMPONENT_CACHE.get(key)
+                if hit is not None:
+                    _COMPONENT_CACHE.move_to_end(key)
+                    return hit
+        parts, offset = [], 0
+        for r in self._chunks(clips):
+            comps, clip_index, starts = self._components_chunk([clips[i] for i in r])
+            parts.append((comps, clip_index + offset, starts))
+            offset += len(r)
+        result = tuple(np.concatenate([p[j] for p in parts]) for j in range(3))
+        if key is not None:
+            for a in result:
+                a.setflags(write=False)  # shared between estimators: never modified
+            with _CACHE_LOCK:
+                _COMPONENT_CACHE[key] = result
+                while len(_COMPONENT_CACHE) > _COMPONENT_CACHE_SIZE:
+                    _COMPONENT_CACHE.popitem(last=False)
+        return result
 
     def _window_scores(self, comps):
         z = scoring.apply_robust_scale(comps, self.component_center_, self.component_scale_)
@@ -419,13 +461,8 @@ class _WindowVAEDetector(OutlierMixin, BaseEstimator):
         """
         self._check_fitted()
         clips = self._check_X(X)
-        out = np.empty(len(clips), dtype=np.float64)
-        for r in self._chunks(clips):
-            comps, clip_index, _ = self._components_chunk([clips[i] for i in r])
-            out[r.start : r.stop] = aggregate(
-                self._window_scores(comps), clip_index, len(r), how=self.aggregation
-            )
-        return out
+        comps, clip_index, _ = self._components_all(clips)
+        return aggregate(self._window_scores(comps), clip_index, len(clips), how=self.aggregation)
 
     def decision_function(self, X):
         """``score_samples(X) - offset_``: negative for clips called spoofs.
@@ -469,11 +506,9 @@ class _WindowVAEDetector(OutlierMixin, BaseEstimator):
         self._check_fitted()
         clips = self._check_X(X)
         names = (*self._component_names, "score")
-        out = np.empty((len(clips), len(names)), dtype=np.float64)
-        for r in self._chunks(clips):
-            comps, clip_index, _ = self._components_chunk([clips[i] for i in r])
-            both = np.column_stack([comps, self._window_scores(comps)])
-            out[r.start : r.stop] = aggregate(both, clip_index, len(r), how=self.aggregation)
+        comps, clip_index, _ = self._components_all(clips)
+        both = np.column_stack([comps, self._window_scores(comps)])
+        out = aggregate(both, clip_index, len(clips), how=self.aggregation)
         return {name: out[:, j].copy() for j, name in enumerate(names)}
 
     def score_windows(self, X):
@@ -654,6 +689,9 @@ dropout
         Threshold: ``decision_function = score_samples - offset_``.
     network_from_cache_ : bool
         Whether fit reused a trained network instead of training one.
+    network_key_ : str or None
+        Key of the trained network in the reuse cache (None without an int
+        ``random_state``).
 
     See Also
     --------
@@ -667,6 +705,13 @@ dropout
 
     _component_names = scoring.COMPONENTS
     _module_kind = "dual"
+    _component_param_names = (
+        "complexity",
+        "n_jitter_draws",
+        "jitter_max_shift",
+        "jitter_drop_rate",
+        "relative_errors",
+    )
     _network_param_names = (
         "window",
         "stride",

@@ -141,9 +141,7 @@ def lip_motion_features(
         motion = np.zeros_like(motion)  # still lips: what is left is round-off
     # per-frame energies summed over points and coordinates, averaged over frames
     motion_rms = np.sqrt(np.mean(np.sum(motion**2, axis=1)))
-    derivs = [
-        np.sqrt(np.mean(np.sum(derivative(flat, k, fs=fs) ** 2, axis=1))) for k in (1, 2, 3)
-    ]
+    derivs = [np.sqrt(np.mean(np.sum(derivative(flat, k, fs=fs) ** 2, axis=1))) for k in (1, 2, 3)]
     if relative:
         derivs = [_ratio(d, motion_rms) for d in derivs]
     high = highpass(motion, cutoff=cutoff, fs=fs)

@@ -16,9 +16,8 @@ __all__ = [
     "plot_clip",
     "plot_score_timeline",
     "write_demo_report",
+    "write_evaluation_figures",
 ]
-
-_LIVE, _SPOOF = "#1b7837", "#b2182b"
 
 
 def _figure(width, height):
@@ -98,7 +97,7 @@ def _opening(x):
     return x[:, lower, 1] - x[:, upper, 1]
 
 
-def plot_clip(path, *, title, parts, windows, threshold, fs):
+def plot_clip(path, *, title, parts, window_scores, starts, window, threshold, fs):
     """One clip: its LF/HF decomposition and its time-resolved score.
 
     Parameters
@@ -106,10 +105,14 @@ def plot_clip(path, *, title, parts, windows, threshold, fs):
     path : str or path-like
         PNG file to write.
     title : str
-    parts : dict
-        :func:`model_decomposition` of the clip (or None for the scores only).
-    windows : list of (start_s, end_s, score)
-        Window scores.
+    parts : dict or None
+        :func:`model_decomposition` of the clip; None draws the scores only.
+    window_scores : array-like of shape (n_windows,)
+        The clip's window scores (``score_windows``).
+    starts : array-like of shape (n_windows,)
+        First frame of each window.
+    window : int
+        Window length in frames.
     threshold : float
         The detector's ``offset_``.
     fs : float
@@ -119,6 +122,8 @@ def plot_clip(path, *, title, parts, windows, threshold, fs):
     -------
     path : pathlib.Path
     """
+    from .evaluation import plot_window_scores
+
     rows = 3 if parts is not None else 1
     fig = _figure(8.5, 2.3 * rows + 0.4)
     axes = fig.subplots(rows, 1, sharex=True, squeeze=False)[:, 0]
@@ -137,22 +142,22 @@ def plot_clip(path, *, title, parts, windows, threshold, fs):
         ax.set_ylabel("fast detail\n(head units)")
         ax.legend(loc="upper right", fontsize=7, ncol=2)
         ax.set_title("fast detail: the HF head reconstructs the high band", fontsize=9)
-    ax = axes[-1]
-    for a, b, s in windows:
-        ax.hlines(s, a, b, color=_LIVE if s >= threshold else _SPOOF, lw=2, alpha=0.7)
-    if windows:
-        mids = [(a + b) / 2 for a, b, _ in windows]
-        ax.plot(mids, [s for _, _, s in windows], color="0.3", lw=0.8, marker="o", ms=3)
-    ax.axhline(threshold, color="k", ls=":", lw=1, label=f"threshold (T80) {threshold:.2f}")
-    ax.set_ylabel("window score\n(higher = live)")
-    ax.set_xlabel("time (s, from the start of the analysed face segment)")
-    ax.legend(loc="lower right", fontsize=7)
-    ax.set_title("time-resolved score: one value per 2.56 s window", fontsize=9)
+    plot_window_scores(
+        np.asarray(window_scores, dtype=float),
+        np.asarray(starts),
+        window=window,
+        fs=fs,
+        threshold=threshold,
+        ax=axes[-1],
+    )
+    seconds = window / fs
+    axes[-1].set_title(f"time-resolved score: one value per {seconds:.2f} s window", fontsize=9)
+    axes[-1].set_xlabel("time (s, from the start of the analysed face segment)")
     fig.suptitle(title, fontsize=10)
     return _save(fig, path)
 
 
-def plot_score_timeline(record, path):
+def plot_score_timeline(record, path, *, window=64, fs=25.0):
     """The figure of ``lipanomaly score --plot``: one clip's window scores over time.
 
     Parameters
@@ -162,19 +167,65 @@ def plot_score_timeline(record, path):
         ``score``, ``threshold``, ``windows``).
     path : str or path-like
         PNG file to write.
+    window : int, default=64
+        Window length of the detector, in frames.
+    fs : float, default=25.0
+        Analysis frame rate.
 
     Returns
     -------
     path : pathlib.Path
     """
-    windows = [(w["start_s"], w["end_s"], w["score"]) for w in record["windows"]]
     title = (
         f"{os.path.basename(record['path'])}: {record['label'].upper()} "
         f"(score {record['score']:.2f}, threshold {record['threshold']:.2f})"
     )
     return plot_clip(
-        path, title=title, parts=None, windows=windows, threshold=record["threshold"], fs=25.0
+        path,
+        title=title,
+        parts=None,
+        window_scores=[w["score"] for w in record["windows"]],
+        starts=[round(w["start_s"] * fs) for w in record["windows"]],
+        window=window,
+        threshold=record["threshold"],
+        fs=fs,
     )
+
+
+def write_evaluation_figures(folder, *, curves, y, scores, generators, threshold):
+    """ROC curves of several detectors and the score distributions of one.
+
+    Parameters
+    ----------
+    folder : str or path-like
+        Where ``roc.png`` and ``scores.png`` go.
+    curves : dict
+        Detector name -> ``(y, scores)`` for :func:`lipanomaly.evaluation.plot_roc`.
+    y, scores, generators, threshold
+        Labels (+1 / -1), scores, attack families and threshold of the detector whose
+        score distributions are drawn.
+
+    Returns
+    -------
+    paths : list of (caption, pathlib.Path)
+    """
+    from .evaluation import plot_roc, plot_score_distributions
+
+    folder = Path(folder)
+    fig = _figure(6, 5.2)
+    plot_roc(curves, ax=fig.add_subplot())
+    roc = _save(fig, folder / "roc.png")
+    fig = _figure(8, 4.2)
+    ax = fig.add_subplot()
+    plot_score_distributions(y, scores, generators=generators, threshold=threshold, ax=ax)
+    dist = _save(fig, folder / "scores.png")
+    return [
+        ("ROC curves: APCER (fakes accepted) against 1 - BPCER (reals accepted).", roc),
+        (
+            "Score distributions of the real clips and of each fake family, with the threshold.",
+            dist,
+        ),
+    ]
 
 
 # -- the demo report -----------------------------------------------------------------------------

@@ -11,9 +11,10 @@ The band split
 backward (:func:`scipy.signal.sosfiltfilt`):
 
 - *zero phase*: the forward-backward pass cancels the filter's phase, so the slow trajectory
-  is not delayed against the input. A causal filter would shift it by a few frames, and the
-  residual ``x - low`` would then show every lip closure twice (once early, once late) instead
-  of the closure itself: the detail the model learns is exactly what a delay corrupts.
+  is not delayed against the input. A causal filter would shift it by a few frames ``d``, and
+  the residual ``x - low`` would then carry the slow motion itself (``x(t) - x_slow(t - d)``
+  is about ``d`` times the velocity): every jaw movement would leak into the detail, mixed
+  with the closures the detail is meant to isolate.
 - *second-order sections*: a cascade of biquads keeps the poles accurate at low normalised
   cut-offs (4 Hz at 25 fps is 0.32 of Nyquist), where the transfer-function (``b, a``) form of
   the same filter loses precision.
@@ -325,7 +326,8 @@ def spectral_flatness(x, *, axis=0, nperseg=None, eps=1e-12):
     nperseg : int or None, default=None
         Welch segment length; None uses ``min(T, 32)``.
     eps : float, default=1e-12
-        Added to the power before the logarithm.
+        Floor added to every bin before the logarithm, relative to the mean power (so that the
+        flatness does not depend on the units of ``x``).
 
     Returns
     -------
@@ -341,10 +343,11 @@ def spectral_flatness(x, *, axis=0, nperseg=None, eps=1e-12):
     _, psd = _sps.welch(x, nperseg=min(nperseg, n), axis=axis, detrend="constant")
     psd = np.moveaxis(psd, axis, -1)[..., 1:]
     arith = psd.mean(axis=-1)
-    geo = np.exp(np.log(psd + eps).mean(axis=-1))
-    scale = np.max(np.abs(x)) if x.size else 0.0
-    silent = arith <= (eps + (1e-24 * scale**2))
-    flat = np.where(silent, 0.0, geo / np.where(silent, 1.0, arith))
+    # no variation beyond round-off of the signal's own scale: no motion
+    silent = arith <= (1e-9 * np.max(np.abs(x))) ** 2
+    arith_safe = np.where(silent, 1.0, arith)
+    geo = np.exp(np.log(psd + eps * arith_safe[..., None]).mean(axis=-1))
+    flat = np.where(silent, 0.0, geo / arith_safe)
     flat = np.clip(flat, 0.0, 1.0)
     return float(flat) if flat.ndim == 0 else flat
 

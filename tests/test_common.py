@@ -187,7 +187,7 @@ _DETECTOR_XFAILS = {
     "check_estimator_sparse_matrix": "sparse input is a 2-D table; rejected for its shape",
     "check_classifier_data_not_an_array": "wraps a 2-D table in an object without "
     "__len__; not a collection of clips",
-},
+}
 ESTIMATORS.append(
     (
         LFHFVAEDetector(
@@ -222,6 +222,7 @@ ESTIMATORS.append(
         _DETECTOR_XFAILS,
     )
 )
+
 
 def _expected_failed_checks(estimator):
     for est, reasons in ESTIMATORS:

@@ -288,3 +288,12 @@ def test_short_clips_are_mirror_padded(fitted, lips):
     assert len(win) == 1 and win.start[0] == 0
     padded = np.pad(short, [(0, 12), (0, 0), (0, 0)], mode="symmetric")
     np.testing.assert_allclose(fitted.score_samples([short]), fitted.score_samples([padded]))
+
+
+def test_float32_and_array_input_score_like_float64_lists(fitted, lips):
+    X = [c for c in lips["test"] + lips["fake"] if len(c) == 160]
+    s = fitted.score_samples(X)
+    np.testing.assert_allclose(fitted.score_samples(np.stack(X)), s)
+    # float32 input is not copied to float64 as a whole; it scores like float64 up to rounding
+    s32 = fitted.score_samples(np.stack(X).astype(np.float32))
+    np.testing.assert_allclose(s32, s, rtol=1e-3, atol=1e-3)

@@ -164,10 +164,12 @@ def test_real_clips_features_are_finite(real_clips):
 def test_baseline_pipelines_on_real_clips(real_clips, detector):
     """Fit on real clips only; scores are finite, deterministic, one per clip."""
     clips, y = real_clips
-    real = [c for c, label in zip(clips, y) if label == 1]
+    real = [c for c, label in zip(clips, y) if label == 1][::3]  # a third: keep it fast
+    test = [c for c, label in zip(clips, y) if label == -1] + real[:5]
     pipe = make_pipeline(LipMotionFeatures(relative=True), StandardScaler(), detector)
-    scores = pipe.fit(real).score_samples(clips)
-    assert scores.shape == (len(clips),)
+    scores = pipe.fit(real).score_samples(test)
+    assert scores.shape == (len(test),)
+    assert scores.dtype == np.float64
     assert np.isfinite(scores).all()
-    np.testing.assert_array_equal(pipe.fit(real).score_samples(clips), scores)
-    assert set(np.unique(pipe.predict(clips))) <= {-1, 1}
+    np.testing.assert_array_equal(pipe.fit(real).score_samples(test), scores)
+    assert set(np.unique(pipe.predict(test))) <= {-1, 1}

@@ -48,6 +48,14 @@ def test_lowpass_is_zero_phase():
     assert lags[int(np.argmax(xcorr))] == 0
 
 
+def test_causal_filter_would_leak_slow_motion_into_the_detail():
+    """Why zero phase (docs/bandsplit.md): a causal low-pass delays, x - low keeps the motion."""
+    x = sine(1.0, n=500)
+    causal = x - sps.sosfilt(sps.butter(4, 4.0, fs=FS, output="sos"), x)
+    assert np.abs(causal[100:-100]).max() > 0.5
+    assert np.abs(highpass(x, cutoff=4.0)[100:-100]).max() < 1e-5
+
+
 def test_lowpass_keeps_constants_and_ramps():
     t = np.arange(200.0)
     np.testing.assert_allclose(lowpass(np.full(50, 3.5)), 3.5, rtol=0, atol=1e-12)
@@ -252,6 +260,9 @@ def test_spectral_flatness_known_cases(rng):
     assert tone < 0.01
     assert spectral_flatness(np.full(64, 2.0)) == 0.0
     assert spectral_flatness(np.zeros(64)) == 0.0
+    # unit-free: the same motion in other units has the same flatness
+    noise = rng.normal(size=500)
+    assert spectral_flatness(1e-6 * noise) == pytest.approx(spectral_flatness(noise), rel=1e-9)
 
 
 def test_spectral_flatness_shape(rng):

@@ -3,7 +3,10 @@
 Reproduces ``docs/images/spectrum_real_vs_fake.png`` and prints the tables quoted in
 ``docs/bandsplit.md``::
 
-    .venv/bin/python docs/scripts/plot_spectrum.py [--data DIR] [--out docs/images]
+    .venv/bin/python docs/scripts/plot_spectrum.py [--data DIR] [--out docs/images] [--extractor]
+
+``--extractor`` replaces steps 1 to 3 below by :class:`lipanomaly.LipLandmarkExtractor` (its
+own head normalisation, gap handling and resampling) and prints the tables only.
 
 For every development clip (``lipanomaly.datasets.load_development``):
 
@@ -117,18 +120,28 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=None, help="development data folder")
     parser.add_argument("--out", default=str(Path(__file__).resolve().parents[1] / "images"))
+    parser.add_argument(
+        "--extractor", action="store_true", help="normalise with LipLandmarkExtractor; no figure"
+    )
     args = parser.parse_args(argv)
 
     dev = load_development(args.data)
+    if args.extractor:
+        from lipanomaly.extraction import LipLandmarkExtractor
+
+        extracted = LipLandmarkExtractor(fps=FS).fit_transform(dev.tracks)
     spectra = {"real": {"opening": [], "pc1": []}, "fake": {"opening": [], "pc1": []}}
     skipped = []
     freqs = None
-    for track, label in zip(dev.tracks, dev.y):
-        lips = normalise(track)
-        if lips is None:
-            skipped.append(track.name)
-            continue
-        lips = resample(lips, track.fps)
+    for i, (track, label) in enumerate(zip(dev.tracks, dev.y)):
+        if args.extractor:
+            lips = extracted[i]
+        else:
+            lips = normalise(track)
+            if lips is None:
+                skipped.append(track.name)
+                continue
+            lips = resample(lips, track.fps)
         cls = "real" if label == 1 else "fake"
         for key, sig in zip(("opening", "pc1"), motion_signals(lips)):
             freqs, p = psd(sig)
@@ -165,6 +178,9 @@ def main(argv=None):
             f"\nmedian-spectrum peak: real {peak_r:.2f} Hz, fake {peak_f:.2f} Hz; "
             f"real: half the power below {f50:.2f} Hz, 80 % below {f80:.2f} Hz\n"
         )
+
+    if args.extractor:
+        return 0
 
     import matplotlib
 

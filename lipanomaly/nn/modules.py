@@ -290,6 +290,15 @@ class DualVAE(nn.Module):
         mu_lf, _, mu_hf, _ = self._posteriors(x)
         return mu_lf, mu_hf
 
+    def forward_hf(self, x):
+        """Only the HF branch: ``x`` (B, L, F) -> ``r̂_HF`` (B, L, F).
+
+        The same as ``forward(x).r_hf`` (z sampled in training mode, the mean in eval mode)
+        without the LF pooling and decoder: what the jitter-consistency term needs.
+        """
+        mu_hf, logvar_hf = self.hf_posterior(self.encoder(x)).chunk(2, dim=-1)
+        return self.hf_decoder(_reparameterise(mu_hf, logvar_hf, self.training))
+
     def forward(self, x):
         """``x`` (B, L, F) float32 -> :class:`DualVAEOutput`."""
         mu_lf, logvar_lf, mu_hf, logvar_hf = self._posteriors(x)

@@ -225,7 +225,7 @@ def vae_objective(
         }
         if weights["jitter"]:
             xj = torch.from_numpy(time_jitter(x.detach().cpu().numpy(), rng)).to(x.device)
-            terms["jitter"] = jitter_loss(module(xj).r_hf, out.r_hf)
+            terms["jitter"] = jitter_loss(module.forward_hf(xj), out.r_hf)
         if weights["mask"]:
             mask = _random_mask(x, rng, mask_runs)
             out_m = module(x.masked_fill(mask[..., None], 0.0))
@@ -351,6 +351,11 @@ def _fit(
     ):
         if not isinstance(value, int | np.integer) or value < low:
             raise InputError(f"{name} must be an integer >= {low}, got {value!r}")
+    if not (np.isfinite(fs) and fs > 0 and np.isfinite(cutoff) and 0 < cutoff < fs / 2):
+        raise InputError(
+            f"cutoff must lie between 0 and the Nyquist frequency fs / 2 = {fs / 2:g} Hz, "
+            f"got cutoff={cutoff!r} with fs={fs!r}"
+        )
     if random_state is None:
         random_state = int(np.random.SeedSequence().entropy % 2**32)
     if not isinstance(random_state, int | np.integer) or random_state < 0:

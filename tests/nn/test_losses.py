@@ -1,11 +1,11 @@
 """Known answers for every loss term of SPEC section 3 (lipanomaly.nn.losses)."""
 
+import itertools
+
 import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
-
-import itertools
 
 from lipanomaly.nn import losses as L  # noqa: E402
 

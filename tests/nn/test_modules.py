@@ -42,6 +42,7 @@ def test_forward_shapes_and_eval_is_deterministic():
     assert torch.equal(out.z_lf, out.mu_lf) and torch.equal(out.z_hf, out.mu_hf)
     assert torch.equal(model(x).x_hat, out.x_hat)
     assert torch.equal(out.x_hat, out.x_lf + out.r_hf)
+    assert torch.equal(model.forward_hf(x), out.r_hf)
     mu_lf, mu_hf = model.encode(x)
     assert torch.equal(mu_lf, out.mu_lf) and torch.equal(mu_hf, out.mu_hf)
 

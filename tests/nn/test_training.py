@@ -166,6 +166,8 @@ def test_bad_input(windows):
         bad = train.copy()
         bad[0, 0, 0] = np.nan
         train_dual_vae(bad, valid)
+    with pytest.raises(InputError, match="Nyquist"):
+        train_dual_vae(train, valid, cutoff=20.0)
     with pytest.raises(InputError, match="device"):
         train_dual_vae(train, valid, device="tpu")
 

@@ -1,0 +1,120 @@
+"""Scoring throughput and memory of LFHFVAEDetector.score_samples (all components).
+
+1. Throughput: windows per second of ``score_samples`` (reconstruction, ΔE with
+   ``n_jitter_draws`` jittered passes, the re-encoding for ``latent_rmse``, sample entropy)
+   on real development clips, with torch limited to ``--threads`` threads, for the default
+   network size and a small one. The score cost does not depend on training, so the networks
+   are trained for one epoch only.
+2. Memory: peak resident memory (``ru_maxrss``) and the peak of Python/numpy allocations
+   (``tracemalloc``) while scoring 1,000 and then 10,000 clips of 64 frames (float32 input,
+   built from real clips). Scoring is batched, so the peak must not grow with the number of
+   clips.
+
+Prints markdown tables and the command; run from the repository root::
+
+    python benchmarks/bench_score.py            # about 10 minutes on 2 shared cores
+"""
+
+import argparse
+import platform
+import resource
+import sys
+import time
+import tracemalloc
+
+import numpy as np
+
+
+def _real_clips(n_clips=None):
+    from lipanomaly.datasets import load_development
+    from lipanomaly.extraction import LipLandmarkExtractor
+
+    dev = load_development(label="real")
+    clips = LipLandmarkExtractor().transform(dev.tracks)
+    return clips if n_clips is None else clips[:n_clips]
+
+
+def throughput(clips, params, *, repeats):
+    from lipanomaly.detector import LFHFVAEDetector
+
+    det = LFHFVAEDetector(**params, max_epochs=1, random_state=0).fit(clips[:12])
+    test = clips[12:]
+    n_windows = len(det.score_windows(test[:1])) and len(det.score_windows(test))
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        det.score_samples(test)
+        times.append(time.perf_counter() - t)
+    n_params = sum(p.numel() for p in det.net_.module_.parameters())
+    return n_params, n_windows, float(np.median(times))
+
+
+def memory(clips, params):
+    from lipanomaly.detector import LFHFVAEDetector
+
+    det = LFHFVAEDetector(**params, max_epochs=1, random_state=0).fit(clips[:12])
+    # 64-frame float32 clips (one window each) cut from the real clips, cycled
+    pieces = [c[s : s + 64] for c in clips for s in range(0, len(c) - 63, 64)]
+    rows = []
+    for n in (1_000, 10_000):
+        X = np.stack([pieces[i % len(pieces)] for i in range(n)]).astype(np.float32)
+        rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        tracemalloc.start()
+        t = time.perf_counter()
+        s = det.score_samples(X)
+        dt = time.perf_counter() - t
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        rss1 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        assert s.shape == (n,) and np.isfinite(s).all()
+        rows.append((n, X.nbytes / 2**20, peak / 2**20, rss1 / 2**10, (rss1 - rss0) / 2**10, dt))
+        del X
+    return rows
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--skip-memory", action="store_true")
+    args = parser.parse_args()
+
+    import torch
+
+    torch.set_num_threads(args.threads)
+    clips = _real_clips(40)
+    configs = {
+        "default (channels=128, 4+4 layers)": {},
+        "small (channels=32, 2+2 layers)": dict(channels=32, n_layers=2, decoder_layers=2),
+    }
+    print(f"# bench_score: {platform.node()} {platform.processor() or platform.machine()}, ")
+    print(
+        f"torch {torch.__version__}, {args.threads} torch threads, python {sys.version.split()[0]}"
+    )
+    print(f"command: python benchmarks/bench_score.py --threads {args.threads}\n")
+    print("| network | parameters | n_jitter_draws | windows | seconds (median) | windows/s |")
+    print("|---|---|---|---|---|---|")
+    for name, params in configs.items():
+        for draws in (3, 1):
+            n_params, n_windows, sec = throughput(
+                clips, {**params, "n_jitter_draws": draws}, repeats=args.repeats
+            )
+            print(
+                f"| {name} | {n_params:,} | {draws} | {n_windows} | {sec:.2f} | "
+                f"{n_windows / sec:.0f} |",
+                flush=True,
+            )
+    if args.skip_memory:
+        return
+    print("\nMemory while scoring (small network, n_jitter_draws=3, 64-frame float32 clips):\n")
+    print(
+        "| clips | input (MiB) | tracemalloc peak (MiB) | peak RSS (MiB) | "
+        "peak RSS growth (MiB) | seconds |"
+    )
+    print("|---|---|---|---|---|---|")
+    for n, inp, peak, rss, growth, dt in memory(clips, configs["small (channels=32, 2+2 layers)"]):
+        print(f"| {n:,} | {inp:.0f} | {peak:.1f} | {rss:.0f} | {growth:.0f} | {dt:.0f} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,127 @@
+"""Training cost of the dual VAE: skorch against a plain PyTorch loop, and a default run.
+
+Run::
+
+    .venv/bin/python benchmarks/bench_train.py [--data DIR] [--threads 2] [--repeats 5]
+                                               [--windows 256] [--skip-full]
+
+1. **Throughput.** The same :class:`~lipanomaly.nn.DualVAE` (same initial weights), the same
+   windows, batch 32, the same objective (:func:`lipanomaly.nn.vae_objective`, every default
+   term including the extra jitter pass), AdamW lr 1e-3, no augmentation, no validation;
+   one epoch through the skorch net that :func:`~lipanomaly.nn.train_dual_vae` builds
+   (``partial_fit``: callbacks, history, per-term recording included) against one epoch of
+   a hand-written loop. The two alternate ``--repeats`` times in one process; the table gives
+   the median windows per second of each and the skorch overhead.
+2. **Default training run.** All real development clips through the extractor, split by
+   clip (every fifth clip validates), windows of 64 every 16, standardised per feature;
+   :func:`~lipanomaly.nn.train_dual_vae` with its defaults; wall time, CPU time, epochs.
+
+Prints markdown tables and the machine.
+"""
+
+import argparse
+import os
+import platform
+import statistics
+import time
+
+import numpy as np
+import torch
+
+from lipanomaly.datasets import load_development
+from lipanomaly.extraction import LipLandmarkExtractor
+from lipanomaly.nn import DualVAE, train_dual_vae, vae_objective
+from lipanomaly.nn.training import _WindowDataset
+from lipanomaly.windows import make_windows
+
+
+def development_windows(data_dir=None, valid_every=5):
+    data = load_development(data_dir, label="real")
+    clips = LipLandmarkExtractor().fit_transform(data.tracks)
+    is_valid = (np.arange(len(clips)) % valid_every) == 1
+    wt, _, _ = make_windows([c for c, v in zip(clips, is_valid) if not v])
+    wv, _, _ = make_windows([c for c, v in zip(clips, is_valid) if v])
+    wt = wt.reshape(len(wt), wt.shape[1], -1)
+    wv = wv.reshape(len(wv), wv.shape[1], -1)
+    mean, std = wt.mean(axis=(0, 1)), wt.std(axis=(0, 1))
+    std[std < 1e-12] = 1.0
+    return ((wt - mean) / std).astype(np.float32), ((wv - mean) / std).astype(np.float32)
+
+
+def plain_epoch(module, optimizer, loader, rng):
+    module.train()
+    for x, x_lp in loader:
+        out = module(x)
+        total, _ = vae_objective(module, out, x, x_lp, rng=rng)
+        optimizer.zero_grad()
+        total.backward()
+        optimizer.step()
+
+
+def throughput(train, repeats, batch_size=32):
+    ds = _WindowDataset(train, fs=25.0, cutoff=4.0)
+    # the skorch path, warmed up by its first epoch
+    net = train_dual_vae(train, None, max_epochs=1, augment=False, batch_size=batch_size)
+    # the plain path: the same architecture from the same seed
+    torch.manual_seed(0)
+    module = DualVAE(train.shape[2])
+    optimizer = torch.optim.AdamW(module.parameters(), lr=1e-3)
+    loader = torch.utils.data.DataLoader(ds, batch_size=batch_size, shuffle=True)
+    rng = np.random.default_rng(0)
+    plain_epoch(module, optimizer, loader, rng)  # warm-up
+    t_skorch, t_plain = [], []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        net.partial_fit(ds, y=None, epochs=1)
+        t_skorch.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        plain_epoch(module, optimizer, loader, rng)
+        t_plain.append(time.perf_counter() - t0)
+    n = len(train)
+    return n / statistics.median(t_skorch), n / statistics.median(t_plain), t_skorch, t_plain
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", default=None)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--windows", type=int, default=256)
+    parser.add_argument("--skip-full", action="store_true")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+
+    train, valid = development_windows(args.data)
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__}, "
+        f"{args.threads} torch threads, python {platform.python_version()}"
+    )
+    sub = train[: args.windows]
+    w_skorch, w_plain, ts, tp = throughput(sub, args.repeats)
+    print(f"\nThroughput, {len(sub)} windows (64 x 80), batch 32, median of {args.repeats}:\n")
+    print("| path | windows/s | epoch times (s) |")
+    print("| --- | --- | --- |")
+    for name, rate, times in (
+        ("skorch (`train_dual_vae`'s net)", w_skorch, ts),
+        ("plain PyTorch loop", w_plain, tp),
+    ):
+        print(f"| {name} | {rate:.1f} | {', '.join(f'{t:.2f}' for t in times)} |")
+    print(f"\nskorch overhead: {100 * (w_plain / w_skorch - 1):+.1f} % time per window")
+
+    if args.skip_full:
+        return
+    t0, c0 = time.perf_counter(), time.process_time()
+    net = train_dual_vae(train, valid)
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    valid_loss = np.asarray(net.history[:, "valid_loss"])
+    print(f"\nDefault training run on all real development clips ({args.threads} threads):\n")
+    print("| train windows | valid windows | epochs | best epoch | wall (s) | CPU (s) | s/epoch |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    print(
+        f"| {len(train)} | {len(valid)} | {len(valid_loss)} | {int(np.argmin(valid_loss)) + 1} "
+        f"| {wall:.0f} | {cpu:.0f} | {wall / len(valid_loss):.1f} |"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -30,6 +30,7 @@ Usage::
 """
 
 import argparse
+import copy
 import hashlib
 import json
 import os
@@ -45,18 +46,35 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from lipanomaly.datasets import load_development  # noqa: E402
-from lipanomaly.protocol import SourceFolds, cross_val_scores, development_pairs  # noqa: E402
+from lipanomaly.protocol import (  # noqa: E402
+    SourceFolds,
+    check_no_leak,
+    cross_val_scores,
+    development_pairs,
+)
+from lipanomaly.windows import aggregate  # noqa: E402
 
-#: (key, label, builder, parameters) of every row of the table, in order.
+#: (key, label, builder, parameters) of every row of the table, in order. Builder "rescore":
+#: the default detector's trained networks and window components, scored with these
+#: parameters (they change only how components become a score).
 VARIANTS = (
     ("default", "LFHFVAEDetector (default)", "detector", {}),
-    # score ablations: the same trained network, scored otherwise
-    ("drs", "score: DRS alone", "detector", {"components": ("drs",)}),
-    ("delta_e", "score: ΔE alone", "detector", {"components": ("delta_e",)}),
-    ("c", "score: C alone", "detector", {"components": ("complexity",)}),
-    ("rmse", "score: RMSE alone (OC extra)", "detector", {"components": ("rmse",)}),
-    ("latent", "score: latent RMSE alone (OC extra)", "detector", {"components": ("latent_rmse",)}),
-    ("linear", "score: linear S = DRS − ΔE + C (seed)", "detector", {"combination": "linear"}),
+    # score ablations: the same trained network and components, scored otherwise
+    ("drs", "score: DRS alone", "rescore", {"components": ("drs",)}),
+    ("delta_e", "score: ΔE alone", "rescore", {"components": ("delta_e",)}),
+    ("c", "score: C alone", "rescore", {"components": ("complexity",)}),
+    ("rmse", "score: RMSE alone (OC extra)", "rescore", {"components": ("rmse",)}),
+    ("latent", "score: latent RMSE alone (OC extra)", "rescore", {"components": ("latent_rmse",)}),
+    ("e_smooth", "score: E_smooth alone", "rescore", {"components": ("e_smooth",)}),
+    ("e_detail", "score: E_detail alone", "rescore", {"components": ("e_detail",)}),
+    (
+        "seed3",
+        "score: two-sided on DRS, ΔE, C only",
+        "rescore",
+        {"components": ("drs", "delta_e", "complexity")},
+    ),
+    ("linear", "score: linear S = DRS − ΔE + C (seed)", "rescore", {"combination": "linear"}),
+    ("median", "score: median over windows", "rescore", {"aggregation": "median"}),
     ("relative", "score: errors relative to motion", "detector", {"relative_errors": True}),
     # loss ablations: a network trained without the term
     ("no_stft", "loss: no STFT term", "detector", {"stft_weight": 0.0}),
@@ -113,16 +131,23 @@ def load_clips(cache):
     return data, clips
 
 
-def run_variant(key, factory, clips, data, cv, cache, config):
-    """Out-of-fold scores of one variant, cached in ``<cache>/scores``."""
-    blob = json.dumps(
-        {"key": key, "params": repr(factory().get_params()), **config}, sort_keys=True
-    )
+def _score_path(cache, key, factory, config):
+    params = repr(factory().get_params())
+    blob = json.dumps({"key": key, "params": params, **config}, sort_keys=True)
     tag = hashlib.sha256(blob.encode()).hexdigest()[:16]
-    path = Path(cache) / "scores" / f"{key}-{tag}.npz"
+    return Path(cache) / "scores" / f"{key}-{tag}.npz"
+
+
+def _load(path):
+    with np.load(path) as z:
+        return {k: z[k] for k in z.files}
+
+
+def run_variant(key, factory, clips, data, cv, cache, config):
+    """Out-of-fold scores of one estimator, cached in ``<cache>/scores``."""
+    path = _score_path(cache, key, factory, config)
     if path.is_file():
-        with np.load(path) as z:
-            return {k: z[k] for k in z.files}
+        return _load(path)
     t0 = time.perf_counter()
     res = cross_val_scores(factory(), clips, data.y, data.groups, cv=cv)
     out = {
@@ -133,6 +158,74 @@ def run_variant(key, factory, clips, data, cv, cache, config):
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     np.savez(path, **out)
+    return out
+
+
+def run_detector(key, factory, rescored, clips, data, cv, cache, config):
+    """Out-of-fold scores of a detector and of the ``rescored`` scoring variants.
+
+    The detector is fitted once per fold; the raw window components it computes for its
+    live validation clips (while calibrating) and for the test clips are kept, and every
+    variant of ``rescored`` (``{key: (factory, parameters)}``, parameters that only change
+    how components become a score) is calibrated and scored from them with the detector's
+    own code. Components are saved in ``<cache>/components`` for further study.
+    """
+    paths = {key: _score_path(cache, key, factory, config)}
+    paths.update({k: _score_path(cache, k, f, config) for k, (f, _) in rescored.items()})
+    if all(p.is_file() for p in paths.values()):
+        return {k: _load(p) for k, p in paths.items()}
+    y, groups = data.y, data.groups
+    n = len(clips)
+    out = {k: {"scores": np.full(n, np.nan), "decision": np.full(n, np.nan)} for k in paths}
+    fold = np.full(n, -1)
+    t0 = time.perf_counter()
+    comp_dir = Path(cache) / "components" / paths[key].stem
+    comp_dir.mkdir(parents=True, exist_ok=True)
+    for k, (train, test) in enumerate(cv.split(clips, y, groups)):
+        check_no_leak(train, test, y, groups)
+        est = factory()
+        recorded = []
+        compute = est._components_all
+
+        def record(cl, compute=compute, recorded=recorded):
+            result = compute(cl)
+            recorded.append(result)
+            return result
+
+        est._components_all = record  # keeps the validation components of _calibrate
+        est.fit([clips[i] for i in train], y[train])
+        val = recorded[-1]
+        tst = est._components_all([clips[i] for i in test])
+        np.savez(
+            comp_dir / f"fold{k}.npz",
+            test=test,
+            train=train,
+            validation_index=est.validation_index_,
+            valid_components=val[0],
+            valid_clip_index=val[1],
+            test_components=tst[0],
+            test_clip_index=tst[1],
+            columns=np.array(est._component_names),
+        )
+        fold[test] = k
+        variants = {key: est}
+        for vkey, (_, params) in rescored.items():
+            v = copy.copy(est)  # shares the trained network (read only)
+            v.set_params(**params)
+            v._check_extra_params()
+            v._components_all = lambda cl, val=val: val
+            v._calibrate([None] * int(val[1].max() + 1))
+            variants[vkey] = v
+        for vkey, v in variants.items():
+            s = aggregate(v._window_scores(tst[0]), tst[1], len(test), how=v.aggregation)
+            out[vkey]["scores"][test] = s
+            out[vkey]["decision"][test] = s - v.offset_
+        print(f"#   fold {k}: {time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)
+    seconds = np.float64(time.perf_counter() - t0)
+    for vkey, path in paths.items():
+        out[vkey].update(fold=fold, seconds=seconds)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(path, **out[vkey])
     return out
 
 
@@ -216,13 +309,27 @@ def main(argv=None):
     data, clips = load_clips(args.cache)
     cv = SourceFolds()
     config = {"epochs": epochs, "seed": args.seed, "n_clips": len(clips)}
-    results, labels = {}, {}
-    for key, label, builder, params in rows:
+    labels = {key: label for key, label, _, _ in VARIANTS}
+    results = {}
+    # score-only variants ride along with the default detector: one fit per fold for all
+    rescored = {
+        key: (lambda p=params: build("detector", p, train), params)
+        for key, _, builder, params in rows
+        if builder == "rescore"
+    }
+    if rescored or any(r[0] == "default" for r in rows):
+        t1 = time.perf_counter()
+        factory = lambda: build("detector", {}, train)  # noqa: E731
+        results.update(run_detector("default", factory, rescored, clips, data, cv, cache, config))
+        print(f"# default + rescored: {time.perf_counter() - t1:.0f} s", file=sys.stderr)
+    for key, _, builder, params in rows:
+        if key in results:
+            continue
         t1 = time.perf_counter()
         factory = lambda b=builder, p=params: build(b, p, train)  # noqa: E731
         results[key] = run_variant(key, factory, clips, data, cv, cache, config)
-        labels[key] = label
         print(f"# {key}: {time.perf_counter() - t1:.0f} s", file=sys.stderr, flush=True)
+    results = {r[0]: results[r[0]] for r in rows}
 
     print("## Detection quality (`benchmarks/bench_quality.py`)\n")
     print(

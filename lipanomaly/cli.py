@@ -765,6 +765,9 @@ def build_parser():
             lipanomaly extract videos/ -o tracks/ --jobs 2
             lipanomaly fit tracks/ -o my-model/
             lipanomaly score --model my-model/ clips/ --json
+
+            exit status: 0 success, 1 an input failed (one line per failed input on stderr;
+            the other inputs are still processed), 2 bad usage. --debug shows tracebacks.
             """
         ),
     )
@@ -836,7 +839,13 @@ def build_parser():
         """,
     )
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="videos, track files or folders")
-    p.add_argument("-m", "--model", metavar="DIR", default=None, help="model folder (pretrained)")
+    p.add_argument(
+        "-m",
+        "--model",
+        metavar="DIR",
+        default=None,
+        help="model folder (default: the pretrained model)",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON array of results")
     p.add_argument("--plot", metavar="DIR", default=None, help="write a score figure per clip")
     p.add_argument("-j", "--jobs", type=_positive_int, default=1, help="inputs in parallel")
@@ -856,7 +865,13 @@ def build_parser():
     )
     p.add_argument("--real", nargs="+", required=True, metavar="INPUT", help="real inputs")
     p.add_argument("--fake", nargs="+", required=True, metavar="INPUT", help="fake inputs")
-    p.add_argument("-m", "--model", metavar="DIR", default=None, help="model folder (pretrained)")
+    p.add_argument(
+        "-m",
+        "--model",
+        metavar="DIR",
+        default=None,
+        help="model folder (default: the pretrained model)",
+    )
     p.add_argument("--family", default=None, help="generator family of every fake input")
     p.add_argument("--json", action="store_true", help="print the metrics as JSON")
     p.add_argument("--plot", metavar="DIR", default=None, help="write ROC and score figures")

@@ -16,7 +16,6 @@ import json
 import numbers
 import os
 import threading
-import zlib
 from collections import OrderedDict
 from typing import ClassVar
 
@@ -435,17 +434,6 @@ class _WindowVAEDetector(OutlierMixin, BaseEstimator):
     def _window_scores(self, comps):
         z = scoring.apply_robust_scale(comps, self.component_center_, self.component_scale_)
         return self._combine(z)
-
-    def _jitter_rngs(self, w, draw):
-        """One generator per window, seeded by the fitted seed, the draw and the window itself.
-
-        The jitter of a window depends on nothing else (not on the batch, the other clips
-        or their order), so a clip gets the same score in any collection.
-        """
-        return [
-            np.random.default_rng([self.seed_, draw, zlib.crc32(np.ascontiguousarray(x).data)])
-            for x in w
-        ]
 
     def score_samples(self, X):
         """Liveness score of each clip: higher is more live.
@@ -986,18 +974,17 @@ dropout
 
         jittered = []
         for draw in range(self.n_jitter_draws):
-            wj = np.concatenate(
-                [
-                    time_jitter(
-                        x[None],
-                        rng,
-                        max_shift=self.jitter_max_shift,
-                        drop_rate=tuple(self.jitter_drop_rate),
-                    )
-                    for x, rng in zip(w, self._jitter_rngs(w, draw))
-                ]
-            )
-            rj = self._reconstruct(wj)
+            # Draw d warps every window with the same seeded jitter (windows stacked on the
+            # feature axis): ΔE is a fixed probe, the same whatever the batch, the other
+            # clips, their order or the input's float precision.
+            rng = np.random.default_rng([self.seed_, draw])
+            stacked = time_jitter(
+                np.ascontiguousarray(w.transpose(1, 0, 2))[None],
+                rng,
+                max_shift=self.jitter_max_shift,
+                drop_rate=tuple(self.jitter_drop_rate),
+            )[0]
+            rj = self._reconstruct(np.ascontiguousarray(stacked.transpose(1, 0, 2)))
             jittered.append(scoring.window_norm(rj["r_hf_target"] - rj["r_hf"]))
         comps["delta_e"] = scoring.delta_detail(
             comps["e_detail"], np.stack(jittered), relative=self.relative_errors

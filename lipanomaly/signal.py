@@ -30,6 +30,7 @@ import numpy as np
 from scipy import signal as _sps
 
 from .exceptions import InputError
+from .landmarks import FACEMESH_LIPS
 
 __all__ = [
     "DEFAULT_CUTOFF_HZ",
@@ -51,14 +52,6 @@ __all__ = [
 #: (jaw, vowel-to-vowel transitions), above it the fast detail (closures, bursts). Chosen from
 #: the development spectrum, see ``docs/bandsplit.md``.
 DEFAULT_CUTOFF_HZ = 4.0
-
-#: MediaPipe FaceMesh's 40 lip landmarks (``FACEMESH_LIPS``) in the order of a lip sequence's
-#: ``K`` axis (sorted FaceMesh indices, the order of ``data/README.md``).
-FACEMESH_LIPS = (
-    0, 13, 14, 17, 37, 39, 40, 61, 78, 80, 81, 82, 84, 87, 88, 91, 95, 146, 178, 181,
-    185, 191, 267, 269, 270, 291, 308, 310, 311, 312, 314, 317, 318, 321, 324, 375, 402, 405,
-    409, 415,
-)  # fmt: skip
 
 #: Positions in :data:`FACEMESH_LIPS` (not FaceMesh indices) of the inner-lip midpoints:
 #: upper (FaceMesh 13) and lower (FaceMesh 14).

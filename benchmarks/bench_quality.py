@@ -242,7 +242,7 @@ def table(results, labels, data, n_boot, seed):
     y, gens = data.y, data.generators
     families = sorted(set(gens[y == -1].tolist()))
     pairs = development_pairs(data.files)
-    head = ["detector", *families, "all fakes AUC [CI]", "BPCER", "pairs", "time"]
+    head = ["detector", *families, "all fakes AUC [CI]", "BPCER", "pairs"]
     lines = [
         "| " + " | ".join(head) + " |",
         "| " + " | ".join(["---"] + ["---:"] * (len(head) - 1)) + " |",
@@ -268,7 +268,6 @@ def table(results, labels, data, n_boot, seed):
             f"{r['auc']:.2f} [{r['auc_ci'][0]:.2f}, {r['auc_ci'][1]:.2f}]",
             f"{r['bpcer']:.2f}",
             f"{good}/{total}",
-            f"{float(res['seconds']) / 60:.0f} min",
         ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)

@@ -238,6 +238,8 @@ class _WindowVAEDetector(OutlierMixin, BaseEstimator):
                     _NET_CACHE.move_to_end(key)
             if hit is None:
                 hit = self._load_from_memory(key)
+                if hit is not None:
+                    self._remember(key, hit)
             if hit is not None:
                 self.network_from_cache_ = True
                 return {**hit, "net": copy.deepcopy(hit["net"])}
@@ -261,12 +263,16 @@ class _WindowVAEDetector(OutlierMixin, BaseEstimator):
             "net": net,
         }
         if key is not None:
-            with _CACHE_LOCK:
-                _NET_CACHE[key] = {**state, "net": copy.deepcopy(net)}
-                while len(_NET_CACHE) > _CACHE_SIZE:
-                    _NET_CACHE.popitem(last=False)
+            self._remember(key, {**state, "net": copy.deepcopy(net)})
             self._save_to_memory(key, state)
         return state
+
+    @staticmethod
+    def _remember(key, state):
+        with _CACHE_LOCK:
+            _NET_CACHE[key] = state
+            while len(_NET_CACHE) > _CACHE_SIZE:
+                _NET_CACHE.popitem(last=False)
 
     # -- the optional on-disk cache (for n_jobs > 1): safetensors + JSON, no pickle --
 

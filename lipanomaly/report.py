@@ -192,7 +192,9 @@ def plot_score_timeline(record, path, *, window=64, fs=25.0):
     )
 
 
-def write_evaluation_figures(folder, *, curves, y, scores, generators, threshold):
+def write_evaluation_figures(
+    folder, *, curves, y, scores, generators, threshold, prefix="", label=None
+):
     """ROC curves of several detectors and the score distributions of one.
 
     Parameters
@@ -204,6 +206,10 @@ def write_evaluation_figures(folder, *, curves, y, scores, generators, threshold
     y, scores, generators, threshold
         Labels (+1 / -1), scores, attack families and threshold of the detector whose
         score distributions are drawn.
+    prefix : str, default=""
+        Prepended to the file names.
+    label : str, optional
+        Appended to the captions and the titles (what the curves are measured against).
 
     Returns
     -------

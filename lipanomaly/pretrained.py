@@ -9,7 +9,7 @@ trained on. :func:`load_pipeline` reads a plain :func:`~lipanomaly.save_model` f
 
 The pretrained model in ``lipanomaly/pretrained/`` is such a folder, written by
 ``scripts/train_pretrained.py``: an :class:`~lipanomaly.LFHFVAEDetector` with default
-settings and a fixed seed, trained on the 65 real ``"train"`` clips of the bundled demo
+settings and a fixed seed, trained on the 51 real ``"train"`` clips of the bundled demo
 data (:func:`lipanomaly._bundled.load_demo`).
 """
 
@@ -141,7 +141,7 @@ def load_pretrained(*, n_jobs=None, cache_dir=None, errors="raise", verbose=0):
     """Load the pretrained default detector as a fitted extraction + detection pipeline.
 
     The model is an :class:`~lipanomaly.LFHFVAEDetector` with default settings and
-    ``random_state=0``, trained by ``scripts/train_pretrained.py`` on the 65 real
+    ``random_state=0``, trained by ``scripts/train_pretrained.py`` on the 51 real
     ``"train"`` clips of the bundled demo data (StyleTalk YouTube talking heads, MEAD
     studio clips, LivePortrait driving clips; see ``lipanomaly/data/DATA_NOTICE.md``).
     Its threshold is the T80 of its real validation clips. It has seen no fake.

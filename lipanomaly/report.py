@@ -200,7 +200,7 @@ def write_evaluation_figures(
     Parameters
     ----------
     folder : str or path-like
-        Where ``roc.png`` and ``scores.png`` go.
+        Where ``<prefix>roc.png`` and ``<prefix>scores.png`` go.
     curves : dict
         Detector name -> ``(y, scores)`` for :func:`lipanomaly.evaluation.plot_roc`.
     y, scores, generators, threshold
@@ -218,19 +218,19 @@ def write_evaluation_figures(
     from .evaluation import plot_roc, plot_score_distributions
 
     folder = Path(folder)
+    suffix = f" {label}" if label else ""
     fig = _figure(6, 5.2)
-    plot_roc(curves, ax=fig.add_subplot())
-    roc = _save(fig, folder / "roc.png")
+    ax = plot_roc(curves, ax=fig.add_subplot())
+    ax.set_title(f"ROC{suffix}", fontsize=9)
+    roc = _save(fig, folder / f"{prefix}roc.png")
     fig = _figure(8, 4.2)
     ax = fig.add_subplot()
     plot_score_distributions(y, scores, generators=generators, threshold=threshold, ax=ax)
-    dist = _save(fig, folder / "scores.png")
+    ax.set_title(f"score distributions{suffix}", fontsize=9)
+    dist = _save(fig, folder / f"{prefix}scores.png")
     return [
-        ("ROC curves: APCER (fakes accepted) against 1 - BPCER (reals accepted).", roc),
-        (
-            "Score distributions of the real clips and of each fake family, with the threshold.",
-            dist,
-        ),
+        (f"ROC curves{suffix}: APCER (fakes accepted) against 1 - BPCER (reals accepted).", roc),
+        (f"Score distributions{suffix}, with the threshold.", dist),
     ]
 
 

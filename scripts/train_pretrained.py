@@ -1,11 +1,12 @@
 """Train the pretrained default detector shipped in ``lipanomaly/pretrained/``.
 
 Reproducible: an :class:`lipanomaly.LFHFVAEDetector` with default settings and
-``random_state=0``, trained on CPU on the 65 real ``"train"`` clips of the demo data bundled
+``random_state=0``, trained on CPU on the 51 real ``"train"`` clips of the demo data bundled
 in the package (:func:`lipanomaly._bundled.load_demo`; StyleTalk, DreamTalk/MEAD and
 LivePortrait recordings, see ``lipanomaly/data/DATA_NOTICE.md``), extracted by a default
 :class:`lipanomaly.LipLandmarkExtractor`. Two runs on CPU give bit-identical weights. The demo
-clips (fakes, and reals of four other recording sources) are never used.
+clips (fakes, reals of people it never saw and reals of four other recording sources) are
+never used.
 
 Usage::
 
@@ -58,8 +59,10 @@ def main(argv=None):
     t0 = time.perf_counter()
     detector.fit(X)
     seconds = time.perf_counter() - t0
+    detector.set_params(verbose=0)  # progress output was for this run, not for the users
     pipeline = Pipeline([("extractor", extractor), ("detector", detector)])
     save_pipeline(pipeline, args.output, overwrite=args.force)
+    args.output.chmod(0o755)
 
     history = detector.net_.history
     info = {

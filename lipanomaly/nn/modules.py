@@ -225,6 +225,12 @@ class DualVAE(nn.Module):
     lf_stride : int, default=2
         The LF decoder runs at ``1 / lf_stride`` of the frame rate and is upsampled linearly.
     dropout : float, default=0.1
+    hf_scale : array-like of shape (F,) or None, default=None
+        Standard deviation of the high-band residual per feature (None: 1). The HF decoder
+        works in these units and its output is multiplied by them, so the HF head sees a
+        unit-scale target although the band above the cut-off holds only about 1 % of the
+        variance of standardised lip windows. :func:`~lipanomaly.nn.train_dual_vae` measures
+        it on the training windows; it is a buffer, saved with the state dict.
 
     Examples
     --------
@@ -247,9 +253,12 @@ class DualVAE(nn.Module):
         decoder_layers=4,
         lf_stride=2,
         dropout=0.1,
+        hf_scale=None,
     ):
         super().__init__()
         self.n_features = n_features
+        scale = torch.ones(n_features) if hf_scale is None else torch.as_tensor(hf_scale)
+        self.register_buffer("hf_scale", scale.to(torch.float32).reshape(n_features).clone())
         self.encoder = TCNEncoder(
             n_features,
             channels=channels,
@@ -297,7 +306,7 @@ class DualVAE(nn.Module):
         without the LF pooling and decoder: what the jitter-consistency term needs.
         """
         mu_hf, logvar_hf = self.hf_posterior(self.encoder(x)).chunk(2, dim=-1)
-        return self.hf_decoder(_reparameterise(mu_hf, logvar_hf, self.training))
+        return self.hf_decoder(_reparameterise(mu_hf, logvar_hf, self.training)) * self.hf_scale
 
     def forward(self, x):
         """``x`` (B, L, F) float32 -> :class:`DualVAEOutput`."""
@@ -305,7 +314,7 @@ class DualVAE(nn.Module):
         z_lf = _reparameterise(mu_lf, logvar_lf, self.training)
         z_hf = _reparameterise(mu_hf, logvar_hf, self.training)
         x_lf = self.lf_decoder(z_lf, x.shape[1])
-        r_hf = self.hf_decoder(z_hf)
+        r_hf = self.hf_decoder(z_hf) * self.hf_scale
         return DualVAEOutput(x_lf, r_hf, mu_lf, logvar_lf, mu_hf, logvar_hf, z_lf, z_hf)
 
 

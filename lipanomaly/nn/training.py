@@ -213,11 +213,14 @@ def vae_objective(
         weights = {**defaults, **(loss_weights or {})}
         r_target = x - x_lp
         x_hat = out.x_hat
+        # the HF terms are measured in units of the band's own scale (module.hf_scale)
+        s = module.hf_scale
+        r_hat_s, r_target_s = out.r_hf / s, r_target / s
         terms = {
             "rec_lf": rec_lf_loss(out.x_lf, x_lp),
             "kl_lf": kl_divergence(out.mu_lf, out.logvar_lf),
-            "rec_hf": rec_hf_loss(out.r_hf, r_target),
-            "stft": stft_loss(out.r_hf, r_target, high_weight=stft_high_weight),
+            "rec_hf": rec_hf_loss(r_hat_s, r_target_s),
+            "stft": stft_loss(r_hat_s, r_target_s, high_weight=stft_high_weight),
             "deriv": deriv_loss(x_hat, x, lambdas=deriv_lambdas),
             "kl_hf": kl_divergence(out.mu_hf, out.logvar_hf),
             "full": full_loss(x_hat, x),
@@ -225,7 +228,7 @@ def vae_objective(
         }
         if weights["jitter"]:
             xj = torch.from_numpy(time_jitter(x.detach().cpu().numpy(), rng)).to(x.device)
-            terms["jitter"] = jitter_loss(module.forward_hf(xj), out.r_hf)
+            terms["jitter"] = jitter_loss(module.forward_hf(xj) / s, r_hat_s)
         if weights["mask"]:
             mask = _random_mask(x, rng, mask_runs)
             out_m = module(x.masked_fill(mask[..., None], 0.0))
@@ -364,6 +367,11 @@ def _fit(
     device = resolve_device(device)
 
     ds_train = _WindowDataset(train, fs=fs, cutoff=cutoff, augment=augment, seed=seed)
+    if objective == "dual":
+        # scale of the high band per feature, from the (unaugmented) training windows
+        hf_std = (ds_train.x - ds_train.x_lp).std(axis=(0, 1)).astype(np.float64)
+        floor = max(float(hf_std.max()) * 1e-3, 1e-8)
+        module_kwargs = {"hf_scale": np.maximum(hf_std, floor).tolist(), **(module_kwargs or {})}
     ds_valid = None if valid is None else _WindowDataset(valid, fs=fs, cutoff=cutoff)
     monitor = "valid_loss" if ds_valid is not None else "train_loss"
     callbacks = [

@@ -47,6 +47,17 @@ def test_forward_shapes_and_eval_is_deterministic():
     assert torch.equal(mu_lf, out.mu_lf) and torch.equal(mu_hf, out.mu_hf)
 
 
+def test_hf_scale_multiplies_the_hf_output():
+    torch.manual_seed(0)
+    a = DualVAE(10, channels=16, decoder_layers=2).eval()
+    b = DualVAE(10, channels=16, decoder_layers=2, hf_scale=[2.0] * 10).eval()
+    b.load_state_dict({**a.state_dict(), "hf_scale": torch.full((10,), 2.0)})
+    x = torch.randn(2, 32, 10)
+    assert torch.allclose(b(x).r_hf, 2 * a(x).r_hf)
+    assert torch.equal(b(x).x_lf, a(x).x_lf)
+    assert "hf_scale" in b.state_dict()  # saved with the weights
+
+
 def test_training_mode_samples_z():
     torch.manual_seed(0)
     model = DualVAE(10, channels=16, decoder_layers=2, dropout=0.0).train()

@@ -62,6 +62,12 @@ def test_losses_fall_on_real_windows(windows):
     # KL annealed 0 -> 1 over the first two epochs
     np.testing.assert_allclose(h[:, "kl_scale"][:4], [0.0, 0.5, 1.0, 1.0])
     assert isinstance(net.module_, DualVAE) and not net.module_.training
+    # the HF head works in units of the high band's scale, measured on the training windows
+    from lipanomaly.signal import lowpass
+
+    train = windows[0]
+    band_std = (train - lowpass(train, axis=1)).std(axis=(0, 1))
+    np.testing.assert_allclose(net.module_.hf_scale.numpy(), band_std, rtol=1e-4)
 
 
 def test_same_random_state_gives_bit_identical_weights(windows):

@@ -1,0 +1,72 @@
+"""A quality floor on real data: held-out paired real and fake clips.
+
+The detector is trained briefly (6 epochs, one seed) on the real clips of three development
+sources (GRID, MEAD through DreamTalk, VoxCeleb2 through PC-AVS: 51 clips) and scores the
+paired clips of three *other* sources, none of which it saw: the four HyperLips real inputs
+and their lip-sync results, the ``lipsync_assignment`` real video and its Wav2Lip fake, and
+the StyleHEAT driving video and its four reenactments (6 real, 9 fake clips; see
+:func:`lipanomaly.protocol.development_pairs`). A fake and its real input share the person,
+the camera and the recording, so these pairs test what lip motion alone tells apart.
+
+Measured (docs/quality.md, "Quality floor"): the high-band score (two-sided distance on
+``e_detail`` and ``delta_e``) reaches AUC 0.69 with random_state=0 and 0.67 with
+random_state=1 on these 15 clips; the floor asserted is AUC >= 0.60, i.e. chance + 0.10.
+The default seven-component score does *not* reach it (AUC 0.37 and 0.39): the
+lip-shape-driven components (``e_smooth``, ``rmse``, ``latent_rmse``) follow the recording
+more than the generator. That known failure is kept as a strict xfail, so that a change
+that fixes it shows up.
+"""
+
+import numpy as np
+import pytest
+from sklearn.metrics import roc_auc_score
+
+from lipanomaly import LFHFVAEDetector, LipLandmarkExtractor
+from lipanomaly.protocol import check_no_leak, development_pairs
+
+TRAIN_SOURCES = ("lipnet_grid_samples", "dreamtalk", "pcavs")
+FLOOR_AUC = 0.60  # chance (0.5) + 0.10; measured 0.67 to 0.69
+BRIEF = {"max_epochs": 6, "patience": 6, "kl_anneal_epochs": 3, "random_state": 0}
+
+# one worker for the module: the xfail test reuses the network trained for the other one
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("quality")]
+
+
+@pytest.fixture(scope="module")
+def paired_setup(development):
+    pairs = development_pairs(development.files)
+    test = np.concatenate([[real for real, _ in pairs]] + [fakes for _, fakes in pairs])
+    train = np.flatnonzero(np.isin(development.groups, TRAIN_SOURCES) & (development.y == 1))
+    check_no_leak(train, test, development.y, development.groups)  # other sources, real only
+    ext = LipLandmarkExtractor()
+    X_train = ext.fit_transform([development.tracks[i] for i in train])
+    X_test = ext.transform([development.tracks[i] for i in test])
+    return X_train, X_test, development.y[test]
+
+
+@pytest.fixture(scope="module")
+def high_band_detector(paired_setup):
+    X_train, _, _ = paired_setup
+    return LFHFVAEDetector(components=("e_detail", "delta_e"), **BRIEF).fit(X_train)
+
+
+def test_high_band_score_separates_held_out_pairs(paired_setup, high_band_detector):
+    _, X_test, y_test = paired_setup
+    assert np.sum(y_test == 1) == 6 and np.sum(y_test == -1) == 9
+    scores = high_band_detector.score_samples(X_test)
+    assert scores.dtype == np.float64 and np.isfinite(scores).all()
+    auc = roc_auc_score(y_test == 1, scores)
+    assert auc >= FLOOR_AUC, f"paired real/fake AUC {auc:.2f} < floor {FLOOR_AUC}"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known weakness (docs/quality.md): the default score follows the recording, "
+    "measured AUC 0.37-0.39 on these pairs",
+)
+def test_default_score_separates_held_out_pairs(paired_setup, high_band_detector):
+    X_train, X_test, y_test = paired_setup
+    # the same trained network (same data, seed and network parameters): only scoring differs
+    default = LFHFVAEDetector(**BRIEF).fit(X_train)
+    auc = roc_auc_score(y_test == 1, default.score_samples(X_test))
+    assert auc >= FLOOR_AUC

@@ -24,8 +24,6 @@ import platform
 import sys
 import time
 
-import numpy as np
-
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])

@@ -190,10 +190,14 @@ def principal_motion(x):
         (its sign is arbitrary; :func:`sample_entropy` and :func:`spectral_flatness` do
         not depend on it).
     """
+    from threadpoolctl import threadpool_limits
+
     x = np.asarray(x, dtype=np.float64)
     xc = x - x.mean(axis=1, keepdims=True)
-    # batched SVD of (N, L, F): u[:, :, 0] * s[:, 0] is the PC-1 time course
-    u, s, _ = np.linalg.svd(xc, full_matrices=False)
+    # Batched SVD of (N, L, F): u[:, :, 0] * s[:, 0] is the PC-1 time course. Many small
+    # matrices: a multi-threaded BLAS only adds overhead (tenfold on a busy machine).
+    with threadpool_limits(1, user_api="blas"):
+        u, s, _ = np.linalg.svd(xc, full_matrices=False)
     return u[:, :, 0] * s[:, :1]
 
 

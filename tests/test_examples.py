@@ -33,6 +33,11 @@ def test_every_example_is_tested():
 def test_example_runs(script, data_dir):
     env = {
         **os.environ,
+        # one thread per process, as the in-process tests (conftest): the suite runs two
+        # workers on two cores, and a multi-threaded BLAS on many small matrices is slower
+        "OMP_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
         "LIPANOMALY_QUICK": "1",
         "LIPANOMALY_DATA": str(data_dir),
         "PYTHONWARNINGS": "ignore",

@@ -79,6 +79,7 @@ def main():
     parser.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--skip-memory", action="store_true")
+    parser.add_argument("--skip-throughput", action="store_true")
     args = parser.parse_args()
 
     import torch
@@ -96,7 +97,7 @@ def main():
     print(f"command: python benchmarks/bench_score.py --threads {args.threads}\n")
     print("| network | parameters | n_jitter_draws | windows | seconds (median) | windows/s |")
     print("|---|---|---|---|---|---|")
-    for name, params in configs.items():
+    for name, params in configs.items() if not args.skip_throughput else ():
         for draws in (3, 1):
             n_params, n_windows, sec = throughput(
                 clips, {**params, "n_jitter_draws": draws}, repeats=args.repeats

@@ -544,7 +544,7 @@ def _cmd_demo(args, console):
     from ._bundled import load_demo
 
     t0 = time.perf_counter()
-    out = _check_new_path(args.output, args.force, "report folder")
+    out = _report_folder(args.output, args.force)
     train, demo = load_demo(split="train"), load_demo(split="demo")
     if args.train:
         from .detector import LFHFVAEDetector
@@ -559,14 +559,18 @@ def _cmd_demo(args, console):
         with contextlib.redirect_stdout(sys.stderr):  # skorch's epoch table: not a result
             detector = LFHFVAEDetector(**params).fit(X_train)
         pipeline = Pipeline([("extractor", extractor), ("detector", detector)])
-        model_name = f"LFHFVAEDetector trained now (random_state={args.seed})"
+        model_name = f"an LFHFVAEDetector trained now (random_state={args.seed})"
     else:
         pipeline = _load_model(args)
-        model_name = "pretrained" if args.model is None else f"model {args.model}"
+        model_name = (
+            "the pretrained LFHFVAEDetector"
+            if args.model is None
+            else f"the {type(pipeline[-1]).__name__} of {args.model}"
+        )
         X_train = None
     extractor, detector = pipeline[0], pipeline[-1]
     X = extractor.transform(demo.tracks)
-    console.info(f"scoring {len(X)} demo clips with the {model_name} detector ...")
+    console.info(f"scoring {len(X)} demo clips with {model_name} ...")
     scores, windows = _score_with_windows(detector, X)
     results = {"LFHFVAEDetector": (scores, float(detector.offset_))}
     if not args.no_baselines:
@@ -598,6 +602,44 @@ def _cmd_demo(args, console):
     _write_demo_folder(out, demo, X, detector, windows, results, table, metrics, model_name, groups)
     console.out(f"\nreport: {out / 'index.html'} ({time.perf_counter() - t0:.0f} s)")
     return 0
+
+
+_REPORT_MARK = ".lipanomaly-report"
+
+
+def _report_folder(path, force):
+    """The demo's report folder: new, empty, or a previous demo report (replaced).
+
+    A folder holding anything else is left alone unless --force, so that ``make demo``
+    can run again and again without ever replacing a user's files.
+    """
+    path = Path(path)
+    if path.exists():
+        previous = (path / _REPORT_MARK).is_file()
+        empty = path.is_dir() and not any(path.iterdir())
+        if not (previous or empty or force):
+            raise _Failure(
+                f"{path}: exists and is not a lipanomaly demo report; pass --force to write "
+                "into it, or choose another folder with -o"
+            )
+    path.mkdir(parents=True, exist_ok=True)
+    (path / _REPORT_MARK).write_text("written by `lipanomaly demo`; the next run replaces it\n")
+    return path
+
+
+def _threshold_note(detector):
+    valid = getattr(detector, "validation_scores_", None)
+    if valid is None:
+        return "its offset_."
+    if getattr(detector, "threshold", "quantile") != "quantile":
+        rule = f"Tukey's fence (Q1 - {detector.iqr_factor:g} IQR) of the scores"
+    else:
+        rule = f"the {100 * detector.contamination:g}th percentile of the scores"
+    return (
+        f"{rule} of its {len(valid)} "
+        f"real validation clips (range {np.min(valid):.2f} to {np.max(valid):.2f}); with "
+        "so few clips it moves with every unusual one."
+    )
 
 
 def _names(values):
@@ -761,7 +803,7 @@ def _write_demo_folder(
             )
     known, new = groups["known set-ups"], groups["new set-ups"]
     intro = (
-        f"<p>The <b>{html.escape(model_name)}</b> LFHFVAEDetector scored the demo split of "
+        f"<p><b>{html.escape(model_name[0].upper() + model_name[1:])}</b> scored the demo split of "
         "the data bundled in the package (<code>lipanomaly/data/DATA_NOTICE.md</code>): "
         f"{int(known.sum())} real clips of people it never saw, recorded like its training "
         f"clips ({html.escape(_names(demo.sources[known]))}: <i>known set-ups</i>), "
@@ -772,6 +814,7 @@ def _write_demo_folder(
         "against each group of real clips: the gap between the two is what a change of "
         "camera, resolution or speaking style costs. The baselines are fitted on the same "
         "real training clips as the pretrained model.</p>"
+        f"<p>The detector's threshold is {threshold:.3f}: {_threshold_note(detector)}</p>"
         "<p class='note'>Score: higher = more live; a clip is a spoof when its score is "
         "below the detector's threshold. APCER: share of fakes called live; BPCER: share "
         "of reals called spoof. The sets are small: read differences of a few clips as "
@@ -965,7 +1008,7 @@ def build_parser():
         "Score the bundled demo clips with the pretrained model and write a report.",
         """
         lipanomaly demo                       # report in ./lipanomaly-report/
-        lipanomaly demo -o report/ --force
+        lipanomaly demo -o report/ --no-baselines
         lipanomaly demo --train               # retrain from scratch first (minutes)
         Real clips of the demo come from recording sources the pretrained model never
         saw; the fakes from three generator families (lipanomaly/data/DATA_NOTICE.md).
@@ -981,7 +1024,9 @@ def build_parser():
     p.add_argument("--epochs", type=_positive_int, default=None, help="epochs with --train")
     p.add_argument("--seed", type=int, default=0, help="random_state with --train (0)")
     p.add_argument("--no-baselines", action="store_true", help="skip the baseline detectors")
-    p.add_argument("--force", action="store_true", help="write into an existing report folder")
+    p.add_argument(
+        "--force", action="store_true", help="write into a folder that is not a previous report"
+    )
     p.set_defaults(func=_cmd_demo)
     return parser
 

@@ -33,7 +33,7 @@ from .windows import aggregate, make_windows
 __all__ = ["LFHFVAEDetector"]
 
 # Windows scored per batch: bounds the memory of scoring whatever the number of clips.
-_CHUNK_WINDOWS = 1024
+_CHUNK_WINDOWS = 256
 # Trained networks kept in memory for reuse (GridSearchCV over scoring parameters).
 _CACHE_SIZE = 8
 _NET_CACHE = OrderedDict()

@@ -276,9 +276,15 @@ def test_demo_writes_a_report(model_dir, tmp_path, capsys):
         rows = list(csv.DictReader(fh))
     assert len(rows) == 57  # 14 + 30 unseen reals, 13 fakes
     assert sum(r["label"] == "fake" for r in rows) == 13
-    # the report folder is never replaced without --force
-    assert main(["demo", "--model", str(model_dir), "-o", str(out), "-q"]) == 1
+    # a previous report is replaced (make demo runs again), any other folder is left alone
+    assert main(["demo", "--model", str(model_dir), "-o", str(out), "-q", "--no-baselines"]) == 0
+    assert "LipMotionFeatures" not in capsys.readouterr().out
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("a user's file")
+    assert main(["demo", "--model", str(model_dir), "-o", str(mine), "-q"]) == 1
     assert "--force" in capsys.readouterr().err
+    assert (mine / "notes.txt").read_text() == "a user's file"
 
 
 # -- as a process -------------------------------------------------------------------------------
@@ -287,7 +293,7 @@ def test_demo_writes_a_report(model_dir, tmp_path, capsys):
 def _run(args, **kw):
     script = Path(sys.executable).with_name("lipanomaly")
     cmd = [str(script)] if script.exists() else [sys.executable, "-m", "lipanomaly.cli"]
-    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    env = {**os.environ, "PYTHONWARNINGS": "ignore", "OMP_NUM_THREADS": "1"}
     return subprocess.run(cmd + args, capture_output=True, text=True, env=env, **kw)
 
 

@@ -328,6 +328,7 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=None, help="torch threads")
     args = parser.parse_args(argv)
+    given = sys.argv[1:] if argv is None else list(argv)
     if args.threads:
         import torch
 
@@ -349,7 +350,6 @@ def main(argv=None):
         keep = set(args.only.split(","))
         rows = [r for r in rows if r[0] in keep]
 
-    t0 = time.perf_counter()
     data, clips = load_clips(args.cache)
     cv = SourceFolds()
     config = {"epochs": epochs, "seed": args.seed, "n_clips": len(clips)}
@@ -375,15 +375,15 @@ def main(argv=None):
         results[key] = run_variant(key, factory, clips, data, cv, cache, config)
         print(f"# {key}: {time.perf_counter() - t1:.0f} s", file=sys.stderr, flush=True)
     results = {r[0]: results[r[0]] for r in rows}
+    computed = sum(float(results[k]["seconds"]) for k, _, b, _ in rows if not b.startswith("re"))
 
     print("## Detection quality (`benchmarks/bench_quality.py`)\n")
     print(
-        f"Command: `python benchmarks/bench_quality.py{' --quick' if args.quick else ''}"
-        f"{'' if args.max_epochs == 12 or args.quick else f' --max-epochs {args.max_epochs}'}`; "
+        f"Command: `{' '.join(['python', 'benchmarks/bench_quality.py', *given])}`; "
         f"{time.strftime('%Y-%m-%d')}; {platform.node()} ({os.cpu_count()} cores, "
         f"{platform.processor() or platform.machine()}), Python {platform.python_version()}; "
-        f"training {epochs} epochs per fold, random_state={args.seed}; "
-        f"{(time.perf_counter() - t0) / 60:.0f} min in all.\n"
+        f"training {epochs} epochs per fold, random_state={args.seed}; computing the rows "
+        f"took {computed / 60:.0f} min (score-only rows share their base's networks).\n"
     )
     print(cv.describe(data.y, data.groups, data.generators))
     print()

@@ -25,7 +25,7 @@ import numpy as np
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
 from lipanomaly import LFHFVAEDetector, LipLandmarkExtractor
-from lipanomaly._bundled import load_demo
+from lipanomaly.datasets import load_demo
 
 QUICK = os.environ.get("LIPANOMALY_QUICK") == "1"
 

@@ -19,7 +19,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.pipeline import make_pipeline
 
 from lipanomaly import LFHFVAEDetector, LipLandmarkExtractor
-from lipanomaly._bundled import load_demo
+from lipanomaly.datasets import load_demo
 
 QUICK = os.environ.get("LIPANOMALY_QUICK") == "1"
 

@@ -541,7 +541,7 @@ def _cmd_demo(args, console):
 
     from sklearn.pipeline import Pipeline
 
-    from ._bundled import load_demo
+    from .datasets import load_demo
 
     t0 = time.perf_counter()
     out = _report_folder(args.output, args.force)

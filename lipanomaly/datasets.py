@@ -36,6 +36,7 @@ __all__ = [
     "FACEMESH_N_POINTS",
     "Track",
     "default_data_dir",
+    "load_demo",
     "load_development",
     "read_track",
     "write_track",
@@ -274,3 +275,7 @@ def load_development(data_dir=None, *, label=None):
         kinds=[r["kind"] for r in rows],
         groups=np.array([r["source"] for r in rows]),
     )
+
+
+# the bundled demo data; imported last because it builds on Track
+from ._bundled import load_demo  # noqa: E402

@@ -47,10 +47,15 @@ import numbers
 import numpy as np
 
 from .exceptions import InputError
+from .protocol import SourceFolds, check_no_leak, cross_val_scores, development_pairs
 
 __all__ = [
     "APCER_TARGETS",
+    "SourceFolds",
     "bpcer_at_apcer",
+    "check_no_leak",
+    "cross_val_scores",
+    "development_pairs",
     "equal_error_rate",
     "error_rates",
     "evaluate_scores",

@@ -10,7 +10,7 @@ trained on. :func:`load_pipeline` reads a plain :func:`~lipanomaly.save_model` f
 The pretrained model in ``lipanomaly/pretrained/`` is such a folder, written by
 ``scripts/train_pretrained.py``: an :class:`~lipanomaly.LFHFVAEDetector` with default
 settings and a fixed seed, trained on the 51 real ``"train"`` clips of the bundled demo
-data (:func:`lipanomaly._bundled.load_demo`).
+data (:func:`lipanomaly.datasets.load_demo`).
 """
 
 import json

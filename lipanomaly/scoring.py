@@ -31,6 +31,7 @@ clip. :func:`mahalanobis` measures a two-sided distance from the live distributi
 
 import numpy as np
 
+from . import signal as _signal
 from .exceptions import InputError
 
 __all__ = [
@@ -247,10 +248,8 @@ def sample_entropy(signals, *, order=2, r=0.2):
 
 
 def spectral_flatness(signals):
-    """Spectral flatness (Wiener entropy) of each signal, in ``[0, 1]``.
-
-    Geometric over arithmetic mean of the power spectrum without its DC bin: near 1 for
-    white noise, near 0 for a pure tone. A flat signal (no motion) gives 0.
+    """Spectral flatness of each signal, in ``[0, 1]``: :func:`lipanomaly.signal.spectral_flatness`
+    along the rows (near 1 for white noise, near 0 for a pure tone, 0 for no motion).
 
     Parameters
     ----------
@@ -260,14 +259,7 @@ def spectral_flatness(signals):
     -------
     flatness : ndarray of shape (N,), float64
     """
-    signals = np.asarray(signals, dtype=np.float64)
-    centred = signals - signals.mean(axis=1, keepdims=True)
-    power = np.abs(np.fft.rfft(centred, axis=1)[:, 1:]) ** 2
-    mean = power.mean(axis=1)
-    scale = np.maximum(mean, _TINY)
-    geo = np.exp(np.mean(np.log(power / scale[:, None] + _TINY), axis=1))
-    out = np.where(_is_flat(signals), 0.0, geo)
-    return np.clip(out, 0.0, 1.0)
+    return np.asarray(_signal.spectral_flatness(signals, axis=1), dtype=np.float64)
 
 
 def complexity(x, *, method="sampen", order=2, r=0.2):

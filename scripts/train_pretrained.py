@@ -2,7 +2,7 @@
 
 Reproducible: an :class:`lipanomaly.LFHFVAEDetector` with default settings and
 ``random_state=0``, trained on CPU on the 51 real ``"train"`` clips of the demo data bundled
-in the package (:func:`lipanomaly._bundled.load_demo`; StyleTalk, DreamTalk/MEAD and
+in the package (:func:`lipanomaly.datasets.load_demo`; StyleTalk, DreamTalk/MEAD and
 LivePortrait recordings, see ``lipanomaly/data/DATA_NOTICE.md``), extracted by a default
 :class:`lipanomaly.LipLandmarkExtractor`. Two runs on CPU give bit-identical weights. The demo
 clips (fakes, reals of people it never saw and reals of four other recording sources) are
@@ -43,7 +43,7 @@ def main(argv=None):
 
     import lipanomaly
     from lipanomaly import LFHFVAEDetector, LipLandmarkExtractor
-    from lipanomaly._bundled import load_demo
+    from lipanomaly.datasets import load_demo
     from lipanomaly.pretrained import save_pipeline
 
     if args.output.exists() and not args.force:

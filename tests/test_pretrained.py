@@ -9,8 +9,7 @@ from sklearn.utils.validation import check_is_fitted
 
 import lipanomaly
 from lipanomaly import LFHFVAEDetector, LipLandmarkExtractor
-from lipanomaly._bundled import load_demo
-from lipanomaly.datasets import read_track
+from lipanomaly.datasets import load_demo, read_track
 from lipanomaly.exceptions import ModelFileError
 from lipanomaly.pretrained import PRETRAINED_DIR, load_pipeline, save_pipeline
 

@@ -61,6 +61,7 @@ RD, RR = "rescore:default", "rescore:relative"
 VARIANTS = (
     ("default", "LFHFVAEDetector (default)", "detector", {}),
     # score ablations: the same trained network and components, scored otherwise
+    ("all7", "score: all seven components (default before 2026-11-25)", RD, {"components": None}),
     ("drs", "score: DRS alone", RD, {"components": ("drs",)}),
     ("delta_e", "score: ΔE alone", RD, {"components": ("delta_e",)}),
     ("c", "score: C alone", RD, {"components": ("complexity",)}),
@@ -89,8 +90,19 @@ VARIANTS = (
         {"components": ("e_detail", "drs", "delta_e", "complexity")},
     ),
     ("linear", "score: linear S = DRS − ΔE + C (seed)", RD, {"combination": "linear"}),
+    (
+        "lin_de",
+        "score: linear −ΔE alone (seed's sign, one-sided)",
+        RD,
+        {"combination": "linear", "alpha": 0.0, "beta": 1.0, "gamma": 0.0},
+    ),
     ("median", "score: median over windows", RD, {"aggregation": "median"}),
-    ("relative", "score: errors relative to motion", "detector", {"relative_errors": True}),
+    (
+        "relative",
+        "score: errors relative to motion (all seven)",
+        "detector",
+        {"relative_errors": True, "components": None},
+    ),
     ("rel_drs", "score: relative, DRS alone", RR, {"components": ("drs",)}),
     (
         "rel_hf",
@@ -99,11 +111,36 @@ VARIANTS = (
         {"components": ("e_detail", "delta_e")},
     ),
     # loss ablations: a network trained without the term
-    ("no_stft", "loss: no STFT term", "detector", {"stft_weight": 0.0}),
-    ("no_deriv", "loss: no derivative term", "detector", {"deriv_weight": 0.0}),
-    ("no_decor", "loss: no decorrelation", "detector", {"decor_weight": 0.0}),
-    ("no_jitter", "loss: no jitter consistency", "detector", {"jitter_weight": 0.0}),
-    ("mask", "loss: + masked in-painting (0.1)", "detector", {"mask_weight": 0.1}),
+    (
+        "no_stft",
+        "loss: no STFT term (all seven)",
+        "detector",
+        {"stft_weight": 0.0, "components": None},
+    ),
+    (
+        "no_deriv",
+        "loss: no derivative term (all seven)",
+        "detector",
+        {"deriv_weight": 0.0, "components": None},
+    ),
+    (
+        "no_decor",
+        "loss: no decorrelation (all seven)",
+        "detector",
+        {"decor_weight": 0.0, "components": None},
+    ),
+    (
+        "no_jitter",
+        "loss: no jitter consistency (all seven)",
+        "detector",
+        {"jitter_weight": 0.0, "components": None},
+    ),
+    (
+        "mask",
+        "loss: + masked in-painting (0.1) (all seven)",
+        "detector",
+        {"mask_weight": 0.1, "components": None},
+    ),
     # baselines
     ("ocvae1", "OCVAEDetector OC-FakeDect-1 (RMSE)", "ocvae", {"score": "rmse"}),
     ("ocvae2", "OCVAEDetector OC-FakeDect-2 (latent)", "ocvae", {"score": "latent"}),
@@ -113,7 +150,7 @@ VARIANTS = (
 
 
 #: Detector rows whose per-fold components are kept for the "rescore:<base>" rows.
-BASES = {"default": {}, "relative": {"relative_errors": True}}
+BASES = {"default": {}, "relative": {"relative_errors": True, "components": None}}
 
 
 def build(builder, params, train):

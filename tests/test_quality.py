@@ -11,9 +11,9 @@ the camera and the recording, so these pairs test what lip motion alone tells ap
 Measured (docs/quality.md, "Quality floor"; random_state 0 and 1): the high-band score, a
 two-sided distance on ``e_detail`` and ``delta_e``, reaches AUC 0.80 and 0.76 on these 15
 clips (7 of 9 pairs ordered right); the floor asserted is AUC >= 0.65, chance + 0.15. The
-default seven-component score does *not* reach it (AUC 0.57 and 0.59, 5 of 9 pairs): its
-lip-shape-driven components (``e_smooth``, ``rmse``, ``latent_rmse``) follow the person and
-the recording more than the generator. That known weakness is kept as a strict xfail, so
+default score does *not* reach it on these same-recording pairs: DRS alone (the default
+since the source-fold benchmark, where it is the best score over all fakes) gives 0.46 and
+0.50, all seven components 0.57 and 0.59. That known weakness is kept as a strict xfail, so
 that a change which fixes it shows up.
 """
 
@@ -61,8 +61,9 @@ def test_high_band_score_separates_held_out_pairs(paired_setup, high_band_detect
 
 @pytest.mark.xfail(
     strict=True,
-    reason="known weakness (docs/quality.md): the default score follows the recording, "
-    "measured AUC 0.57 and 0.59 on these clips",
+    reason="known weakness (docs/quality.md): the default score (DRS) does not order "
+    "same-recording pairs, "
+    "measured AUC 0.46 and 0.50 on these clips",
 )
 def test_default_score_separates_held_out_pairs(paired_setup, high_band_detector):
     X_train, X_test, y_test = paired_setup

@@ -16,6 +16,7 @@ import json
 import numbers
 import os
 import threading
+import warnings
 from collections import OrderedDict
 from typing import ClassVar
 
@@ -315,16 +316,26 @@ class _WindowVAEDetector(OutlierMixin, BaseEstimator):
             return None
         from safetensors.numpy import load_file
 
-        with open(os.path.join(folder, "config.json")) as fh:
-            config = json.load(fh)
-        arrays = load_file(os.path.join(folder, "weights.safetensors"))
-        module_state = {k[len("module.") :]: v for k, v in arrays.items() if k[:7] == "module."}
-        return {
-            "window_mean": arrays["window_mean"],
-            "window_scale": config["window_scale"],
-            "validation_index": arrays["validation_index"],
-            "net": self._net_from_state(config["n_features"], module_state),
-        }
+        try:
+            with open(os.path.join(folder, "config.json")) as fh:
+                config = json.load(fh)
+            arrays = load_file(os.path.join(folder, "weights.safetensors"))
+            module_state = {k[7:]: v for k, v in arrays.items() if k.startswith("module.")}
+            return {
+                "window_mean": arrays["window_mean"],
+                "window_scale": config["window_scale"],
+                "validation_index": arrays["validation_index"],
+                "net": self._net_from_state(config["n_features"], module_state),
+            }
+        except (OSError, KeyError, ValueError, RuntimeError) as exc:
+            # an entry written by another code version, or damaged: a miss, not an error
+            warnings.warn(
+                f"memory={self.memory!r}: cached network {folder} cannot be loaded ({exc}); "
+                "training a new one",
+                UserWarning,
+                stacklevel=3,
+            )
+            return None
 
     @staticmethod
     def _module_state(net):

@@ -23,7 +23,6 @@ from pathlib import Path
 import numpy as np
 from sklearn.utils import Bunch
 
-from .datasets import FACEMESH_N_POINTS, Track
 from .exceptions import InputError
 
 __all__ = ["load_demo"]
@@ -106,6 +105,9 @@ def load_demo(*, split=None, label=None):
             for r in csv.DictReader(fh)
             if (split is None or r["split"] == split) and (label is None or r["label"] == label)
         ]
+    # datasets re-exports load_demo, so import from it here, not at module level
+    from .datasets import FACEMESH_N_POINTS, Track
+
     tracks = []
     with np.load(DATA_DIR / LANDMARKS_FILE, allow_pickle=False) as npz:
         points = npz["points"]

@@ -219,7 +219,7 @@ class OCVAEDetector(_WindowVAEDetector):
             verbose=self.verbose,
         )
 
-    def _window_components(self, w):
+    def _window_components(self, w, needed=None):  # both components come from one pass
         from .nn import reconstruct_ocvae
 
         rec = reconstruct_ocvae(self.net_.module_, w, device=self.device)

@@ -408,14 +408,23 @@ class _WindowVAEDetector(OutlierMixin, BaseEstimator):
         if start < len(clips):
             yield range(start, len(clips))
 
-    def _components_chunk(self, clips):
-        """Raw per-window components of a few clips: (n_windows, p), clip index, starts."""
+    def _components_chunk(self, clips, needed=None):
+        """Raw per-window components of a few clips: (n_windows, p), clip index, starts.
+
+        Components not in ``needed`` (None: all) are not computed and hold 0: the score
+        never reads them (see :meth:`_needed_components`).
+        """
         w, clip_index, starts = self._windows(clips)
-        comps = self._window_components(self._standardize(w))
-        matrix = np.column_stack([comps[name] for name in self._component_names])
+        comps = self._window_components(self._standardize(w), needed)
+        unused = np.zeros(len(w))
+        matrix = np.column_stack([comps.get(name, unused) for name in self._component_names])
         return matrix.astype(np.float64), clip_index, starts
 
-    def _components_all(self, clips):
+    def _needed_components(self):
+        """Names of the components that the score reads; None means all of them."""
+        return None
+
+    def _components_all(self, clips, needed=None):
         """Raw components of every window of ``clips``, computed batch by batch.
 
         Only the small component matrix (a few floats per window) is kept, never the
@@ -427,6 +436,7 @@ class _WindowVAEDetector(OutlierMixin, BaseEstimator):
         key = None
         if getattr(self, "network_key_", None) is not None:
             params = {k: _to_jsonable(getattr(self, k)) for k in self._component_param_names}
+            params["needed"] = sorted(needed) if needed is not None else None
             key = (self.network_key_, _hash_clips(clips), json.dumps(params, sort_keys=True))
             with _CACHE_LOCK:
                 hit = _COMPONENT_CACHE.get(key)
@@ -435,7 +445,7 @@ class _WindowVAEDetector(OutlierMixin, BaseEstimator):
                     return hit
         parts, offset = [], 0
         for r in self._chunks(clips):
-            comps, clip_index, starts = self._components_chunk([clips[i] for i in r])
+            comps, clip_index, starts = self._components_chunk([clips[i] for i in r], needed)
             parts.append((comps, clip_index + offset, starts))
             offset += len(r)
         result = tuple(np.concatenate([p[j] for p in parts]) for j in range(3))
@@ -466,7 +476,8 @@ class _WindowVAEDetector(OutlierMixin, BaseEstimator):
         """
         self._check_fitted()
         clips = self._check_X(X)
-        comps, clip_index, _ = self._components_all(clips)
+        # only what the score reads: one forward pass for the default DRS instead of five
+        comps, clip_index, _ = self._components_all(clips, self._needed_components())
         return aggregate(self._window_scores(comps), clip_index, len(clips), how=self.aggregation)
 
     def decision_function(self, X):
@@ -962,14 +973,23 @@ dropout
         # both combinations are learnt (cheap), so that each can be inspected
         self.columns_ = np.asarray(self._selected_components(), dtype=np.intp)
         self.precision_ = scoring.fit_mahalanobis(z[:, self.columns_])
-        weights = {
+        weights = self._linear_weights()
+        self.weights_ = np.array([weights.get(n, 0.0) for n in scoring.COMPONENTS], dtype=float)
+
+    def _linear_weights(self):
+        return {
             "drs": self.alpha,
             "delta_e": -self.beta,
             "complexity": self.gamma,
             "rmse": -self.rmse_coef,
             "latent_rmse": -self.latent_coef,
         }
-        self.weights_ = np.array([weights.get(n, 0.0) for n in scoring.COMPONENTS], dtype=float)
+
+    def _needed_components(self):
+        # from the fitted combination: what _combine reads
+        if self.combination == "mahalanobis":
+            return {scoring.COMPONENTS[i] for i in self.columns_}
+        return {scoring.COMPONENTS[i] for i in np.flatnonzero(self.weights_)}
 
     def _combine(self, z):
         if self.combination == "mahalanobis":
@@ -987,11 +1007,31 @@ dropout
             device=self.device,
         )
 
-    def _window_components(self, w):
-        from .augment import time_jitter
-
+    def _window_components(self, w, needed=None):
         rec = self._reconstruct(w)
         comps = scoring.reconstruction_errors(w, rec["x_lf"], rec["r_hf_target"], rec["r_hf"])
+        if needed is None or "delta_e" in needed:
+            comps["delta_e"] = self._delta_e(w, comps["e_detail"])
+        if needed is None or "latent_rmse" in needed:
+            # OC-FakeDect-2: re-encode the reconstruction and compare the latent means
+            x_hat = (rec["x_lf"] + rec["r_hf"]).astype(np.float32)
+            rh = self._reconstruct(x_hat)
+            comps["latent_rmse"] = scoring.latent_rmse(
+                (rec["mu_lf"], rec["mu_hf"]), (rh["mu_lf"], rh["mu_hf"])
+            )
+        if needed is None or "complexity" in needed:
+            comps["complexity"] = scoring.complexity(w, method=self.complexity)
+
+        if self.relative_errors:
+            energy = scoring.motion_energy(w) + 1e-6
+            comps["e_smooth"] = comps["e_smooth"] / energy
+            comps["rmse"] = comps["rmse"] / energy
+            comps["e_detail"] = comps["e_detail"] / (scoring.window_norm(rec["r_hf_target"]) + 1e-6)
+        return comps
+
+    def _delta_e(self, w, e_detail):
+        """ΔE: growth of E_detail under seeded micro time-jitter, averaged over draws."""
+        from .augment import time_jitter
 
         jittered = []
         for draw in range(self.n_jitter_draws):
@@ -1007,24 +1047,7 @@ dropout
             )[0]
             rj = self._reconstruct(np.ascontiguousarray(stacked.transpose(1, 0, 2)))
             jittered.append(scoring.window_norm(rj["r_hf_target"] - rj["r_hf"]))
-        comps["delta_e"] = scoring.delta_detail(
-            comps["e_detail"], np.stack(jittered), relative=self.relative_errors
-        )
-
-        # OC-FakeDect-2: re-encode the reconstruction and compare the latent means
-        x_hat = (rec["x_lf"] + rec["r_hf"]).astype(np.float32)
-        rh = self._reconstruct(x_hat)
-        comps["latent_rmse"] = scoring.latent_rmse(
-            (rec["mu_lf"], rec["mu_hf"]), (rh["mu_lf"], rh["mu_hf"])
-        )
-        comps["complexity"] = scoring.complexity(w, method=self.complexity)
-
-        if self.relative_errors:
-            energy = scoring.motion_energy(w) + 1e-6
-            comps["e_smooth"] = comps["e_smooth"] / energy
-            comps["rmse"] = comps["rmse"] / energy
-            comps["e_detail"] = comps["e_detail"] / (scoring.window_norm(rec["r_hf_target"]) + 1e-6)
-        return comps
+        return scoring.delta_detail(e_detail, np.stack(jittered), relative=self.relative_errors)
 
     def _check_extra_params(self):
         rate = self.jitter_drop_rate

@@ -4,6 +4,7 @@ A tiny network (a few thousand parameters, two epochs) keeps the file fast; qual
 measured in ``docs/detector.md`` with the real configuration, not here.
 """
 
+import copy
 import pickle
 
 import numpy as np
@@ -85,6 +86,18 @@ def test_offset_is_t80_of_the_validation_clips(fitted, lips):
     assert fitted.offset_ == pytest.approx(np.percentile(fitted.validation_scores_, 20))
     lowest, second = np.sort(fitted.validation_scores_)[:2]
     assert lowest <= fitted.offset_ <= second  # 3 validation clips: T80 lies between these
+
+
+@pytest.mark.parametrize(
+    ("params", "needed"),
+    [({}, {"drs"}), ({"combination": "linear"}, {"drs", "delta_e", "complexity"})],
+)
+def test_score_computes_only_what_it_reads(fitted, lips, params, needed):
+    det = copy.deepcopy(fitted).set_params(**params)
+    assert det._needed_components() == needed
+    X = lips["test"][:2]
+    # the full component matrix (score_components) and the partial one give the same score
+    np.testing.assert_allclose(det.score_components(X)["score"], det.score_samples(X))
 
 
 def test_iqr_threshold(lips):

@@ -62,3 +62,23 @@ def development(data_dir):
     from lipanomaly.datasets import load_development
 
     return load_development(data_dir)
+
+
+@pytest.fixture(scope="session")
+def development_lips(development):
+    """Normalised lip sequences of every development clip, extracted once per session."""
+    from lipanomaly.extraction import LipLandmarkExtractor
+
+    return LipLandmarkExtractor(verbose=0).transform(development.tracks)
+
+
+@pytest.fixture(scope="session")
+def lips(development, development_lips):
+    """Small train / test / fake splits of the development clips, cut to 160 frames.
+
+    Every 9th real clip for training: sources are listed in blocks, so this spans several.
+    """
+    clips = [c[:160] for c in development_lips]
+    real = [c for c, y in zip(clips, development.y) if y == 1]
+    fake = [c for c, y in zip(clips, development.y) if y == -1]
+    return {"train": real[::9], "test": real[1::9][:6], "fake": fake[::5]}

@@ -24,16 +24,6 @@ TINY = dict(
 
 
 @pytest.fixture(scope="module")
-def lips(development):
-    from lipanomaly.extraction import LipLandmarkExtractor
-
-    clips = [c[:160] for c in LipLandmarkExtractor().transform(development.tracks)]
-    real = [c for c, y in zip(clips, development.y) if y == 1]
-    fake = [c for c, y in zip(clips, development.y) if y == -1]
-    return {"train": real[::9], "test": real[1::9][:6], "fake": fake[::5]}
-
-
-@pytest.fixture(scope="module")
 def fitted(lips):
     return OCVAEDetector(**TINY).fit(lips["train"])
 

@@ -37,19 +37,6 @@ TINY = dict(
 
 
 @pytest.fixture(scope="module")
-def lips(development):
-    """Normalised lip clips of the development set (cut to 160 frames to stay fast)."""
-    from lipanomaly.extraction import LipLandmarkExtractor
-
-    clips = LipLandmarkExtractor().transform(development.tracks)
-    clips = [c[:160] for c in clips]
-    real = [c for c, y in zip(clips, development.y) if y == 1]
-    fake = [c for c, y in zip(clips, development.y) if y == -1]
-    # every 9th real clip: sources are listed in blocks, so this spans several of them
-    return {"train": real[::9], "test": real[1::9][:6], "fake": fake[::5]}
-
-
-@pytest.fixture(scope="module")
 def fitted(lips):
     return LFHFVAEDetector(**TINY).fit(lips["train"])
 

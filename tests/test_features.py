@@ -39,10 +39,8 @@ def talking(freq, n=250, amp=0.05, noise=0.0, seed=0):
 
 
 @pytest.fixture(scope="module")
-def real_clips(development):
-    from lipanomaly.extraction import LipLandmarkExtractor
-
-    return LipLandmarkExtractor().fit_transform(development.tracks), development.y
+def real_clips(development, development_lips):
+    return development_lips, development.y
 
 
 def test_names_and_shape():

@@ -867,6 +867,23 @@ def _common_options(default):
     return common
 
 
+def _add_model_option(p):
+    p.add_argument(
+        "-m",
+        "--model",
+        metavar="DIR",
+        default=None,
+        help="model folder (default: the pretrained model)",
+    )
+
+
+def _add_input_options(p):
+    """Options of the subcommands that read many videos / track files."""
+    p.add_argument("-j", "--jobs", type=_positive_int, default=1, help="inputs in parallel")
+    p.add_argument("-r", "--recursive", action="store_true", help="look into sub-folders")
+    p.add_argument("--cache", metavar="DIR", default=None, help="landmark cache folder")
+
+
 def build_parser():
     """The argument parser of the ``lipanomaly`` command."""
     common = _common_options(False)
@@ -939,9 +956,7 @@ def build_parser():
     p.add_argument("--epochs", type=_positive_int, default=None, help="maximum training epochs")
     p.add_argument("--seed", type=int, default=0, help="random_state of the detector (0)")
     p.add_argument("--device", choices=("cpu", "cuda"), default=None, help="torch device")
-    p.add_argument("-j", "--jobs", type=_positive_int, default=1, help="inputs in parallel")
-    p.add_argument("-r", "--recursive", action="store_true", help="look into sub-folders")
-    p.add_argument("--cache", metavar="DIR", default=None, help="landmark cache folder")
+    _add_input_options(p)
     p.add_argument(
         "--skip-errors", action="store_true", help="train on the inputs that could be read"
     )
@@ -961,18 +976,10 @@ def build_parser():
         """,
     )
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="videos, track files or folders")
-    p.add_argument(
-        "-m",
-        "--model",
-        metavar="DIR",
-        default=None,
-        help="model folder (default: the pretrained model)",
-    )
+    _add_model_option(p)
     p.add_argument("--json", action="store_true", help="print one JSON array of results")
     p.add_argument("--plot", metavar="DIR", default=None, help="write a score figure per clip")
-    p.add_argument("-j", "--jobs", type=_positive_int, default=1, help="inputs in parallel")
-    p.add_argument("-r", "--recursive", action="store_true", help="look into sub-folders")
-    p.add_argument("--cache", metavar="DIR", default=None, help="landmark cache folder")
+    _add_input_options(p)
     p.add_argument("--force", action="store_true", help="write into a non-empty --plot folder")
     p.set_defaults(func=_cmd_score)
 
@@ -987,19 +994,11 @@ def build_parser():
     )
     p.add_argument("--real", nargs="+", required=True, metavar="INPUT", help="real inputs")
     p.add_argument("--fake", nargs="+", required=True, metavar="INPUT", help="fake inputs")
-    p.add_argument(
-        "-m",
-        "--model",
-        metavar="DIR",
-        default=None,
-        help="model folder (default: the pretrained model)",
-    )
+    _add_model_option(p)
     p.add_argument("--family", default=None, help="generator family of every fake input")
     p.add_argument("--json", action="store_true", help="print the metrics as JSON")
     p.add_argument("--plot", metavar="DIR", default=None, help="write ROC and score figures")
-    p.add_argument("-j", "--jobs", type=_positive_int, default=1, help="inputs in parallel")
-    p.add_argument("-r", "--recursive", action="store_true", help="look into sub-folders")
-    p.add_argument("--cache", metavar="DIR", default=None, help="landmark cache folder")
+    _add_input_options(p)
     p.add_argument("--force", action="store_true", help="replace an existing --plot folder")
     p.set_defaults(func=_cmd_evaluate)
 

@@ -56,18 +56,12 @@ def model_decomposition(detector, clip):
         ``x`` (the clip), ``low`` and ``high`` (its band split, the network's targets),
         ``x_lf`` (the LF head's slow trajectory) and ``r_hf`` (the HF head's fast detail).
     """
-    from .nn import reconstruct
-    from .signal import DEFAULT_CUTOFF_HZ
-    from .windows import make_windows
-
     clip = np.asarray(clip, dtype=np.float64)
     n_frames, k = clip.shape[:2]
-    cutoff = DEFAULT_CUTOFF_HZ if detector.cutoff is None else float(detector.cutoff)
-    w, _, starts = make_windows([clip], length=detector.window, stride=detector.stride)
-    n, length = w.shape[:2]
-    flat = w.reshape(n, length, 2 * k)
-    z = ((flat - detector.window_mean_) / detector.window_scale_).astype(np.float32)
-    rec = reconstruct(detector.net_.module_, z, fs=detector.fs, cutoff=cutoff, device="cpu")
+    # the detector's own windowing, standardisation and network pass
+    w, _, starts = detector._windows([clip])
+    length = w.shape[1]
+    rec = detector._reconstruct(detector._standardize(w))
     scale, mean = detector.window_scale_, detector.window_mean_
     parts = {
         "x_lf": rec["x_lf"] * scale + mean,

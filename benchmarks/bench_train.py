@@ -6,8 +6,9 @@ Run::
                                                [--windows 256] [--skip-full]
 
 1. **Throughput.** The same :class:`~lipanomaly.nn.DualVAE` (same initial weights), the same
-   windows, batch 32, the same objective (:func:`lipanomaly.nn.vae_objective`, every default
-   term including the extra jitter pass), AdamW lr 1e-3, no augmentation, no validation;
+   windows, batch 16 (the default), the same objective
+   (:func:`lipanomaly.nn.vae_objective`, every default term including the extra jitter pass),
+   AdamW lr 1e-3, no augmentation, no validation;
    one epoch through the skorch net that :func:`~lipanomaly.nn.train_dual_vae` builds
    (``partial_fit``: callbacks, history, per-term recording included) against one epoch of
    a hand-written loop. The two alternate ``--repeats`` times in one process; the table gives
@@ -58,7 +59,7 @@ def plain_epoch(module, optimizer, loader, rng):
         optimizer.step()
 
 
-def throughput(train, repeats, batch_size=32):
+def throughput(train, repeats, batch_size=16):
     ds = _WindowDataset(train, fs=25.0, cutoff=4.0)
     # the skorch path, warmed up by its first epoch
     net = train_dual_vae(train, None, max_epochs=1, augment=False, batch_size=batch_size)
@@ -98,7 +99,7 @@ def main():
     )
     sub = train[: args.windows]
     w_skorch, w_plain, ts, tp = throughput(sub, args.repeats)
-    print(f"\nThroughput, {len(sub)} windows (64 x 80), batch 32, median of {args.repeats}:\n")
+    print(f"\nThroughput, {len(sub)} windows (64 x 80), batch 16, median of {args.repeats}:\n")
     print("| path | windows/s | epoch times (s) |")
     print("| --- | --- | --- |")
     for name, rate, times in (

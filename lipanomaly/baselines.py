@@ -52,7 +52,7 @@ class OCVAEDetector(_WindowVAEDetector):
     channels, n_layers, kernel_size, latent, decoder_layers, dropout
         Size of :class:`lipanomaly.nn.OCVAE`; defaults 128, 4, 3, 64, 4, 0.1.
     max_epochs : int, default=60
-    batch_size : int, default=32
+    batch_size : int, default=16
     lr : float, default=1e-3
     kl_anneal_epochs : int, default=15
     patience : int, default=10
@@ -147,7 +147,7 @@ class OCVAEDetector(_WindowVAEDetector):
         decoder_layers=4,
         dropout=0.1,
         max_epochs=60,
-        batch_size=32,
+        batch_size=16,
         lr=1e-3,
         kl_anneal_epochs=15,
         patience=10,
@@ -219,7 +219,7 @@ class OCVAEDetector(_WindowVAEDetector):
             verbose=self.verbose,
         )
 
-    def _window_components(self, w, needed=None):  # both components come from one pass
+    def _window_components(self, w, starts, needed=None):  # both from one pass
         from .nn import reconstruct_ocvae
 
         rec = reconstruct_ocvae(self.net_.module_, w, device=self.device)

@@ -415,7 +415,7 @@ class _WindowVAEDetector(OutlierMixin, BaseEstimator):
         never reads them (see :meth:`_needed_components`).
         """
         w, clip_index, starts = self._windows(clips)
-        comps = self._window_components(self._standardize(w), needed)
+        comps = self._window_components(self._standardize(w), starts, needed)
         unused = np.zeros(len(w))
         matrix = np.column_stack([comps.get(name, unused) for name in self._component_names])
         return matrix.astype(np.float64), clip_index, starts
@@ -647,7 +647,9 @@ class LFHFVAEDetector(_WindowVAEDetector):
     complexity : {"sampen", "flatness"}, default="sampen"
         Sample entropy (antropy) or spectral flatness of each window's principal motion.
     n_jitter_draws : int, default=3
-        Seeded jittered copies of each window averaged in ``delta_e``.
+        Seeded jitter draws of ``delta_e``, taken in turn by consecutive windows (window
+        ``k`` of a clip gets draw ``k mod n_jitter_draws``): a clip's ΔE averages them all
+        for the cost of one extra pass, and each window's ΔE is a single draw.
     jitter_max_shift : float, default=1.0
         Time warp of the ΔE jitter in frames (:func:`lipanomaly.augment.time_jitter`).
     jitter_drop_rate : tuple of float, default=(0.05, 0.10)
@@ -660,7 +662,7 @@ full_weight, decor_weight, jitter_weight, mask_weight : float
 dropout
         Size of :class:`lipanomaly.nn.DualVAE`; defaults 128, 4, 3, 32, 64, 4, 2, 0.1.
     max_epochs : int, default=60
-    batch_size : int, default=32
+    batch_size : int, default=16
     lr : float, default=1e-3
     kl_anneal_epochs : int, default=15
     patience : int, default=10
@@ -860,7 +862,7 @@ dropout
         lf_stride=2,
         dropout=0.1,
         max_epochs=60,
-        batch_size=32,
+        batch_size=16,
         lr=1e-3,
         kl_anneal_epochs=15,
         patience=10,
@@ -996,7 +998,7 @@ dropout
             return -scoring.mahalanobis(z[:, self.columns_], self.precision_)
         return scoring.linear_score(z, self.weights_)
 
-    def _reconstruct(self, w):
+    def _reconstruct(self, w, *, hf_only=False):
         from .nn import reconstruct
 
         return reconstruct(
@@ -1004,20 +1006,23 @@ dropout
             w,
             fs=self.fs,
             cutoff=self._resolved_cutoff(),
+            hf_only=hf_only,
             device=self.device,
         )
 
-    def _window_components(self, w, needed=None):
+    def _window_components(self, w, starts, needed=None):
         rec = self._reconstruct(w)
         comps = scoring.reconstruction_errors(w, rec["x_lf"], rec["r_hf_target"], rec["r_hf"])
         if needed is None or "delta_e" in needed:
-            comps["delta_e"] = self._delta_e(w, comps["e_detail"])
+            comps["delta_e"] = self._delta_e(w, starts, comps["e_detail"])
         if needed is None or "latent_rmse" in needed:
-            # OC-FakeDect-2: re-encode the reconstruction and compare the latent means
+            from .nn import encode
+
+            # OC-FakeDect-2: re-encode the reconstruction (encoder only) and compare means
             x_hat = (rec["x_lf"] + rec["r_hf"]).astype(np.float32)
-            rh = self._reconstruct(x_hat)
+            mu_hat = encode(self.net_.module_, x_hat, device=self.device)
             comps["latent_rmse"] = scoring.latent_rmse(
-                (rec["mu_lf"], rec["mu_hf"]), (rh["mu_lf"], rh["mu_hf"])
+                (rec["mu_lf"], rec["mu_hf"]), (mu_hat["mu_lf"], mu_hat["mu_hf"])
             )
         if needed is None or "complexity" in needed:
             comps["complexity"] = scoring.complexity(w, method=self.complexity)
@@ -1029,25 +1034,33 @@ dropout
             comps["e_detail"] = comps["e_detail"] / (scoring.window_norm(rec["r_hf_target"]) + 1e-6)
         return comps
 
-    def _delta_e(self, w, e_detail):
-        """ΔE: growth of E_detail under seeded micro time-jitter, averaged over draws."""
+    def _delta_e(self, w, starts, e_detail):
+        """ΔE: growth of E_detail under seeded micro time-jitter, one draw per window.
+
+        Window ``k`` of a clip (``start // stride``) is probed with draw ``k mod
+        n_jitter_draws``, so a clip's ΔE averages every draw over its overlapping windows
+        at the cost of one extra pass of the HF branch, whatever the number of draws.
+        """
         from .augment import time_jitter
 
-        jittered = []
-        for draw in range(self.n_jitter_draws):
-            # Draw d warps every window with the same seeded jitter (windows stacked on the
-            # feature axis): ΔE is a fixed probe, the same whatever the batch, the other
-            # clips, their order or the input's float precision.
-            rng = np.random.default_rng([self.seed_, draw])
+        draw_of = (np.asarray(starts) // self.stride) % self.n_jitter_draws
+        jittered = np.empty_like(w)
+        for draw in np.unique(draw_of):
+            # Draw d warps all its windows alike (stacked on the feature axis): ΔE is a
+            # fixed probe, the same whatever the batch, the other clips, their order or
+            # the input's float precision.
+            idx = np.flatnonzero(draw_of == draw)
+            rng = np.random.default_rng([self.seed_, int(draw)])
             stacked = time_jitter(
-                np.ascontiguousarray(w.transpose(1, 0, 2))[None],
+                np.ascontiguousarray(w[idx].transpose(1, 0, 2))[None],
                 rng,
                 max_shift=self.jitter_max_shift,
                 drop_rate=tuple(self.jitter_drop_rate),
             )[0]
-            rj = self._reconstruct(np.ascontiguousarray(stacked.transpose(1, 0, 2)))
-            jittered.append(scoring.window_norm(rj["r_hf_target"] - rj["r_hf"]))
-        return scoring.delta_detail(e_detail, np.stack(jittered), relative=self.relative_errors)
+            jittered[idx] = stacked.transpose(1, 0, 2)
+        rj = self._reconstruct(jittered, hf_only=True)  # only r_hf is needed
+        e_jittered = scoring.window_norm(rj["r_hf_target"] - rj["r_hf"])
+        return scoring.delta_detail(e_detail, e_jittered[None], relative=self.relative_errors)
 
     def _check_extra_params(self):
         rate = self.jitter_drop_rate

@@ -127,14 +127,33 @@ def test_deterministic_and_batch_independent(fitted, lips):
     X = lips["test"] + lips["fake"]
     s = fitted.score_samples(X)
     np.testing.assert_array_equal(s, fitted.score_samples(X))
-    # a clip's score (ΔE jitter included) does not depend on the other clips or their order
+    # a clip's score does not depend on the other clips or their order
     np.testing.assert_allclose(fitted.score_samples([X[3]])[0], s[3], rtol=1e-6)
     np.testing.assert_allclose(fitted.score_samples(X[::-1]), s[::-1], rtol=1e-6)
+    # nor does its seeded ΔE jitter probe
+    delta_e = fitted.score_components(X)["delta_e"]
+    np.testing.assert_allclose(fitted.score_components([X[3]])["delta_e"][0], delta_e[3])
+    np.testing.assert_allclose(fitted.score_components(X[::-1])["delta_e"], delta_e[::-1])
     # retraining from scratch with the same random_state gives the same scores
     clear_network_cache()
     again = LFHFVAEDetector(**TINY).fit(lips["train"])
     assert not again.network_from_cache_
     np.testing.assert_allclose(again.score_samples(X), s, rtol=1e-6)
+
+
+def test_delta_e_draws_take_turns_over_windows(fitted, lips):
+    clip = max(lips["test"], key=len)
+    two = fitted.score_windows([clip])  # n_jitter_draws=2: windows 0, 2, 4... get draw 0
+    one = clone(fitted).set_params(n_jitter_draws=1).fit(lips["train"])
+    assert one.network_from_cache_  # a scoring parameter: the network is reused
+    single = one.score_windows([clip])  # every window gets draw 0
+    k = two.start // fitted.stride
+    assert len(k) >= 3
+    draw0 = k % 2 == 0
+    np.testing.assert_allclose(two.delta_e[draw0], single.delta_e[draw0], rtol=1e-6)
+    assert not np.allclose(two.delta_e[~draw0], single.delta_e[~draw0], rtol=1e-3)
+    # the other components do not depend on the jitter
+    np.testing.assert_allclose(two.e_detail, single.e_detail, rtol=1e-6)
 
 
 def test_fit_with_labels_trains_on_live_clips_only(fitted, lips):

@@ -18,8 +18,12 @@ Steps (defaults everywhere unless stated):
 4. :func:`lipanomaly.nn.train_dual_vae` with its defaults (60 epochs at most, early stopping
    with patience 10, KL annealed over 15 epochs, augmentation on), ``random_state=0``.
 5. Figures: every loss term per epoch (training and validation; unweighted values), and the
-   held-out clip's input, low-pass target and LF output, and HF target and HF output, for the
-   two features that move most.
+   held-out clip's input, low-pass target and LF output, and HF target and HF output, in
+   its window of most motion and its window of median motion, and the validation window
+   (of any clip) of median LF error (the feature that moves most in each).
+6. Numbers: each head's relative error on the held-out clip, the share of each output's
+   power above the cut-off, and the LF head's dynamics (output and target about each
+   window's mean) on the training and validation windows.
 """
 
 import argparse
@@ -79,23 +83,25 @@ def plot_curves(history, path):
     plt.close(fig)
 
 
-def plot_lf_hf(rec, window, path, fs=25.0):
+def plot_lf_hf(rec, windows, path, fs=25.0):
+    """One column per (title, window): input, LF target and output; HF target and output."""
     t = np.arange(rec["x_lf"].shape[1]) / fs
-    x = rec["x_lp"][window] + rec["r_hf_target"][window]
-    # the two features that move most in this window
-    feats = np.argsort(x.std(axis=0))[::-1][:2]
-    fig, axes = plt.subplots(2, 2, figsize=(13, 6), sharex=True, constrained_layout=True)
-    for col, f in enumerate(feats):
+    fig, axes = plt.subplots(
+        2, len(windows), figsize=(18, 6), sharex=True, squeeze=False, constrained_layout=True
+    )
+    for col, (title, w) in enumerate(windows):
+        x = rec["x_lp"][w] + rec["r_hf_target"][w]
+        f = int(np.argmax(x.std(axis=0)))  # the feature that moves most in this window
         ax = axes[0, col]
         ax.plot(t, x[:, f], color="0.6", lw=1, label="input x")
-        ax.plot(t, rec["x_lp"][window][:, f], "k--", lw=1.2, label="low-pass target x_LP")
-        ax.plot(t, rec["x_lf"][window][:, f], "C0", lw=2, label="LF output x̂_LF")
-        ax.set_title(f"feature {f}: slow trajectory")
+        ax.plot(t, rec["x_lp"][w][:, f], "k--", lw=1.2, label="low-pass target x_LP")
+        ax.plot(t, rec["x_lf"][w][:, f], "C0", lw=2, label="LF output x̂_LF")
+        ax.set_title(f"{title}, feature {f}: slow trajectory")
         ax.legend(fontsize=8)
         ax = axes[1, col]
-        ax.plot(t, rec["r_hf_target"][window][:, f], "k--", lw=1.2, label="target r_HF = x - x_LP")
-        ax.plot(t, rec["r_hf"][window][:, f], "C3", lw=1.5, label="HF output r̂_HF")
-        ax.set_title(f"feature {f}: fast detail")
+        ax.plot(t, rec["r_hf_target"][w][:, f], "k--", lw=1.2, label="target r_HF = x - x_LP")
+        ax.plot(t, rec["r_hf"][w][:, f], "C3", lw=1.5, label="HF output r̂_HF")
+        ax.set_title(f"{title}, feature {f}: fast detail")
         ax.set_xlabel("time (s)")
         ax.legend(fontsize=8)
     fig.suptitle("Held-out real clip: LF head = slow trajectory, HF head = fast detail")
@@ -146,9 +152,20 @@ def main():
     plot_curves(hist, out / "model_loss_curves.png")
     first_clip = d["valid_clip_index"] == 0
     rec = reconstruct(net, d["valid"][first_clip])
-    # the window whose input moves most, so the figure shows speech, not a pause
-    window = int(np.argmax((rec["x_lp"] + rec["r_hf_target"]).std(axis=(1, 2))))
-    plot_lf_hf(rec, window, out / "model_lf_hf.png")
+    # the window whose input moves most (the hardest for the LF bottleneck) and the window
+    # of median motion (typical speech), both chosen by the input alone
+    motion = (rec["x_lp"] + rec["r_hf_target"]).std(axis=(1, 2))
+    order = np.argsort(motion)
+    windows = [("most motion", int(order[-1])), ("median motion", int(order[len(order) // 2]))]
+    # and, for the typical case, the validation window (any clip) of median LF error
+    rec_valid = reconstruct(net, d["valid"])
+    lf_err = ((rec_valid["x_lf"] - rec_valid["x_lp"]) ** 2).mean(axis=(1, 2))
+    median = int(np.argsort(lf_err)[len(lf_err) // 2])
+    clip = d["valid_files"][d["valid_clip_index"][median]].split("__")[0]
+    both = {k: np.concatenate([rec[k], rec_valid[k][median : median + 1]]) for k in rec}
+    windows.append((f"median LF error ({clip})", len(rec["x_lf"])))
+    print(f"median-LF-error validation window: {d['valid_files'][d['valid_clip_index'][median]]}")
+    plot_lf_hf(both, windows, out / "model_lf_hf.png")
     # how much of each band each head carries on the held-out clip
     x = rec["x_lp"] + rec["r_hf_target"]
     for name, est, tgt in (("LF", "x_lf", "x_lp"), ("HF", "r_hf", "r_hf_target")):
@@ -161,6 +178,16 @@ def main():
         share = spec[:, freqs > 4.0].sum() / spec[:, freqs > 0].sum()
         print(f"{name}: share of power above 4 Hz {share:.3f}")
     print(f"input: std {x.std():.3f}")
+    # the LF head's *dynamics*: its output and its target about each window's mean (a head
+    # that outputs only the window's mean shape has error 1 and amplitude 0)
+    for split in ("train", "valid"):
+        r = reconstruct(net, d[split])
+        out, tgt = (r[k] - r[k].mean(axis=1, keepdims=True) for k in ("x_lf", "x_lp"))
+        err = np.mean((out - tgt) ** 2) / np.mean(tgt**2)
+        print(
+            f"{split} windows: LF dynamics relative error {err:.3f}, "
+            f"amplitude {out.std() / tgt.std():.3f} of the target's"
+        )
     with open(args.history, "w") as fh:
         json.dump({"wall_s": wall, "threads": args.threads, **hist}, fh)
 

@@ -7,8 +7,9 @@ this subpackage. The network sees standardised windows of shape ``(N, L, F)`` fl
 - the loss terms of SPEC section 3 in :mod:`lipanomaly.nn.losses`, with
   :data:`LOSS_WEIGHTS_DEFAULT`;
 - :func:`train_dual_vae` / :func:`train_ocvae` (SPEC section 4) returning a fitted skorch
-  net, :func:`reconstruct` / :func:`reconstruct_ocvae` for inference (``z = mu``), and
-  :func:`module_state` / :func:`module_from_state` for saving without pickle.
+  net, :func:`reconstruct` / :func:`reconstruct_ocvae` / :func:`encode` for inference
+  (``z = mu``), and :func:`module_state` / :func:`module_from_state` for saving without
+  pickle.
 """
 
 from .losses import (
@@ -30,6 +31,7 @@ from .losses import (
 )
 from .modules import OCVAE, DualVAE, DualVAEOutput, OCVAEOutput, TCNEncoder, count_parameters
 from .training import (
+    encode,
     module_from_state,
     module_state,
     reconstruct,
@@ -52,6 +54,7 @@ __all__ = [
     "count_parameters",
     "decor_loss",
     "deriv_loss",
+    "encode",
     "full_loss",
     "jitter_loss",
     "kl_divergence",

@@ -8,7 +8,6 @@ whole window it has seen, it does not forecast, so a frame may use its future.
 """
 
 import itertools
-import math
 from typing import NamedTuple
 
 import torch
@@ -60,16 +59,6 @@ def _tcn(channels, *, kernel_size, dropout):
     )
 
 
-def _time_embedding(length, dim, device, dtype):
-    """Sinusoidal embedding of the frame index, shape (dim, length): any window length works."""
-    pos = torch.arange(length, device=device, dtype=torch.float32)[None]
-    freq = torch.exp(
-        -math.log(1000.0) * torch.arange(0, dim, 2, device=device, dtype=torch.float32) / dim
-    )[:, None]
-    emb = torch.cat([torch.sin(pos * freq), torch.cos(pos * freq)], dim=0)[:dim]
-    return emb.to(dtype)
-
-
 class TCNEncoder(nn.Module):
     """Shared dilated TCN: ``(B, L, F)`` windows to per-frame embeddings ``h_t`` ``(B, L, C)``.
 
@@ -101,37 +90,60 @@ class TCNEncoder(nn.Module):
 
 
 class _AttentionPool(nn.Module):
-    """Mean and additive-attention pooling over time, concatenated: (B, L, C) -> (B, 2C)."""
+    """Mean pooling and attention pooling within segments of the window: (B, L, C) -> (B, 2C).
 
-    def __init__(self, channels, hidden=64):
+    The encoder's convolutions are translation-equivariant, so one attention average over
+    the whole window says what its motion is like but hardly *when* it happens, and a window
+    latent built from it can only give the decoder the mean shape: our first LF head, pooled
+    that way, output a nearly flat line. Here the window is cut into ``segments`` consecutive
+    parts of equal length; each has its own additive attention over its frames (uniform at
+    first, learning which frames matter), and a linear layer maps the plain mean and the
+    ``segments`` attention averages, in order, to ``2C``.
+    """
+
+    def __init__(self, channels, *, segments=8, hidden=64):
         super().__init__()
-        self.score = nn.Sequential(nn.Linear(channels, hidden), nn.Tanh(), nn.Linear(hidden, 1))
+        self.segments = segments
+        self.score = nn.Sequential(
+            nn.Linear(channels, hidden), nn.Tanh(), nn.Linear(hidden, segments)
+        )
+        self.out = nn.Linear((segments + 1) * channels, 2 * channels)
 
     def forward(self, h):
-        attn = torch.softmax(self.score(h), dim=1)  # (B, L, 1)
-        return torch.cat([h.mean(dim=1), (attn * h).sum(dim=1)], dim=-1)
+        b, length, _ = h.shape
+        if length < self.segments:
+            raise ValueError(f"windows of {length} frames cannot fill {self.segments} segments")
+        segment = torch.arange(length, device=h.device) * self.segments // length
+        outside = segment[:, None] != torch.arange(self.segments, device=h.device)[None]
+        attn = torch.softmax(self.score(h).masked_fill(outside, float("-inf")), dim=1)
+        pooled = torch.einsum("bls,blc->bsc", attn, h).reshape(b, -1)
+        return self.out(torch.cat([h.mean(dim=1), pooled], dim=-1))
 
 
 class _WindowDecoder(nn.Module):
     """Decode one latent vector per window into a trajectory ``(B, L, F)``.
 
-    ``z`` is projected to ``channels``, broadcast over ``ceil(L / stride)`` positions, added to
-    a sinusoidal time embedding and decoded by a small TCN; with ``stride > 1`` the result is
-    upsampled linearly to ``L`` frames, which keeps the output slow (SPEC's optional stride-2
-    LF decoder).
+    ``z`` is mapped linearly to a coarse sequence of ``positions`` vectors of ``channels``
+    (each position its own function of ``z``), interpolated linearly to
+    ``ceil(L / stride)`` positions and refined by a small TCN; with ``stride > 1`` the result
+    is upsampled linearly to ``L`` frames, which keeps the output slow (SPEC's optional
+    stride-2 LF decoder). Any window length works.
     """
 
-    def __init__(self, latent, n_features, *, channels, n_layers, kernel_size, dropout, stride):
+    def __init__(
+        self, latent, n_features, *, channels, n_layers, kernel_size, dropout, stride, positions
+    ):
         super().__init__()
         self.stride = stride
         self.channels = channels
-        self.inp = nn.Linear(latent, channels)
+        self.positions = positions
+        self.inp = nn.Linear(latent, channels * positions)
         self.tcn = _tcn([channels] * (n_layers + 1), kernel_size=kernel_size, dropout=dropout)
         self.out = nn.Conv1d(channels, n_features, 1)
 
     def forward(self, z, length):
-        n = -(-length // self.stride)
-        h = self.inp(z)[:, :, None] + _time_embedding(n, self.channels, z.device, z.dtype)
+        h = self.inp(z).view(len(z), self.channels, self.positions)
+        h = F.interpolate(h, size=-(-length // self.stride), mode="linear", align_corners=True)
         y = self.out(self.tcn(h))
         if self.stride > 1:
             y = F.interpolate(y, size=length, mode="linear", align_corners=True)
@@ -196,10 +208,11 @@ class DualVAE(nn.Module):
 
     - Encoder: :class:`TCNEncoder` (4 residual blocks, dilations 1, 2, 4, 8, channels
       64 -> 128), one ``channels``-d embedding ``h_t`` per frame.
-    - LF head: mean + attention pooling of ``h_t`` -> ``channels`` -> ``mu_LF``,
-      ``log sigma²_LF`` (``latent_lf`` dims); a small TCN decodes ``z_LF`` broadcast over time
-      (plus a time embedding, at ``1 / lf_stride`` of the frame rate) into ``x̂_LF``. The
-      decoder sees nothing of the window but ``z_LF``, so fast detail cannot pass.
+    - LF head: mean + attention pooling of ``h_t`` (attention within each of
+      ``lf_segments`` segments of the window) -> ``channels`` -> ``mu_LF``, ``log sigma²_LF``
+      (``latent_lf`` dims); ``z_LF`` is mapped linearly to ``lf_positions`` coarse positions
+      and a small TCN decodes them, at ``1 / lf_stride`` of the frame rate, into ``x̂_LF``.
+      The decoder sees nothing of the window but ``z_LF``, so fast detail cannot pass.
     - HF head: each ``h_t`` -> ``mu_t``, ``log sigma²_t`` (``latent_hf`` dims); a small TCN
       decodes ``z_HF`` into the high-band residual ``r̂_HF``.
 
@@ -224,6 +237,10 @@ class DualVAE(nn.Module):
         Residual blocks of each decoder.
     lf_stride : int, default=2
         The LF decoder runs at ``1 / lf_stride`` of the frame rate and is upsampled linearly.
+    lf_segments : int, default=8
+        Segments of the window, each with its own attention, in the LF pooling.
+    lf_positions : int, default=32
+        Coarse positions the LF decoder maps ``z_LF`` to (interpolated to the window).
     dropout : float, default=0.1
     hf_scale : array-like of shape (F,) or None, default=None
         Standard deviation of the high-band residual per feature (None: 1). The HF decoder
@@ -252,6 +269,8 @@ class DualVAE(nn.Module):
         latent_hf=64,
         decoder_layers=4,
         lf_stride=2,
+        lf_segments=8,
+        lf_positions=32,
         dropout=0.1,
         hf_scale=None,
     ):
@@ -266,7 +285,7 @@ class DualVAE(nn.Module):
             kernel_size=kernel_size,
             dropout=dropout,
         )
-        self.pool = _AttentionPool(channels)
+        self.pool = _AttentionPool(channels, segments=lf_segments)
         self.lf_hidden = nn.Sequential(nn.Linear(2 * channels, channels), nn.GELU())
         self.lf_posterior = nn.Linear(channels, 2 * latent_lf)
         self.lf_decoder = _WindowDecoder(
@@ -277,6 +296,7 @@ class DualVAE(nn.Module):
             kernel_size=kernel_size,
             dropout=dropout,
             stride=lf_stride,
+            positions=lf_positions,
         )
         self.hf_posterior = nn.Linear(channels, 2 * latent_hf)
         self.hf_decoder = _FrameDecoder(
@@ -344,7 +364,8 @@ class OCVAE(nn.Module):
     reconstruction error; OC-FakeDect-2 re-encodes the reconstruction with the same encoder
     and scores the distance between ``mu(x)`` and ``mu(x̂)``. Adapted to lip windows: the
     image CNN becomes the same kind of dilated TCN as :class:`DualVAE`'s encoder, pooled
-    (mean + attention) into one latent per window, and a TCN decoder reconstructs the whole
+    (mean + attention, as the LF head) into one latent per window, and a decoder like the LF
+    head's (``positions`` coarse positions, a TCN, full frame rate) reconstructs the whole
     window (no band split). :meth:`encode` gives ``mu`` for the OC-FakeDect-2 re-encoding.
 
     Parameters
@@ -355,6 +376,10 @@ class OCVAE(nn.Module):
     kernel_size : int, default=3
     latent : int, default=64
     decoder_layers : int, default=4
+    segments : int, default=8
+        Segments of the window, each with its own attention, in the pooling.
+    positions : int, default=32
+        Coarse positions the decoder maps ``z`` to.
     dropout : float, default=0.1
 
     References
@@ -372,6 +397,8 @@ class OCVAE(nn.Module):
         kernel_size=3,
         latent=64,
         decoder_layers=4,
+        segments=8,
+        positions=32,
         dropout=0.1,
     ):
         super().__init__()
@@ -383,7 +410,7 @@ class OCVAE(nn.Module):
             kernel_size=kernel_size,
             dropout=dropout,
         )
-        self.pool = _AttentionPool(channels)
+        self.pool = _AttentionPool(channels, segments=segments)
         self.hidden = nn.Sequential(nn.Linear(2 * channels, channels), nn.GELU())
         self.posterior = nn.Linear(channels, 2 * latent)
         self.decoder = _WindowDecoder(
@@ -394,6 +421,7 @@ class OCVAE(nn.Module):
             kernel_size=kernel_size,
             dropout=dropout,
             stride=1,
+            positions=positions,
         )
 
     def _posterior(self, x):

@@ -73,8 +73,23 @@ def test_lf_decoder_sees_only_the_window_latent():
     a = model.lf_decoder(z, 64)
     b = model.lf_decoder(z.clone(), 64)
     assert torch.equal(a, b)
-    # and any window length works (sinusoidal time embedding, stride-2 upsampling)
+    # and any window length works (coarse positions interpolated, stride-2 upsampling)
     assert model.lf_decoder(z, 50).shape == (1, 50, 10)
+
+
+def test_lf_pooling_knows_when_an_event_happens():
+    # a plain mean (or one attention average) of shifted copies of a pulse is the same; the
+    # segment attention of the LF pooling tells them apart, and needs a frame per segment
+    torch.manual_seed(0)
+    model = DualVAE(10, channels=16, decoder_layers=2).eval()
+    h = torch.zeros(2, 64, 16)
+    h[0, 20], h[1, 44] = 1.0, 1.0
+    assert torch.equal(h[0].mean(0), h[1].mean(0))
+    g = model.pool(h)
+    assert g.shape == (2, 32)
+    assert not torch.allclose(g[0], g[1], atol=1e-3)
+    with pytest.raises(ValueError, match="7 frames cannot fill 8 segments"):
+        model.pool(torch.zeros(1, 7, 16))
 
 
 def test_ocvae_shapes_and_reencoding():

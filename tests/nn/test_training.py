@@ -11,6 +11,7 @@ from lipanomaly.exceptions import InputError  # noqa: E402
 from lipanomaly.nn import (  # noqa: E402
     OCVAE,
     DualVAE,
+    encode,
     module_from_state,
     module_state,
     reconstruct,
@@ -130,6 +131,22 @@ def test_reconstruct_is_batched_deterministic_float64(windows):
     assert a["mu_lf"].shape == (n, 8) and a["mu_hf"].shape == (n, 64, 8)
     np.testing.assert_allclose(a["x_lp"] + a["r_hf_target"], valid, atol=1e-6)
     assert not net.module_.training
+
+
+def test_hf_only_and_encode_match_the_full_pass(windows):
+    net = _fit(windows, max_epochs=1)
+    valid = windows[1]
+    full = reconstruct(net, valid)
+    hf = reconstruct(net, valid, hf_only=True, batch_size=5)
+    assert set(hf) == {"r_hf", "x_lp", "r_hf_target"}
+    np.testing.assert_allclose(hf["r_hf"], full["r_hf"], rtol=1e-5, atol=1e-6)
+    mu = encode(net, valid, batch_size=5)
+    assert set(mu) == {"mu_lf", "mu_hf"}
+    for k in mu:
+        assert mu[k].dtype == np.float64
+        np.testing.assert_allclose(mu[k], full[k], rtol=1e-5, atol=1e-6)
+    with pytest.raises(InputError, match="windows"):
+        encode(net, valid[0])
 
 
 def test_module_state_round_trip(windows):

@@ -617,8 +617,8 @@ def reconstruct(
     fs, cutoff : float
         As in training: the targets are ``x_lp = lowpass(x)`` and ``r_hf_target = x - x_lp``.
     hf_only : bool, default=False
-        Run only the encoder and the HF head (:meth:`DualVAE.forward_hf`): about 20 % less
-        work, for callers that need ``r_hf`` alone (the ΔE jitter probe).
+        Run only the encoder and the HF head (:meth:`DualVAE.forward_hf`), skipping the LF
+        pooling and decoder, for callers that need ``r_hf`` alone (the ΔE jitter probe).
     batch_size : int, default=256
         Windows per forward pass (memory stays flat).
     device : {"cpu", "cuda", "auto"}, default="cpu"

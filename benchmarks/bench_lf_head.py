@@ -25,16 +25,9 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "docs" / "scripts"))
-from train_curves import development_windows
+from train_curves import development_windows, lf_dynamics
 
 from lipanomaly.nn import LOSS_WEIGHTS_DEFAULT, reconstruct, train_dual_vae
-
-
-def lf_dynamics(net, windows):
-    """(relative error, amplitude) of the LF output's dynamics against the low-pass target's."""
-    rec = reconstruct(net, windows)
-    out, target = (rec[k] - rec[k].mean(axis=1, keepdims=True) for k in ("x_lf", "x_lp"))
-    return float(np.mean((out - target) ** 2) / np.mean(target**2)), float(out.std() / target.std())
 
 
 def main():
@@ -70,7 +63,7 @@ def main():
         "valid_kl_lf_nats": round(float(net.history[-1, "valid_kl_lf"]), 1),
     }
     for split in ("train", "valid"):
-        err, amp = lf_dynamics(net, d[split])
+        err, amp = lf_dynamics(reconstruct(net, d[split]))
         result[f"{split}_lf_dynamics_error"] = round(err, 3)
         result[f"{split}_lf_dynamics_amplitude"] = round(amp, 3)
     print(json.dumps(result, indent=1))

@@ -68,6 +68,17 @@ def development_windows(data_dir=None, *, valid_every=5):
     }
 
 
+def lf_dynamics(rec):
+    """The LF head's dynamics in ``reconstruct``'s output: (relative error, amplitude).
+
+    Output and low-pass target are taken about each window's own mean, so a head that outputs
+    only the window's mean shape has error 1 and amplitude 0.
+    """
+    est, target = (rec[k] - rec[k].mean(axis=1, keepdims=True) for k in ("x_lf", "x_lp"))
+    err = float(np.mean((est - target) ** 2) / np.mean(target**2))
+    return err, float(est.std() / target.std())
+
+
 def plot_curves(history, path):
     fig, axes = plt.subplots(2, 5, figsize=(16, 6), constrained_layout=True)
     for ax, name in zip(axes.flat, ["loss", *TERMS]):
@@ -178,15 +189,11 @@ def main():
         share = spec[:, freqs > 4.0].sum() / spec[:, freqs > 0].sum()
         print(f"{name}: share of power above 4 Hz {share:.3f}")
     print(f"input: std {x.std():.3f}")
-    # the LF head's *dynamics*: its output and its target about each window's mean (a head
-    # that outputs only the window's mean shape has error 1 and amplitude 0)
-    for split in ("train", "valid"):
-        r = reconstruct(net, d[split])
-        out, tgt = (r[k] - r[k].mean(axis=1, keepdims=True) for k in ("x_lf", "x_lp"))
-        err = np.mean((out - tgt) ** 2) / np.mean(tgt**2)
+    for split, r in (("train", reconstruct(net, d["train"])), ("valid", rec_valid)):
+        err, amplitude = lf_dynamics(r)
         print(
             f"{split} windows: LF dynamics relative error {err:.3f}, "
-            f"amplitude {out.std() / tgt.std():.3f} of the target's"
+            f"amplitude {amplitude:.3f} of the target's"
         )
     with open(args.history, "w") as fh:
         json.dump({"wall_s": wall, "threads": args.threads, **hist}, fh)

@@ -31,7 +31,7 @@ import torch
 
 from lipanomaly.datasets import load_development
 from lipanomaly.extraction import LipLandmarkExtractor
-from lipanomaly.nn import DualVAE, train_dual_vae, vae_objective
+from lipanomaly.nn import MAX_GRAD_NORM, DualVAE, train_dual_vae, vae_objective
 from lipanomaly.nn.training import _WindowDataset
 from lipanomaly.windows import make_windows
 
@@ -56,6 +56,7 @@ def plain_epoch(module, optimizer, loader, rng):
         total, _ = vae_objective(module, out, x, x_lp, rng=rng)
         optimizer.zero_grad()
         total.backward()
+        torch.nn.utils.clip_grad_norm_(module.parameters(), MAX_GRAD_NORM)
         optimizer.step()
 
 
@@ -67,7 +68,7 @@ def throughput(train, repeats, batch_size=16):
     torch.manual_seed(0)
     module = DualVAE(train.shape[2])
     optimizer = torch.optim.AdamW(module.parameters(), lr=1e-3)
-    loader = torch.utils.data.DataLoader(ds, batch_size=batch_size, shuffle=True)
+    loader = torch.utils.data.DataLoader(ds, batch_size=batch_size, shuffle=True, drop_last=True)
     rng = np.random.default_rng(0)
     plain_epoch(module, optimizer, loader, rng)  # warm-up
     t_skorch, t_plain = [], []

@@ -20,6 +20,7 @@ from .exceptions import (
     MissingDependencyError,
     ModelFileError,
     NotFittedError,
+    TrainingError,
 )
 
 # public name -> submodule that defines it; imported on first access (PEP 562)
@@ -59,6 +60,7 @@ __all__ = [
     "ModelFileError",
     "NotFittedError",
     "OCVAEDetector",
+    "TrainingError",
     "__version__",
     "load_model",
     "load_pretrained",

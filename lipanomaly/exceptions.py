@@ -13,6 +13,7 @@ __all__ = [
     "MissingDependencyError",
     "ModelFileError",
     "NotFittedError",
+    "TrainingError",
 ]
 
 
@@ -37,3 +38,7 @@ class MissingDependencyError(LipAnomalyError, ImportError):
 
 class ModelFileError(LipAnomalyError, ValueError):
     """A saved model cannot be loaded: missing, corrupt, or written by an incompatible version."""
+
+
+class TrainingError(LipAnomalyError, RuntimeError):
+    """Training failed on the data it was given: the loss became NaN or infinite (diverged)."""

@@ -3,7 +3,7 @@
 A saved model is a folder with two files:
 
 ``config.json``
-    ``{"format": "lipanomaly-model", "format_version": 1, "lipanomaly_version": "0.2.0",
+    ``{"format": "lipanomaly-model", "format_version": 1, "lipanomaly_version": "0.3.0",
     "class": "LFHFVAEDetector", "params": {...}, "fitted": {...}, "weights_sha256": "..."}``:
     the estimator's class *name* (looked up in a fixed registry of the package's estimators,
     never imported from the file), its constructor parameters (``get_params(deep=False)``)

@@ -23,7 +23,8 @@ Steps (defaults everywhere unless stated):
    (of any clip) of median LF error (the feature that moves most in each).
 6. Numbers: each head's relative error on the held-out clip, the share of each output's
    power above the cut-off, and the LF head's dynamics (output and target about each
-   window's mean) on the training and validation windows.
+   window's mean) on the held-out clip, against a linear code of the same size (PCA of the
+   low-pass training windows), and on all training and validation windows.
 """
 
 import argparse
@@ -132,6 +133,7 @@ def main():
     import torch
 
     from lipanomaly.nn import count_parameters, reconstruct, train_dual_vae
+    from lipanomaly.signal import lowpass
 
     torch.set_num_threads(args.threads)
     d = development_windows(args.data)
@@ -189,6 +191,19 @@ def main():
         share = spec[:, freqs > 4.0].sum() / spec[:, freqs > 0].sum()
         print(f"{name}: share of power above 4 Hz {share:.3f}")
     print(f"input: std {x.std():.3f}")
+    # the held-out clip's dynamics, against the best linear code of the same size (PCA of
+    # the low-pass training windows): what 32 numbers per window can carry at all
+    k = net.module_.lf_posterior.out_features // 2
+    train_lp = lowpass(d["train"].astype(np.float64), axis=1)
+    flat = train_lp.reshape(len(train_lp), -1)
+    mean = flat.mean(axis=0)
+    basis = np.linalg.svd(flat - mean, full_matrices=False)[2][:k]
+    code = (rec["x_lp"].reshape(len(rec["x_lp"]), -1) - mean) @ basis.T
+    pca = {"x_lf": (code @ basis + mean).reshape(rec["x_lp"].shape), "x_lp": rec["x_lp"]}
+    print(
+        f"held-out clip: LF dynamics relative error {lf_dynamics(rec)[0]:.3f} "
+        f"(PCA with {k} components of the training windows: {lf_dynamics(pca)[0]:.3f})"
+    )
     for split, r in (("train", reconstruct(net, d["train"])), ("valid", rec_valid)):
         err, amplitude = lf_dynamics(r)
         print(

@@ -31,6 +31,7 @@ from .losses import (
 )
 from .modules import OCVAE, DualVAE, DualVAEOutput, OCVAEOutput, TCNEncoder, count_parameters
 from .training import (
+    MAX_GRAD_NORM,
     encode,
     module_from_state,
     module_state,
@@ -45,6 +46,7 @@ from .training import (
 __all__ = [
     "DERIV_LAMBDAS_DEFAULT",
     "LOSS_WEIGHTS_DEFAULT",
+    "MAX_GRAD_NORM",
     "OCVAE",
     "OCVAE_LOSS_WEIGHTS_DEFAULT",
     "DualVAE",

@@ -212,7 +212,7 @@ def full_loss(x_hat, x):
     return torch.mean(torch.abs(x_hat - x))
 
 
-def decor_loss(z_lf, z_hf, *, eps=1e-6):
+def decor_loss(z_lf, z_hf, *, eps=1e-3):
     """Decorrelation of the two latents: mean squared cross-correlation.
 
     ``z_LF`` (one vector per window) is upsampled over time by repetition, each of the
@@ -226,8 +226,10 @@ def decor_loss(z_lf, z_hf, *, eps=1e-6):
     ----------
     z_lf : Tensor of shape (B, D_LF)
     z_hf : Tensor of shape (B, L, D_HF)
-    eps : float, default=1e-6
-        Added to the standard deviations.
+    eps : float, default=1e-3
+        Floor of the standard deviations. Dividing by a vanishing one (a collapsed
+        dimension, constant up to rounding noise) would blow that noise up to unit variance
+        and its gradient by ``1 / std``.
 
     Returns
     -------
@@ -236,8 +238,8 @@ def decor_loss(z_lf, z_hf, *, eps=1e-6):
     b, length, d_hf = z_hf.shape
     a = z_lf[:, None, :].expand(b, length, z_lf.shape[-1]).reshape(b * length, -1)
     c = z_hf.reshape(b * length, d_hf)
-    a = (a - a.mean(0)) / (a.std(0, unbiased=False) + eps)
-    c = (c - c.mean(0)) / (c.std(0, unbiased=False) + eps)
+    a = (a - a.mean(0)) / a.std(0, unbiased=False).clamp_min(eps)
+    c = (c - c.mean(0)) / c.std(0, unbiased=False).clamp_min(eps)
     corr = a.T @ c / (b * length)
     return torch.mean(corr**2)
 

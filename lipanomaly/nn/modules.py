@@ -30,10 +30,14 @@ def count_parameters(module):
 
 
 class _ResidualBlock(nn.Module):
-    """Two dilated convolutions with a residual connection (Bai et al., 2018, non-causal).
+    """Two dilated convolutions on a linear residual path (Bai et al., 2018, non-causal).
 
-    ``out = GELU(conv2(drop(GELU(conv1(x)))) + skip(x))``; ``skip`` is a 1x1 convolution when
-    the channel count changes, the identity otherwise.
+    ``out = skip(x) + conv2(drop(GELU(conv1(x))))``; ``skip`` is a 1x1 convolution when the
+    channel count changes, the identity otherwise. No activation follows the sum, so a stack
+    of blocks keeps a linear path from input to output: the LF head then extrapolates to
+    people and mouth openings it never saw far better than with Bai et al.'s
+    ``GELU(... + skip(x))`` (relative error of its dynamics on held-out clips 0.79 -> 0.48,
+    docs/model.md).
     """
 
     def __init__(self, c_in, c_out, *, kernel_size, dilation, dropout):
@@ -45,8 +49,7 @@ class _ResidualBlock(nn.Module):
         self.skip = nn.Conv1d(c_in, c_out, 1) if c_in != c_out else nn.Identity()
 
     def forward(self, x):
-        h = self.drop(F.gelu(self.conv1(x)))
-        return F.gelu(self.conv2(h) + self.skip(x))
+        return self.skip(x) + self.conv2(self.drop(F.gelu(self.conv1(x))))
 
 
 def _tcn(channels, *, kernel_size, dropout):

@@ -25,6 +25,7 @@ from skorch import NeuralNet
 from skorch.callbacks import (
     Callback,
     EarlyStopping,
+    GradientNormClipping,
     LRScheduler,
     PassthroughScoring,
     ProgressBar,
@@ -34,7 +35,7 @@ from torch.optim.lr_scheduler import CosineAnnealingLR
 
 from ..augment import augment as _augment
 from ..augment import time_jitter
-from ..exceptions import InputError
+from ..exceptions import InputError, TrainingError
 from ..signal import DEFAULT_CUTOFF_HZ, lowpass
 from .losses import (
     DERIV_LAMBDAS_DEFAULT,
@@ -55,6 +56,7 @@ from .losses import (
 from .modules import OCVAE, DualVAE
 
 __all__ = [
+    "MAX_GRAD_NORM",
     "encode",
     "module_from_state",
     "module_state",
@@ -65,6 +67,10 @@ __all__ = [
     "train_ocvae",
     "vae_objective",
 ]
+
+#: Largest gradient norm of a training step (skorch's ``GradientNormClipping``, callback
+#: ``"grad_clip"``: ``callbacks__grad_clip__gradient_clip_value=None`` turns it off).
+MAX_GRAD_NORM = 10.0
 
 
 def resolve_device(device):
@@ -300,6 +306,13 @@ class _VAENet(NeuralNet):
             stft_high_weight=self.stft_high_weight,
             mask_runs=self.mask_runs,
         )
+        if training and not torch.isfinite(total):
+            # stop before the optimiser writes NaN into the weights; a silent NaN run would
+            # leave early stopping to restore some early epoch without a word
+            raise TrainingError(
+                f"training diverged: the loss became {total.item()} in epoch "
+                f"{len(self.history)}; lower the learning rate (lr={self.lr:g})"
+            )
         prefix = "train" if training else "valid"
         for name, value in terms.items():
             self.history.record_batch(f"{prefix}_{name}", value.item())
@@ -378,6 +391,9 @@ def _fit(
     callbacks = [
         ("epoch_setup", _EpochSetup(kl_anneal_epochs, seed)),
         ("lr_scheduler", LRScheduler(policy=CosineAnnealingLR, T_max=max_epochs)),
+        # without normalisation layers a rare bad batch can throw the weights far off and,
+        # through Adam's moments, blow up the next epoch: clip the gradient's norm
+        ("grad_clip", GradientNormClipping(MAX_GRAD_NORM)),
     ]
     for name in term_names:
         callbacks.append((f"train_{name}", PassthroughScoring(f"train_{name}", on_train=True)))

@@ -120,6 +120,20 @@ def test_decor_zero_for_zero_and_uncorrelated_inputs():
     assert L.decor_loss(z_lf, z_hf).item() == pytest.approx(0.0, abs=1e-10)
 
 
+def test_decor_ignores_collapsed_dimensions():
+    # a latent dimension collapsed to (almost) a constant carries no information; scaled up
+    # to unit variance by its own tiny std it would count as fully correlated and its
+    # gradient would grow as 1 / std
+    z_lf = torch.randn(16, 32)
+    z_hf = torch.randn(16, T, 64)
+    z_hf[..., 0] = 1e-6 * z_lf[:, None, 0]
+    z_hf.requires_grad_()
+    loss = L.decor_loss(z_lf, z_hf)
+    loss.backward()
+    assert loss.item() < 2e-3  # the chance level of independent latents
+    assert z_hf.grad.abs().max() < 1e-3
+
+
 def test_decor_one_for_identical_latents():
     g = torch.Generator().manual_seed(0)
     z = torch.randn(16, 1, generator=g)

@@ -28,6 +28,20 @@ def test_encoder_widths_and_receptive_field():
     assert changed[10:].all() and not changed[:10].any()
 
 
+def test_residual_path_is_linear():
+    # no activation follows a block's sum: with the convolution branches silenced, a block
+    # of equal widths is the identity and the whole encoder an affine map of its input
+    enc = TCNEncoder(8, channels=8, n_layers=3).eval()
+    with torch.no_grad():
+        for block in enc.tcn:
+            block.conv2.weight.zero_()
+            block.conv2.bias.zero_()
+    x, y = torch.randn(2, 2, 20, 8)
+    assert torch.equal(enc.tcn[2](x.transpose(1, 2)), x.transpose(1, 2))
+    zero = enc(torch.zeros_like(x))
+    torch.testing.assert_close(enc(x + y) - zero, (enc(x) - zero) + (enc(y) - zero))
+
+
 def test_forward_shapes_and_eval_is_deterministic():
     model = DualVAE(10, channels=16, decoder_layers=2)
     x = torch.randn(3, 48, 10)

@@ -7,8 +7,9 @@ torch = pytest.importorskip("torch")
 
 from skorch.callbacks import Callback  # noqa: E402
 
-from lipanomaly.exceptions import InputError  # noqa: E402
+from lipanomaly.exceptions import InputError, TrainingError  # noqa: E402
 from lipanomaly.nn import (  # noqa: E402
+    MAX_GRAD_NORM,
     OCVAE,
     DualVAE,
     encode,
@@ -63,6 +64,7 @@ def test_losses_fall_on_real_windows(windows):
     # KL annealed 0 -> 1 over the first two epochs
     np.testing.assert_allclose(h[:, "kl_scale"][:4], [0.0, 0.5, 1.0, 1.0])
     assert isinstance(net.module_, DualVAE) and not net.module_.training
+    assert dict(net.callbacks_)["grad_clip"].gradient_clip_value == MAX_GRAD_NORM
     # the HF head works in units of the high band's scale, measured on the training windows
     from lipanomaly.signal import lowpass
 
@@ -193,6 +195,12 @@ def test_bad_input(windows):
         train_dual_vae(train, valid, cutoff=20.0)
     with pytest.raises(InputError, match="device"):
         train_dual_vae(train, valid, device="tpu")
+
+
+def test_divergence_is_a_clear_error(windows):
+    # a learning rate far too large drives the loss to NaN / inf within a few batches
+    with pytest.raises(TrainingError, match=r"diverged.*lower the learning rate \(lr=1e\+06\)"):
+        _fit(windows, lr=1e6, max_epochs=3)
 
 
 def test_ocvae_trains_with_the_same_machinery(windows):

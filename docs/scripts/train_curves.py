@@ -20,7 +20,8 @@ Steps (defaults everywhere unless stated):
 5. Figures: every loss term per epoch (training and validation; unweighted values), and the
    held-out clip's input, low-pass target and LF output, and HF target and HF output, in
    its window of most motion and its window of median motion, and the validation window
-   (of any clip) of median LF error (the feature that moves most in each).
+   (of any clip) of median relative error of the LF dynamics (the feature that moves most
+   in each).
 6. Numbers: each head's relative error on the held-out clip, the share of each output's
    power above the cut-off, and the LF head's dynamics (output and target about each
    window's mean) on the held-out clip, against a linear code of the same size (PCA of the
@@ -170,14 +171,19 @@ def main():
     motion = (rec["x_lp"] + rec["r_hf_target"]).std(axis=(1, 2))
     order = np.argsort(motion)
     windows = [("most motion", int(order[-1])), ("median motion", int(order[len(order) // 2]))]
-    # and, for the typical case, the validation window (any clip) of median LF error
+    # and, for the typical case, the validation window (any clip) whose LF head follows the
+    # slow motion as well as in the median window: median relative error of the dynamics
     rec_valid = reconstruct(net, d["valid"])
-    lf_err = ((rec_valid["x_lf"] - rec_valid["x_lp"]) ** 2).mean(axis=(1, 2))
+    est, target = (
+        rec_valid[k] - rec_valid[k].mean(axis=1, keepdims=True) for k in ("x_lf", "x_lp")
+    )
+    lf_err = ((est - target) ** 2).sum(axis=(1, 2)) / (target**2).sum(axis=(1, 2))
     median = int(np.argsort(lf_err)[len(lf_err) // 2])
     clip = d["valid_files"][d["valid_clip_index"][median]].split("__")[0]
     both = {k: np.concatenate([rec[k], rec_valid[k][median : median + 1]]) for k in rec}
-    windows.append((f"median LF error ({clip})", len(rec["x_lf"])))
-    print(f"median-LF-error validation window: {d['valid_files'][d['valid_clip_index'][median]]}")
+    windows.append((f"median LF dynamics error ({clip})", len(rec["x_lf"])))
+    typical = d["valid_files"][d["valid_clip_index"][median]]
+    print(f"validation window of median LF dynamics error: {typical}")
     plot_lf_hf(both, windows, out / "model_lf_hf.png")
     # how much of each band each head carries on the held-out clip
     x = rec["x_lp"] + rec["r_hf_target"]

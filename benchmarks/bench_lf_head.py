@@ -30,7 +30,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "docs" / "scripts"))
-from train_curves import development_windows, lf_dynamics
+from train_curves import development_windows, lf_dynamics, pca_code
 
 from lipanomaly.nn import LOSS_WEIGHTS_DEFAULT, MAX_GRAD_NORM, reconstruct, train_dual_vae
 from lipanomaly.signal import lowpass
@@ -39,21 +39,16 @@ from lipanomaly.signal import lowpass
 def pca_reference(d, k=32, noise_var=3.0):
     """The same measure for linear codes of ``k`` numbers fitted to the training windows.
 
-    PCA of the flattened low-pass training windows, and probabilistic PCA with noise variance
-    ``noise_var`` (a linear Gaussian VAE; beta_LF = 6 on a per-value mean squared error is a
-    decoder variance of 3): its posterior mean shrinks component i by ``1 - noise_var / l_i``.
+    PCA, and probabilistic PCA with decoder variance ``noise_var`` (beta_LF = 6 on a
+    per-value mean squared error is a decoder variance of 3).
     """
     lp = {s: lowpass(d[s].astype(np.float64), axis=1) for s in ("train", "valid")}
-    flat = lp["train"].reshape(len(lp["train"]), -1)
-    mean = flat.mean(axis=0)
-    _, sv, vt = np.linalg.svd(flat - mean, full_matrices=False)
-    shrink = np.clip(1 - noise_var / (sv[:k] ** 2 / len(flat)), 0, None)
     out = {}
-    for split, x in lp.items():
-        code = (x.reshape(len(x), -1) - mean) @ vt[:k].T
-        for name, c in (("pca", code), ("ppca", code * shrink)):
-            rec = {"x_lf": (c @ vt[:k] + mean).reshape(x.shape), "x_lp": x}
-            out[f"{name}{k}_{split}_lf_dynamics_error"] = round(lf_dynamics(rec)[0], 3)
+    for name, var in (("pca", 0.0), ("ppca", noise_var)):
+        code = pca_code(lp["train"], k, noise_var=var)
+        for split, x in lp.items():
+            error = lf_dynamics({"x_lf": code(x), "x_lp": x})[0]
+            out[f"{name}{k}_{split}_lf_dynamics_error"] = round(error, 3)
     return out
 
 

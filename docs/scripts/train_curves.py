@@ -81,6 +81,25 @@ def lf_dynamics(rec):
     return err, float(est.std() / target.std())
 
 
+def pca_code(train_lp, k, *, noise_var=0.0):
+    """The best linear code of ``k`` numbers per window, fitted to low-pass training windows.
+
+    PCA of the flattened windows; returns ``reconstruct(windows_lp)``. With ``noise_var > 0``,
+    probabilistic PCA's posterior mean (a linear Gaussian VAE with that decoder variance)
+    shrinks component i by ``1 - noise_var / l_i``, ``l_i`` its variance.
+    """
+    flat = train_lp.reshape(len(train_lp), -1)
+    mean = flat.mean(axis=0)
+    _, sv, vt = np.linalg.svd(flat - mean, full_matrices=False)
+    shrink = np.clip(1 - noise_var / (sv[:k] ** 2 / len(flat)), 0, None)
+
+    def reconstruct(windows_lp):
+        code = (windows_lp.reshape(len(windows_lp), -1) - mean) @ vt[:k].T
+        return ((code * shrink) @ vt[:k] + mean).reshape(windows_lp.shape)
+
+    return reconstruct
+
+
 def plot_curves(history, path):
     fig, axes = plt.subplots(2, 5, figsize=(16, 6), constrained_layout=True)
     for ax, name in zip(axes.flat, ["loss", *TERMS]):
@@ -200,12 +219,8 @@ def main():
     # the held-out clip's dynamics, against the best linear code of the same size (PCA of
     # the low-pass training windows): what 32 numbers per window can carry at all
     k = net.module_.lf_posterior.out_features // 2
-    train_lp = lowpass(d["train"].astype(np.float64), axis=1)
-    flat = train_lp.reshape(len(train_lp), -1)
-    mean = flat.mean(axis=0)
-    basis = np.linalg.svd(flat - mean, full_matrices=False)[2][:k]
-    code = (rec["x_lp"].reshape(len(rec["x_lp"]), -1) - mean) @ basis.T
-    pca = {"x_lf": (code @ basis + mean).reshape(rec["x_lp"].shape), "x_lp": rec["x_lp"]}
+    code = pca_code(lowpass(d["train"].astype(np.float64), axis=1), k)
+    pca = {"x_lf": code(rec["x_lp"]), "x_lp": rec["x_lp"]}
     print(
         f"held-out clip: LF dynamics relative error {lf_dynamics(rec)[0]:.3f} "
         f"(PCA with {k} components of the training windows: {lf_dynamics(pca)[0]:.3f})"

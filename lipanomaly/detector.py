@@ -664,6 +664,8 @@ dropout
     max_epochs : int, default=60
     batch_size : int, default=16
     lr : float, default=1e-3
+        AdamW learning rate; ``fit`` raises :class:`~lipanomaly.TrainingError` if training
+        diverges.
     kl_anneal_epochs : int, default=15
     patience : int, default=10
         Early stopping on the validation loss; the best weights are restored.

@@ -478,7 +478,9 @@ def train_dual_vae(
     max_epochs : int, default=60
     batch_size : int, default=16
     lr : float, default=1e-3
-        AdamW learning rate, decayed with a cosine over ``max_epochs``.
+        AdamW learning rate, decayed with a cosine over ``max_epochs``. Gradients are clipped
+        at norm :data:`MAX_GRAD_NORM`; if the loss still diverges (NaN or infinite),
+        :class:`~lipanomaly.TrainingError` is raised.
     kl_anneal_epochs : int, default=15
         Epochs over which the KL weights grow linearly from 0 to their targets; 0 disables.
     patience : int, default=10

@@ -16,16 +16,14 @@ import argparse
 import sys
 from pathlib import Path
 
-import numpy as np
 import torch
 from sklearn.metrics import roc_auc_score
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from test_quality import BRIEF, TRAIN_SOURCES
+from test_quality import BRIEF, paired_split
 
-from lipanomaly import LFHFVAEDetector, LipLandmarkExtractor
+from lipanomaly import LFHFVAEDetector
 from lipanomaly.datasets import load_development
-from lipanomaly.protocol import development_pairs
 
 
 def main():
@@ -37,15 +35,8 @@ def main():
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
-    dev = load_development(args.data)
-    pairs = development_pairs(dev.files)
-    test = np.concatenate([[real for real, _ in pairs]] + [fakes for _, fakes in pairs])
-    train = np.flatnonzero(np.isin(dev.groups, TRAIN_SOURCES) & (dev.y == 1))
-    ext = LipLandmarkExtractor()
-    X_train = ext.fit_transform([dev.tracks[i] for i in train])
-    X_test = ext.transform([dev.tracks[i] for i in test])
-    live = dev.y[test] == 1
-    position = {clip: k for k, clip in enumerate(test)}
+    X_train, X_test, y_test, pairs = paired_split(load_development(args.data))
+    live = y_test == 1
 
     print("| seed | epochs | high band AUC | pairs | DRS (default) AUC | pairs |")
     print("| ---: | ---: | ---: | ---: | ---: | ---: |")
@@ -56,7 +47,7 @@ def main():
         for components in (("e_detail", "delta_e"), ("drs",)):
             det = LFHFVAEDetector(components=components, **brief).fit(X_train)
             s = det.score_samples(X_test)
-            right = sum(s[position[r]] > s[position[f]] for r, fakes in pairs for f in fakes)
+            right = sum(s[r] > s[f] for r, fakes in pairs for f in fakes)
             row += [f"{roc_auc_score(live, s):.2f}", f"{right}/9"]
         print("| " + " | ".join(row) + " |", flush=True)
 

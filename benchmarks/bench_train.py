@@ -68,7 +68,7 @@ def throughput(train, repeats, batch_size=16):
     torch.manual_seed(0)
     module = DualVAE(train.shape[2])
     optimizer = torch.optim.AdamW(module.parameters(), lr=1e-3)
-    loader = torch.utils.data.DataLoader(ds, batch_size=batch_size, shuffle=True, drop_last=True)
+    loader = torch.utils.data.DataLoader(ds, batch_size=batch_size, shuffle=True)
     rng = np.random.default_rng(0)
     plain_epoch(module, optimizer, loader, rng)  # warm-up
     t_skorch, t_plain = [], []

@@ -33,8 +33,11 @@ BRIEF = {"max_epochs": 6, "patience": 6, "kl_anneal_epochs": 3, "random_state": 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("quality")]
 
 
-@pytest.fixture(scope="module")
-def paired_setup(development):
+def paired_split(development):
+    """Training clips, paired test clips and their labels, and the test position of each clip.
+
+    Also used by ``benchmarks/bench_pairs.py``, which reruns this set-up for other seeds.
+    """
     pairs = development_pairs(development.files)
     test = np.concatenate([[real for real, _ in pairs]] + [fakes for _, fakes in pairs])
     train = np.flatnonzero(np.isin(development.groups, TRAIN_SOURCES) & (development.y == 1))
@@ -42,7 +45,14 @@ def paired_setup(development):
     ext = LipLandmarkExtractor()
     X_train = ext.fit_transform([development.tracks[i] for i in train])
     X_test = ext.transform([development.tracks[i] for i in test])
-    return X_train, X_test, development.y[test]
+    position = {clip: k for k, clip in enumerate(test)}
+    ordered = [(position[real], [position[f] for f in fakes]) for real, fakes in pairs]
+    return X_train, X_test, development.y[test], ordered
+
+
+@pytest.fixture(scope="module")
+def paired_setup(development):
+    return paired_split(development)[:3]
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,9 @@ length ``L`` never changes, so augmented windows go through the same network.
   dropped and re-filled by linear interpolation from their kept neighbours;
 - :func:`speed`: play the window 0.95 to 1.05 times as fast about its centre;
 - :func:`spatial_noise`: weak Gaussian noise on every coordinate;
-- :func:`augment`: all of them, in that order: speed, jitter, noise.
+- :func:`augment`: all of them, in that order: speed, jitter, noise;
+- :func:`jitter_probe`: the seeded micro time-jitter of the detector's ΔE, one fixed draw
+  per window position.
 
 The same ``rng`` state gives the same output, so a seeded generator makes training and the
 detector's ΔE deterministic.
@@ -19,7 +21,7 @@ import numpy as np
 
 from .exceptions import InputError
 
-__all__ = ["augment", "spatial_noise", "speed", "time_jitter"]
+__all__ = ["augment", "jitter_probe", "spatial_noise", "speed", "time_jitter"]
 
 
 def _check_windows(windows):
@@ -192,3 +194,42 @@ def augment(
     if noise_scale > 0:
         out = spatial_noise(out, rng, scale=noise_scale)
     return out
+
+
+def jitter_probe(windows, draw, seed, *, max_shift=1.0, drop_rate=(0.05, 0.10)):
+    """The ΔE probe: windows time-jittered by seeded draws, the same whatever the batch.
+
+    Draw ``d`` is one :func:`time_jitter` drawn from ``numpy.random.default_rng([seed, d])``
+    and applied alike to every window that gets it (the windows are stacked on the feature
+    axis), so a window's probe depends only on its draw, never on the other windows, their
+    order or the input's float precision.
+
+    Parameters
+    ----------
+    windows : ndarray of shape (N, L, F)
+    draw : array-like of int of shape (N,)
+        The draw each window gets (the detector gives window ``k`` of a clip draw
+        ``k mod n_draws``).
+    seed : int
+    max_shift, drop_rate
+        As in :func:`time_jitter`.
+
+    Returns
+    -------
+    jittered : ndarray of shape (N, L, F)
+        Same dtype as ``windows``.
+    """
+    windows = _check_windows(windows)
+    draw = np.asarray(draw)
+    jittered = np.empty_like(windows)
+    for d in np.unique(draw):
+        idx = np.flatnonzero(draw == d)
+        rng = np.random.default_rng([seed, int(d)])
+        stacked = time_jitter(
+            np.ascontiguousarray(windows[idx].transpose(1, 0, 2))[None],
+            rng,
+            max_shift=max_shift,
+            drop_rate=tuple(drop_rate),
+        )[0]
+        jittered[idx] = stacked.transpose(1, 0, 2)
+    return jittered

@@ -26,6 +26,7 @@ from .signal import (
     highpass,
     mouth_opening,
     mouth_width,
+    principal_motion,
     spectral_flatness,
     stft_magnitude,
 )
@@ -59,16 +60,6 @@ _DERIVATIVES = ("velocity_rms", "acceleration_rms", "jerk_rms")
 MIN_FRAMES = 8
 
 _TINY = 1e-300
-
-
-def _principal_motion(motion):
-    """Projection of the centred ``(T, F)`` motion on its first principal axis, shape (T,)."""
-    # eigenvector of the small (F, F) scatter matrix: the same axis as an SVD of (T, F),
-    # far cheaper for long clips
-    _, vecs = np.linalg.eigh(motion.T @ motion)
-    axis = vecs[:, -1]
-    axis = axis if axis[np.argmax(np.abs(axis))] >= 0 else -axis  # a fixed sign
-    return motion @ axis
 
 
 def _peak_frequency(sig, fs):
@@ -147,7 +138,7 @@ def lip_motion_features(
     high = highpass(motion, cutoff=cutoff, fs=fs)
     op_centred = opening - opening.mean()
     op_high = highpass(opening, cutoff=cutoff, fs=fs)
-    principal = _principal_motion(motion)
+    principal = principal_motion(motion)
     # STFT power of the principal motion: share in the top third of the bins (the bins the
     # model's STFT loss weights up); the frame is at most the clip
     n_fft = int(min(16, len(clip) - len(clip) % 2))

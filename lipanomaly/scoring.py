@@ -39,6 +39,7 @@ __all__ = [
     "apply_robust_scale",
     "complexity",
     "delta_detail",
+    "detail_error",
     "fit_mahalanobis",
     "fit_offset",
     "fit_robust_scale",
@@ -46,10 +47,8 @@ __all__ = [
     "linear_score",
     "mahalanobis",
     "motion_energy",
-    "principal_motion",
     "reconstruction_errors",
     "sample_entropy",
-    "spectral_flatness",
     "window_norm",
 ]
 
@@ -85,6 +84,21 @@ def window_norm(a):
     return np.sqrt(np.mean(a.reshape(a.shape[0], -1) ** 2, axis=1))
 
 
+def detail_error(r_hf_target, r_hf_hat):
+    """``e_detail = ||r_hf - r_hf_hat||``: error of the high-band reconstruction per window.
+
+    Parameters
+    ----------
+    r_hf_target, r_hf_hat : ndarray of shape (N, L, F)
+        The high-band residual of the input (``x - lowpass(x)``) and its reconstruction.
+
+    Returns
+    -------
+    e_detail : ndarray of shape (N,), float64
+    """
+    return window_norm(np.asarray(r_hf_target, dtype=np.float64) - r_hf_hat)
+
+
 def reconstruction_errors(x, x_lf, r_hf_target, r_hf_hat, *, eps=1e-6):
     """The reconstruction components of a batch of windows.
 
@@ -108,7 +122,7 @@ def reconstruction_errors(x, x_lf, r_hf_target, r_hf_hat, *, eps=1e-6):
     """
     x = np.asarray(x, dtype=np.float64)
     e_smooth = window_norm(x - x_lf)
-    e_detail = window_norm(np.asarray(r_hf_target, dtype=np.float64) - r_hf_hat)
+    e_detail = detail_error(r_hf_target, r_hf_hat)
     return {
         "e_smooth": e_smooth,
         "e_detail": e_detail,
@@ -119,6 +133,10 @@ def reconstruction_errors(x, x_lf, r_hf_target, r_hf_hat, *, eps=1e-6):
 
 def delta_detail(e_detail, e_detail_jittered, *, relative=False, eps=1e-6):
     """ΔE: how much the detail error grows when the input is micro time-jittered.
+
+    The jittered copies are drawn by :func:`lipanomaly.augment.jitter_probe` and their
+    detail errors (:func:`detail_error`) computed by the network transformer; this is the
+    formula.
 
     Parameters
     ----------
@@ -177,31 +195,6 @@ def motion_energy(x):
     return window_norm(x - x.mean(axis=1, keepdims=True))
 
 
-def principal_motion(x):
-    """Each window's projection on its own first principal component of lip motion.
-
-    Parameters
-    ----------
-    x : ndarray of shape (N, L, F)
-
-    Returns
-    -------
-    signal : ndarray of shape (N, L), float64
-        The centred motion projected on the leading right-singular vector of the window
-        (its sign is arbitrary; :func:`sample_entropy` and :func:`spectral_flatness` do
-        not depend on it).
-    """
-    from threadpoolctl import threadpool_limits
-
-    x = np.asarray(x, dtype=np.float64)
-    xc = x - x.mean(axis=1, keepdims=True)
-    # Batched SVD of (N, L, F): u[:, :, 0] * s[:, 0] is the PC-1 time course. Many small
-    # matrices: a multi-threaded BLAS only adds overhead (tenfold on a busy machine).
-    with threadpool_limits(1, user_api="blas"):
-        u, s, _ = np.linalg.svd(xc, full_matrices=False)
-    return u[:, :, 0] * s[:, :1]
-
-
 def _is_flat(sig):
     scale = np.max(np.abs(sig), axis=-1)
     return np.std(sig, axis=-1) <= 1e-9 * np.maximum(scale, 1.0)
@@ -247,21 +240,6 @@ def sample_entropy(signals, *, order=2, r=0.2):
     return np.clip(out, 0.0, cap)
 
 
-def spectral_flatness(signals):
-    """Spectral flatness of each signal, in ``[0, 1]``: :func:`lipanomaly.signal.spectral_flatness`
-    along the rows (near 1 for white noise, near 0 for a pure tone, 0 for no motion).
-
-    Parameters
-    ----------
-    signals : ndarray of shape (N, n)
-
-    Returns
-    -------
-    flatness : ndarray of shape (N,), float64
-    """
-    return np.asarray(_signal.spectral_flatness(signals, axis=1), dtype=np.float64)
-
-
 def complexity(x, *, method="sampen", order=2, r=0.2):
     """Dynamic complexity of each window's principal lip motion.
 
@@ -269,7 +247,8 @@ def complexity(x, *, method="sampen", order=2, r=0.2):
     ----------
     x : ndarray of shape (N, L, F)
     method : {"sampen", "flatness"}, default="sampen"
-        :func:`sample_entropy` or :func:`spectral_flatness` of :func:`principal_motion`.
+        :func:`sample_entropy` or :func:`lipanomaly.signal.spectral_flatness` of the
+        window's principal motion (:func:`lipanomaly.signal.principal_motion`).
     order, r
         Sample-entropy settings.
 
@@ -277,11 +256,11 @@ def complexity(x, *, method="sampen", order=2, r=0.2):
     -------
     c : ndarray of shape (N,), float64
     """
-    sig = principal_motion(x)
+    sig = _signal.principal_motion(x)
     if method == "sampen":
         return sample_entropy(sig, order=order, r=r)
     if method == "flatness":
-        return spectral_flatness(sig)
+        return np.asarray(_signal.spectral_flatness(sig, axis=1), dtype=np.float64)
     raise InputError(f"complexity method must be 'sampen' or 'flatness', got {method!r}")
 
 

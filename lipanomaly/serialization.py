@@ -3,7 +3,7 @@
 A saved model is a folder with two files:
 
 ``config.json``
-    ``{"format": "lipanomaly-model", "format_version": 1, "lipanomaly_version": "0.3.0",
+    ``{"format": "lipanomaly-model", "format_version": 1, "lipanomaly_version": "0.4.0",
     "class": "LFHFVAEDetector", "params": {...}, "fitted": {...}, "weights_sha256": "..."}``:
     the estimator's class *name* (looked up in a fixed registry of the package's estimators,
     never imported from the file), its constructor parameters (``get_params(deep=False)``)
@@ -48,6 +48,9 @@ WEIGHTS_FILE = "weights.safetensors"
 _REGISTRY = {
     "LFHFVAEDetector": ("lipanomaly.detector", "LFHFVAEDetector"),
     "OCVAEDetector": ("lipanomaly.baselines", "OCVAEDetector"),
+    "LFHFComponents": ("lipanomaly.components", "LFHFComponents"),
+    "OCVAEComponents": ("lipanomaly.components", "OCVAEComponents"),
+    "ComponentScorer": ("lipanomaly.scorer", "ComponentScorer"),
 }
 
 
@@ -109,7 +112,7 @@ def save_model(estimator, path, *, overwrite=False):
 
     Parameters
     ----------
-    estimator : LFHFVAEDetector or OCVAEDetector
+    estimator : LFHFVAEDetector, OCVAEDetector, LFHFComponents, OCVAEComponents or ComponentScorer
         A fitted estimator of the package (one that implements ``_get_fitted_state``).
     path : str or path-like
         The folder to write. It must not exist, unless ``overwrite=True``.
@@ -220,7 +223,7 @@ def load_model(path):
 
     Returns
     -------
-    estimator : LFHFVAEDetector or OCVAEDetector
+    estimator : LFHFVAEDetector, OCVAEDetector, LFHFComponents, OCVAEComponents or ComponentScorer
         Fitted, with the parameters and state it was saved with.
 
     Raises

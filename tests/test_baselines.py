@@ -35,7 +35,7 @@ def test_outlier_contract_and_t80(fitted, lips):
     np.testing.assert_array_equal(fitted.decision_function(X), scores - fitted.offset_)
     labels = fitted.predict(X)
     assert labels.dtype.kind == "i" and set(labels) <= {-1, 1}
-    valid = [lips["train"][i] for i in fitted.validation_index_]
+    valid = [lips["train"][i] for i in fitted.network_.validation_index_]
     np.testing.assert_allclose(fitted.score_samples(valid), fitted.validation_scores_)
     assert fitted.offset_ == pytest.approx(np.percentile(fitted.validation_scores_, 20))
 
@@ -43,29 +43,39 @@ def test_outlier_contract_and_t80(fitted, lips):
 def test_score_is_minus_the_standardised_error(fitted, lips):
     """OC-FakeDect: one-sided, a larger reconstruction error is more fake."""
     win = fitted.score_windows(lips["test"][:2])
-    z = (win.rmse - fitted.component_center_[0]) / fitted.component_scale_[0]
+    scorer = fitted.scorer_
+    assert scorer.component_names_ == ("rmse", "latent_rmse")
+    z = (win.rmse - scorer.component_center_[0]) / scorer.component_scale_[0]
     np.testing.assert_allclose(win.score, -z)
     comps = fitted.score_components(lips["test"][:2])
     assert set(comps) == {"rmse", "latent_rmse", "score"}
     assert np.all(comps["rmse"] > 0) and np.all(comps["latent_rmse"] >= 0)
 
 
-def test_latent_score_reuses_the_network(fitted, lips):
-    det = clone(fitted).set_params(score="latent").fit(lips["train"])
-    assert det.network_from_cache_
+def test_latent_score_reuses_the_network(lips, tmp_path):
+    first = OCVAEDetector(**TINY, memory=tmp_path).fit(lips["train"])
+    det = clone(first).set_params(score="latent").fit(lips["train"])
+    assert det.network_.network_from_cache_
+    assert det.scorer_.needed_components() == ("latent_rmse",)
     win = det.score_windows(lips["test"][:2])
-    z = (win.latent_rmse - det.component_center_[1]) / det.component_scale_[1]
+    z = (win.latent_rmse - det.scorer_.component_center_[1]) / det.scorer_.component_scale_[1]
     np.testing.assert_allclose(win.score, -z)
+
+
+def test_parameters_are_the_network_s_and_the_threshold_s():
+    from lipanomaly.components import OCVAEComponents
+
+    expected = set(OCVAEComponents().get_params())
+    expected |= {"score", "aggregation", "contamination", "threshold", "iqr_factor"}
+    assert set(OCVAEDetector().get_params()) == expected
 
 
 def test_deterministic_and_save_load(fitted, lips, tmp_path):
     from lipanomaly import load_model, save_model
-    from lipanomaly.detector import clear_network_cache
 
     s = fitted.score_samples(lips["test"])
-    clear_network_cache()
     again = OCVAEDetector(**TINY).fit(lips["train"])
-    assert not again.network_from_cache_
+    assert not again.network_.network_from_cache_
     np.testing.assert_allclose(again.score_samples(lips["test"]), s, rtol=1e-6)
     save_model(fitted, tmp_path / "oc")
     loaded = load_model(tmp_path / "oc")

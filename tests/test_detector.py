@@ -1,4 +1,4 @@
-"""LFHFVAEDetector on real development clips: the outlier contract, T80, caching, errors.
+"""LFHFVAEDetector on real development clips: the outlier contract, T80, reuse, errors.
 
 A tiny network (a few thousand parameters, two epochs) keeps the file fast; quality is
 measured in ``docs/detector.md`` with the real configuration, not here.
@@ -14,7 +14,7 @@ from sklearn.exceptions import NotFittedError as SklearnNotFittedError
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
 from lipanomaly import scoring
-from lipanomaly.detector import LFHFVAEDetector, clear_network_cache
+from lipanomaly.detector import LFHFVAEDetector
 from lipanomaly.exceptions import InputError, NotFittedError
 
 pytestmark = pytest.mark.slow
@@ -55,18 +55,40 @@ def test_outlier_contract(fitted, lips):
 
 
 def test_fitted_attributes(fitted, lips):
-    assert fitted.n_points_ == 40
-    assert fitted.window_mean_.shape == (80,)
-    n_valid = len(fitted.validation_index_)
+    network, scorer = fitted.network_, fitted.scorer_
+    assert network.n_points_ == 40
+    assert network.window_mean_.shape == (80,)
+    n_valid = len(network.validation_index_)
     assert n_valid == round(0.2 * len(lips["train"]))
     assert fitted.validation_scores_.shape == (n_valid,)
-    assert fitted.component_scale_.shape == (len(scoring.COMPONENTS),)
-    assert np.all(fitted.component_scale_ > 0)
-    assert hasattr(fitted.net_, "module_") and len(fitted.net_.history) >= 1
+    assert scorer.component_scale_.shape == (len(scoring.COMPONENTS),)
+    assert scorer.component_names_ == scoring.COMPONENTS
+    assert np.all(scorer.component_scale_ > 0)
+    assert hasattr(network.net_, "module_") and len(network.net_.history) >= 1
+    assert fitted.offset_ == scorer.offset_
+
+
+def test_parameters_are_those_of_the_two_parts():
+    from lipanomaly.components import LFHFComponents
+    from lipanomaly.scorer import ComponentScorer
+
+    network = set(LFHFComponents().get_params())
+    scorer = set(ComponentScorer().get_params())
+    assert not network & scorer  # routed by name: no parameter belongs to both
+    assert set(LFHFVAEDetector().get_params()) == network | scorer
+    # same defaults as the parts
+    defaults = {**LFHFComponents().get_params(), **ComponentScorer().get_params()}
+    assert LFHFVAEDetector().get_params() == defaults
+    det = LFHFVAEDetector(channels=6, alpha=0.5)
+    assert det._network().channels == 6 and det._scorer().alpha == 0.5
+    with pytest.raises(TypeError, match="unexpected keyword"):
+        LFHFVAEDetector(chanels=6)
+    with pytest.raises(TypeError):
+        LFHFVAEDetector(64)  # keyword-only
 
 
 def test_offset_is_t80_of_the_validation_clips(fitted, lips):
-    valid = [lips["train"][i] for i in fitted.validation_index_]
+    valid = [lips["train"][i] for i in fitted.network_.validation_index_]
     # the validation scores are the detector's own scores of those clips
     np.testing.assert_allclose(fitted.score_samples(valid), fitted.validation_scores_)
     # linear interpolation between order statistics, like scikit-learn's detectors
@@ -77,11 +99,12 @@ def test_offset_is_t80_of_the_validation_clips(fitted, lips):
 
 @pytest.mark.parametrize(
     ("params", "needed"),
-    [({}, {"drs"}), ({"combination": "linear"}, {"drs", "delta_e", "complexity"})],
+    [({}, ("drs",)), ({"combination": "linear"}, ("drs", "delta_e", "complexity"))],
 )
-def test_score_computes_only_what_it_reads(fitted, lips, params, needed):
-    det = copy.deepcopy(fitted).set_params(**params)
-    assert det._needed_components() == needed
+def test_score_computes_only_what_it_reads(fitted, lips, params, needed, tmp_path):
+    det = clone(fitted).set_params(**params, memory=tmp_path)
+    det.fit(lips["train"])
+    assert det.scorer_.needed_components() == needed
     X = lips["test"][:2]
     # the full component matrix (score_components) and the partial one give the same score
     np.testing.assert_allclose(det.score_components(X)["score"], det.score_samples(X))
@@ -118,7 +141,7 @@ def test_linear_combination_known_answer(lips):
     det.fit(lips["train"])
     win = det.score_windows(lips["test"][:2])
     raw = np.column_stack([win[name] for name in scoring.COMPONENTS])
-    z = (raw - det.component_center_) / det.component_scale_
+    z = (raw - det.scorer_.component_center_) / det.scorer_.component_scale_
     cols = [scoring.COMPONENTS.index(n) for n in ("drs", "delta_e", "complexity")]
     np.testing.assert_allclose(win.score, z[:, cols] @ [2.0, -0.5, -1.0])
 
@@ -135,17 +158,16 @@ def test_deterministic_and_batch_independent(fitted, lips):
     np.testing.assert_allclose(fitted.score_components([X[3]])["delta_e"][0], delta_e[3])
     np.testing.assert_allclose(fitted.score_components(X[::-1])["delta_e"], delta_e[::-1])
     # retraining from scratch with the same random_state gives the same scores
-    clear_network_cache()
     again = LFHFVAEDetector(**TINY).fit(lips["train"])
-    assert not again.network_from_cache_
+    assert not again.network_.network_from_cache_
     np.testing.assert_allclose(again.score_samples(X), s, rtol=1e-6)
 
 
 def test_delta_e_draws_take_turns_over_windows(fitted, lips):
     clip = max(lips["test"], key=len)
     two = fitted.score_windows([clip])  # n_jitter_draws=2: windows 0, 2, 4... get draw 0
-    one = clone(fitted).set_params(n_jitter_draws=1).fit(lips["train"])
-    assert one.network_from_cache_  # a scoring parameter: the network is reused
+    one = copy.deepcopy(fitted)
+    one.network_.set_params(n_jitter_draws=1)  # a component parameter: the same network
     single = one.score_windows([clip])  # every window gets draw 0
     k = two.start // fitted.stride
     assert len(k) >= 3
@@ -159,9 +181,7 @@ def test_delta_e_draws_take_turns_over_windows(fitted, lips):
 def test_fit_with_labels_trains_on_live_clips_only(fitted, lips):
     X = lips["train"] + lips["fake"]
     y = np.r_[np.ones(len(lips["train"]), int), -np.ones(len(lips["fake"]), int)]
-    clear_network_cache()  # train anew: equality proves the fakes were left out
-    det = LFHFVAEDetector(**TINY).fit(X, y)
-    assert not det.network_from_cache_
+    det = LFHFVAEDetector(**TINY).fit(X, y)  # equality proves the fakes were left out
     np.testing.assert_allclose(det.score_samples(lips["test"]), fitted.score_samples(lips["test"]))
     with pytest.raises(InputError, match=r"\+1 \(live\) and -1 \(spoof\), got values \[0, 1\]"):
         LFHFVAEDetector(**TINY).fit(X, (y > 0).astype(int))
@@ -170,42 +190,39 @@ def test_fit_with_labels_trains_on_live_clips_only(fitted, lips):
 
 
 def test_scoring_parameters_reuse_the_network(lips, tmp_path):
-    base = LFHFVAEDetector(**TINY).fit(lips["train"])
+    base = LFHFVAEDetector(**TINY, memory=str(tmp_path)).fit(lips["train"])
+    assert not base.network_.network_from_cache_
     other = clone(base).set_params(combination="linear", alpha=3.0, contamination=0.1)
-    assert other.fit(lips["train"]).network_from_cache_
-    for name, value in base.net_.module_.state_dict().items():
-        assert (other.net_.module_.state_dict()[name] == value).all()
-    assert other.net_ is not base.net_  # a copy: refitting one never touches another
-    # a network parameter or other data trains anew
-    assert not clone(base).set_params(channels=6).fit(lips["train"]).network_from_cache_
-    assert not clone(base).fit(lips["train"][1:]).network_from_cache_
-
-    # memory=: another process (here: an emptied in-memory cache) reads it from disk
-    first = clone(base).set_params(memory=str(tmp_path), random_state=1).fit(lips["train"])
-    clear_network_cache()
-    second = clone(first).fit(lips["train"])
-    assert second.network_from_cache_
-    np.testing.assert_allclose(
-        second.score_samples(lips["test"]), first.score_samples(lips["test"]), rtol=1e-6
+    other.fit(lips["train"])
+    assert other.network_.network_from_cache_
+    for name, value in base.network_.net_.module_.state_dict().items():
+        assert (other.network_.net_.module_.state_dict()[name] == value).all()
+    np.testing.assert_array_equal(
+        other.network_.transform(lips["test"][:2])[0], base.network_.transform(lips["test"][:2])[0]
     )
+    # a network parameter, other data or other groups train anew
+    assert not clone(base).set_params(channels=6).fit(lips["train"]).network_.network_from_cache_
+    assert not clone(base).fit(lips["train"][1:]).network_.network_from_cache_
+    groups = np.arange(len(lips["train"])) % 3
+    assert not clone(base).fit(lips["train"], groups=groups).network_.network_from_cache_
+    # without memory nothing is kept: no state outside the estimator
+    assert not clone(base).set_params(memory=None).fit(lips["train"]).network_.network_from_cache_
 
 
-def test_grid_search_one_class_with_the_traps_avoided(lips):
+def test_grid_search_one_class_with_the_traps_avoided(lips, tmp_path):
     """SPEC section 6: shuffled StratifiedKFold, labels +1/-1, roc_auc, trains on y == +1."""
     X = lips["train"] + lips["fake"]
     y = np.r_[np.ones(len(lips["train"]), int), -np.ones(len(lips["fake"]), int)]
-    clear_network_cache()
     search = GridSearchCV(
-        LFHFVAEDetector(**TINY, combination="linear"),
+        LFHFVAEDetector(**TINY, combination="linear", memory=tmp_path),
         {"alpha": [0.5, 2.0], "gamma": [-1.0, 1.0]},
         cv=StratifiedKFold(n_splits=2, shuffle=True, random_state=0),
         scoring="roc_auc",
     ).fit(X, y)
     assert np.isfinite(search.cv_results_["mean_test_score"]).all()
     # 4 candidates x 2 folds + refit = 9 fits, but only 2 + 1 networks were trained
-    from lipanomaly import detector
-
-    assert len(detector._NET_CACHE) == 3
+    assert len(list((tmp_path / "lipanomaly_networks").iterdir())) == 3
+    assert search.best_estimator_.network_.network_from_cache_ is False
 
 
 def test_clone_params_and_pickle(fitted, lips):
@@ -229,7 +246,10 @@ def test_save_and_load_model_roundtrip(fitted, lips, tmp_path):
     np.testing.assert_array_equal(
         loaded.score_samples(lips["test"]), fitted.score_samples(lips["test"])
     )
-    np.testing.assert_array_equal(loaded.precision_, fitted.precision_)
+    np.testing.assert_array_equal(loaded.scorer_.precision_, fitted.scorer_.precision_)
+    np.testing.assert_array_equal(
+        loaded.network_.validation_index_, fitted.network_.validation_index_
+    )
 
 
 def test_pipeline_from_track_files(development, lips):

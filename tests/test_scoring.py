@@ -55,15 +55,6 @@ def test_latent_rmse_over_all_latents():
     np.testing.assert_allclose(scoring.latent_rmse(mu, mu_hat), np.sqrt(3 / 11))
 
 
-def test_principal_motion_recovers_a_rank_one_motion():
-    t = np.linspace(0, 1, 32)
-    a = np.sin(2 * np.pi * 3 * t)
-    v = np.array([3.0, 4.0, 0.0, 0.0]) / 5.0
-    x = (a[:, None] * v + 7.0)[None]  # (1, 32, 4), offset removed by centring
-    sig = scoring.principal_motion(x)[0]
-    np.testing.assert_allclose(np.abs(sig), np.abs(a - a.mean()), atol=1e-12)
-
-
 def test_sample_entropy_matches_definition_and_antropy():
     pytest.importorskip("antropy")
     rng = np.random.default_rng(1)
@@ -89,13 +80,14 @@ def test_sample_entropy_guards():
         scoring.sample_entropy(np.ones((1, 4)))
 
 
-def test_spectral_flatness_known_cases():
+def test_flatness_complexity_known_cases():
     n = 256
-    tone = np.sin(2 * np.pi * 8 * np.arange(n) / n)[None]
-    noise = np.random.default_rng(3).normal(size=(1, n))
-    assert scoring.spectral_flatness(tone)[0] < 1e-3
-    assert scoring.spectral_flatness(noise)[0] > 0.4  # about 0.56 for white Gaussian noise
-    assert scoring.spectral_flatness(np.ones((1, n)))[0] == 0.0
+    tone = np.sin(2 * np.pi * 8 * np.arange(n) / n)[None, :, None]  # (1, n, 1) windows
+    noise = np.random.default_rng(3).normal(size=(1, n, 1))
+    assert scoring.complexity(tone, method="flatness")[0] < 1e-3
+    # about 0.56 for white Gaussian noise
+    assert scoring.complexity(noise, method="flatness")[0] > 0.4
+    assert scoring.complexity(np.ones((1, n, 3)), method="flatness")[0] == 0.0
 
 
 def test_complexity_on_real_lip_windows(development):

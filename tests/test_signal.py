@@ -16,6 +16,7 @@ from lipanomaly.signal import (
     lowpass,
     mouth_opening,
     mouth_width,
+    principal_motion,
     spectral_flatness,
     stft_magnitude,
     stft_weights,
@@ -316,3 +317,25 @@ def test_mouth_opening_on_real_speech(development):
         assert (opening >= 0).all()
         assert np.median(opening) < np.median(width)
         assert opening.std() > 0.01 * np.median(width), track.name
+
+
+def test_principal_motion_recovers_a_rank_one_motion():
+    t = np.linspace(0, 1, 32)
+    a = np.sin(2 * np.pi * 3 * t)
+    v = np.array([3.0, -4.0, 0.0, 0.0]) / 5.0
+    x = a[:, None] * v + 7.0  # (32, 4), offset removed by centring
+    sig = principal_motion(x)
+    # the axis's largest entry (-4/5) is made positive: the sign is fixed
+    np.testing.assert_allclose(sig, -(a - a.mean()), atol=1e-12)
+    batch = np.stack([x, 2 * x])
+    np.testing.assert_allclose(principal_motion(batch), [sig, 2 * sig], atol=1e-12)
+
+
+def test_principal_motion_is_the_first_singular_direction(rng):
+    x = rng.normal(size=(5, 64, 10)) * np.linspace(3, 0.5, 10)
+    xc = x - x.mean(axis=1, keepdims=True)
+    u, s, _ = np.linalg.svd(xc, full_matrices=False)
+    svd = u[:, :, 0] * s[:, :1]
+    got = principal_motion(x)
+    sign = np.sign(np.sum(got * svd, axis=1, keepdims=True))
+    np.testing.assert_allclose(got, sign * svd, atol=1e-10)

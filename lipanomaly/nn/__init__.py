@@ -6,10 +6,10 @@ this subpackage. The network sees standardised windows of shape ``(N, L, F)`` fl
 - :class:`DualVAE` (SPEC section 2) and :class:`OCVAE` (the OC-FakeDect-style baseline);
 - the loss terms of SPEC section 3 in :mod:`lipanomaly.nn.losses`, with
   :data:`LOSS_WEIGHTS_DEFAULT`;
-- :func:`train_dual_vae` / :func:`train_ocvae` (SPEC section 4) returning a fitted skorch
-  net, :func:`reconstruct` / :func:`reconstruct_ocvae` / :func:`encode` for inference
-  (``z = mu``), and :func:`module_state` / :func:`module_from_state` for saving without
-  pickle.
+- :func:`train_network` (SPEC section 4; :func:`train_dual_vae` / :func:`train_ocvae` for one
+  kind) returning a fitted skorch net, :func:`reconstruct` / :func:`reconstruct_ocvae` /
+  :func:`encode` for inference (``z = mu``), and :func:`module_state` /
+  :func:`module_from_state` / :func:`net_from_state` for saving without pickle.
 """
 
 from .losses import (
@@ -35,10 +35,12 @@ from .training import (
     encode,
     module_from_state,
     module_state,
+    net_from_state,
     reconstruct,
     reconstruct_ocvae,
     resolve_device,
     train_dual_vae,
+    train_network,
     train_ocvae,
     vae_objective,
 )
@@ -64,6 +66,7 @@ __all__ = [
     "masked_loss",
     "module_from_state",
     "module_state",
+    "net_from_state",
     "rec_hf_loss",
     "rec_lf_loss",
     "reconstruct",
@@ -73,6 +76,7 @@ __all__ = [
     "stft_loss",
     "total_loss",
     "train_dual_vae",
+    "train_network",
     "train_ocvae",
     "vae_objective",
 ]

@@ -25,6 +25,8 @@ mask        ``mean (x̂ - x)²`` over frames hidden from the input (in-painting)
 
 import torch
 
+from ..signal import stft_weights
+
 __all__ = [
     "DERIV_LAMBDAS_DEFAULT",
     "LOSS_WEIGHTS_DEFAULT",
@@ -117,10 +119,7 @@ def kl_divergence(mu, logvar):
 
 
 def stft_bin_weights(n_bins, *, high_weight=2.5, device=None, dtype=torch.float32):
-    """Weights of the STFT frequency bins: 1, and ``high_weight`` on the top third of the bins.
-
-    The top third is the last ``ceil(n_bins / 3)`` bins (bins 6, 7, 8 of 9 for ``n_fft=16``:
-    9.4 to 12.5 Hz at 25 fps, where consonant closures and bursts live).
+    """:func:`lipanomaly.signal.stft_weights` as a tensor: 1, and ``high_weight`` on the top third.
 
     Parameters
     ----------
@@ -131,9 +130,7 @@ def stft_bin_weights(n_bins, *, high_weight=2.5, device=None, dtype=torch.float3
     -------
     weights : Tensor of shape (n_bins,)
     """
-    w = torch.ones(n_bins, device=device, dtype=dtype)
-    w[n_bins - -(-n_bins // 3) :] = high_weight
-    return w
+    return torch.as_tensor(stft_weights(n_bins, top_weight=high_weight), dtype=dtype, device=device)
 
 
 def _framed_rfft(x, n_fft, hop):

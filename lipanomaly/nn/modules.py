@@ -42,7 +42,8 @@ class _ResidualBlock(nn.Module):
 
     def __init__(self, c_in, c_out, *, kernel_size, dilation, dropout):
         super().__init__()
-        pad = dilation * (kernel_size - 1) // 2
+        # odd kernels: centred; even kernels: one more frame of padding after than before
+        pad = dilation * (kernel_size - 1) // 2 if kernel_size % 2 else "same"
         self.conv1 = nn.Conv1d(c_in, c_out, kernel_size, dilation=dilation, padding=pad)
         self.conv2 = nn.Conv1d(c_out, c_out, kernel_size, dilation=dilation, padding=pad)
         self.drop = nn.Dropout(dropout)
@@ -66,9 +67,10 @@ class TCNEncoder(nn.Module):
     """Shared dilated TCN: ``(B, L, F)`` windows to per-frame embeddings ``h_t`` ``(B, L, C)``.
 
     ``n_layers`` residual blocks with dilations 1, 2, 4, 8, ...; the first block has
-    ``channels // 2`` channels and the others ``channels`` (64 -> 128 at the defaults); a
-    final 1x1 convolution gives the ``channels``-d embedding of each frame. With kernel 3 and
-    4 blocks the receptive field is 61 frames: each ``h_t`` sees (almost) the whole window.
+    ``channels // 2`` channels (at least 1) and the others ``channels`` (64 -> 128 at the
+    defaults); a final 1x1 convolution gives the ``channels``-d embedding of each frame.
+    With kernel 3 and 4 blocks the receptive field is 61 frames: each ``h_t`` sees (almost)
+    the whole window.
 
     Parameters
     ----------
@@ -77,15 +79,16 @@ class TCNEncoder(nn.Module):
     channels : int, default=128
     n_layers : int, default=4
     kernel_size : int, default=3
-        Odd.
+        Odd kernels are centred; an even kernel has one more frame of padding after the
+        frame than before.
     dropout : float, default=0.1
     """
 
     def __init__(self, n_features, *, channels=128, n_layers=4, kernel_size=3, dropout=0.1):
         super().__init__()
-        widths = [n_features, channels // 2] + [channels] * (n_layers - 1)
+        widths = [n_features, max(channels // 2, 1)] + [channels] * (n_layers - 1)
         self.tcn = _tcn(widths, kernel_size=kernel_size, dropout=dropout)
-        self.out = nn.Conv1d(channels, channels, 1)
+        self.out = nn.Conv1d(widths[-1], channels, 1)
 
     def forward(self, x):
         """``x`` (B, L, F) -> ``h`` (B, L, C)."""
@@ -231,7 +234,7 @@ class DualVAE(nn.Module):
     n_layers : int, default=4
         Residual blocks of the encoder (dilations ``1 .. 2**(n_layers-1)``).
     kernel_size : int, default=3
-        Odd kernel size of every temporal convolution.
+        Kernel size of every temporal convolution (odd: centred).
     latent_lf : int, default=32
         Size of the window-level LF latent.
     latent_hf : int, default=64

@@ -60,10 +60,12 @@ __all__ = [
     "encode",
     "module_from_state",
     "module_state",
+    "net_from_state",
     "reconstruct",
     "reconstruct_ocvae",
     "resolve_device",
     "train_dual_vae",
+    "train_network",
     "train_ocvae",
     "vae_objective",
 ]
@@ -332,120 +334,26 @@ def _check_weights(loss_weights, defaults):
     return weights
 
 
-def _fit(
-    module_cls,
-    module_kwargs,
-    objective,
-    term_names,
+_NETWORKS = {
+    # kind: (module class, objective, loss weight defaults, terms recorded even at weight 0)
+    "dual": (
+        DualVAE,
+        LOSS_WEIGHTS_DEFAULT,
+        ("rec_lf", "kl_lf", "rec_hf", "stft", "deriv", "kl_hf", "full", "decor"),
+    ),
+    "ocvae": (OCVAE, OCVAE_LOSS_WEIGHTS_DEFAULT, ("rec", "kl")),
+}
+
+
+def train_network(
+    kind,
     train_windows,
     valid_windows,
     *,
-    fs,
-    cutoff,
-    loss_weights,
-    max_epochs,
-    batch_size,
-    lr,
-    kl_anneal_epochs,
-    patience,
-    augment,
-    random_state,
-    device,
-    verbose,
-    net_kwargs,
-):
-    """The one training loop of both networks (see the module docstring)."""
-    train = _check_windows(train_windows, "train_windows")
-    n_frames, n_features = train.shape[1:]
-    valid = None
-    if valid_windows is not None:
-        valid = _check_windows(valid_windows, "valid_windows", n_features, n_frames)
-    for name, value, low in (
-        ("max_epochs", max_epochs, 1),
-        ("batch_size", batch_size, 1),
-        ("kl_anneal_epochs", kl_anneal_epochs, 0),
-        ("patience", patience, 1),
-    ):
-        if not isinstance(value, int | np.integer) or value < low:
-            raise InputError(f"{name} must be an integer >= {low}, got {value!r}")
-    if not (np.isfinite(fs) and fs > 0 and np.isfinite(cutoff) and 0 < cutoff < fs / 2):
-        raise InputError(
-            f"cutoff must lie between 0 and the Nyquist frequency fs / 2 = {fs / 2:g} Hz, "
-            f"got cutoff={cutoff!r} with fs={fs!r}"
-        )
-    if random_state is None:
-        random_state = int(np.random.SeedSequence().entropy % 2**32)
-    if not isinstance(random_state, int | np.integer) or random_state < 0:
-        raise InputError(f"random_state must be a non-negative int or None, got {random_state!r}")
-    seed = int(random_state)
-    device = resolve_device(device)
-
-    ds_train = _WindowDataset(train, fs=fs, cutoff=cutoff, augment=augment, seed=seed)
-    if objective == "dual":
-        # scale of the high band per feature, from the (unaugmented) training windows
-        hf_std = (ds_train.x - ds_train.x_lp).std(axis=(0, 1)).astype(np.float64)
-        floor = max(float(hf_std.max()) * 1e-3, 1e-8)
-        module_kwargs = {"hf_scale": np.maximum(hf_std, floor).tolist(), **(module_kwargs or {})}
-    ds_valid = None if valid is None else _WindowDataset(valid, fs=fs, cutoff=cutoff)
-    monitor = "valid_loss" if ds_valid is not None else "train_loss"
-    callbacks = [
-        ("epoch_setup", _EpochSetup(kl_anneal_epochs, seed)),
-        ("lr_scheduler", LRScheduler(policy=CosineAnnealingLR, T_max=max_epochs)),
-        # without normalisation layers a rare bad batch can throw the weights far off and,
-        # through Adam's moments, blow up the next epoch: clip the gradient's norm
-        ("grad_clip", GradientNormClipping(MAX_GRAD_NORM)),
-    ]
-    for name in term_names:
-        callbacks.append((f"train_{name}", PassthroughScoring(f"train_{name}", on_train=True)))
-        if ds_valid is not None:
-            callbacks.append((f"valid_{name}", PassthroughScoring(f"valid_{name}")))
-    net_kwargs = dict(net_kwargs or {})
-    # the caller's callbacks run before early stopping, which ends the last epoch
-    callbacks.extend(net_kwargs.pop("callbacks", None) or [])
-    # the epoch table shows the totals; the terms are in net.history
-    net_kwargs.setdefault(
-        "callbacks__print_log__keys_ignored",
-        [f"{split}_{name}" for split in ("train", "valid") for name in term_names],
-    )
-    callbacks.append(
-        ("early_stopping", EarlyStopping(monitor=monitor, patience=patience, load_best=True))
-    )
-    if verbose:
-        callbacks.append(("progress_bar", ProgressBar()))
-
-    net = _VAENet(
-        module_cls,
-        objective=objective,
-        loss_weights=loss_weights,
-        module__n_features=int(n_features),
-        **{f"module__{k}": v for k, v in (module_kwargs or {}).items()},
-        optimizer=torch.optim.AdamW,
-        lr=lr,
-        max_epochs=max_epochs,
-        batch_size=batch_size,
-        iterator_train__shuffle=True,
-        train_split=None if ds_valid is None else predefined_split(ds_valid),
-        callbacks=callbacks,
-        device=device,
-        verbose=int(verbose),
-        **net_kwargs,
-    )
-    fork_devices = [torch.device(device).index or 0] if device.startswith("cuda") else []
-    with torch.random.fork_rng(devices=fork_devices):
-        torch.manual_seed(seed)
-        net.fit(ds_train, y=None)
-    net.module_.eval()
-    return net
-
-
-def train_dual_vae(
-    train_windows,
-    valid_windows,
-    *,
-    fs=25.0,
-    cutoff=DEFAULT_CUTOFF_HZ,
     loss_weights=None,
     module_kwargs=None,
+    fs=25.0,
+    cutoff=DEFAULT_CUTOFF_HZ,
     max_epochs=60,
     batch_size=16,
     lr=1e-3,
@@ -457,24 +365,34 @@ def train_dual_vae(
     verbose=0,
     **net_kwargs,
 ):
-    """Train a :class:`~lipanomaly.nn.DualVAE` on (standardised) real windows with skorch.
+    """Train a network of ``kind`` on (standardised) real windows with skorch.
+
+    The one training loop of both networks (see the module docstring);
+    :func:`train_dual_vae` and :func:`train_ocvae` are this function for one ``kind``.
 
     Parameters
     ----------
+    kind : {"dual", "ocvae"}
+        :class:`~lipanomaly.nn.DualVAE` (objective of SPEC section 3) or
+        :class:`~lipanomaly.nn.OCVAE` (``rec + beta KL (+ latent)``: the mean squared
+        reconstruction error of the whole window, the KL of the window latent, per value,
+        and, with a positive ``loss_weights["latent"]``, OC-FakeDect-2's
+        ``||mu(x) - mu(x̂)||²``).
     train_windows : array-like of shape (n_windows, L, F)
         Standardised training windows of real clips (float32 is used).
     valid_windows : array-like of shape (n_valid, L, F) or None
         Validation windows from clips *disjoint* from the training clips (split by clip,
         never by window). None trains without validation: early stopping then watches the
         training loss.
+    loss_weights : dict or None, default=None
+        Weights merged over :data:`~lipanomaly.nn.LOSS_WEIGHTS_DEFAULT` (or
+        :data:`~lipanomaly.nn.OCVAE_LOSS_WEIGHTS_DEFAULT`).
+    module_kwargs : dict or None, default=None
+        Keyword arguments of the module (besides ``n_features``).
     fs : float, default=25.0
-        Frame rate of the windows, for the low-pass target.
+        Frame rate of the windows, for the low-pass target of the dual VAE.
     cutoff : float, default=lipanomaly.signal.DEFAULT_CUTOFF_HZ
         Low-pass cut-off in Hz: ``x_LP = lowpass(x)``, ``r_HF = x - x_LP``.
-    loss_weights : dict or None, default=None
-        Weights merged over :data:`~lipanomaly.nn.LOSS_WEIGHTS_DEFAULT`.
-    module_kwargs : dict or None, default=None
-        Keyword arguments of :class:`~lipanomaly.nn.DualVAE` (besides ``n_features``).
     max_epochs : int, default=60
     batch_size : int, default=16
     lr : float, default=1e-3
@@ -503,9 +421,113 @@ def train_dual_vae(
     -------
     net : skorch.NeuralNet
         Fitted, with the best validation weights restored and the module in eval mode.
-        ``net.module_`` is the :class:`DualVAE`; ``net.history`` holds per epoch
-        ``train_loss``, ``valid_loss``, ``kl_scale`` and ``train_<term>`` / ``valid_<term>``
-        for every active loss term (unweighted values).
+        ``net.module_`` is the module; ``net.history`` holds per epoch ``train_loss``,
+        ``valid_loss``, ``kl_scale`` and ``train_<term>`` / ``valid_<term>`` for every
+        active loss term (unweighted values).
+    """
+    if kind not in _NETWORKS:
+        raise InputError(f"kind must be one of {sorted(_NETWORKS)}, got {kind!r}")
+    module_cls, defaults, always = _NETWORKS[kind]
+    loss_weights = _check_weights(loss_weights, defaults)
+    active = {**defaults, **loss_weights}
+    extra = [name for name in defaults if name not in always and active[name]]
+    term_names = [*always, *extra]
+    train = _check_windows(train_windows, "train_windows")
+    n_frames, n_features = train.shape[1:]
+    valid = None
+    if valid_windows is not None:
+        valid = _check_windows(valid_windows, "valid_windows", n_features, n_frames)
+    for name, value, low in (
+        ("max_epochs", max_epochs, 1),
+        ("batch_size", batch_size, 1),
+        ("kl_anneal_epochs", kl_anneal_epochs, 0),
+        ("patience", patience, 1),
+    ):
+        if not isinstance(value, int | np.integer) or value < low:
+            raise InputError(f"{name} must be an integer >= {low}, got {value!r}")
+    if not (np.isfinite(fs) and fs > 0 and np.isfinite(cutoff) and 0 < cutoff < fs / 2):
+        raise InputError(
+            f"cutoff must lie between 0 and the Nyquist frequency fs / 2 = {fs / 2:g} Hz, "
+            f"got cutoff={cutoff!r} with fs={fs!r}"
+        )
+    if random_state is None:
+        random_state = int(np.random.SeedSequence().entropy % 2**32)
+    if not isinstance(random_state, int | np.integer) or random_state < 0:
+        raise InputError(f"random_state must be a non-negative int or None, got {random_state!r}")
+    seed = int(random_state)
+    device = resolve_device(device)
+
+    ds_train = _WindowDataset(train, fs=fs, cutoff=cutoff, augment=augment, seed=seed)
+    if kind == "dual":
+        # scale of the high band per feature, from the (unaugmented) training windows
+        hf_std = (ds_train.x - ds_train.x_lp).std(axis=(0, 1)).astype(np.float64)
+        floor = max(float(hf_std.max()) * 1e-3, 1e-8)
+        module_kwargs = {"hf_scale": np.maximum(hf_std, floor).tolist(), **(module_kwargs or {})}
+    ds_valid = None if valid is None else _WindowDataset(valid, fs=fs, cutoff=cutoff)
+    monitor = "valid_loss" if ds_valid is not None else "train_loss"
+    callbacks = [
+        ("epoch_setup", _EpochSetup(kl_anneal_epochs, seed)),
+        ("lr_scheduler", LRScheduler(policy=CosineAnnealingLR, T_max=max_epochs)),
+        # without normalisation layers a rare bad batch can throw the weights far off and,
+        # through Adam's moments, blow up the next epoch: clip the gradient's norm
+        ("grad_clip", GradientNormClipping(MAX_GRAD_NORM)),
+    ]
+    for name in term_names:
+        callbacks.append((f"train_{name}", PassthroughScoring(f"train_{name}", on_train=True)))
+        if ds_valid is not None:
+            callbacks.append((f"valid_{name}", PassthroughScoring(f"valid_{name}")))
+    # the caller's callbacks run before early stopping, which ends the last epoch
+    callbacks.extend(net_kwargs.pop("callbacks", None) or [])
+    # the epoch table shows the totals; the terms are in net.history
+    net_kwargs.setdefault(
+        "callbacks__print_log__keys_ignored",
+        [f"{split}_{name}" for split in ("train", "valid") for name in term_names],
+    )
+    callbacks.append(
+        ("early_stopping", EarlyStopping(monitor=monitor, patience=patience, load_best=True))
+    )
+    if verbose:
+        callbacks.append(("progress_bar", ProgressBar()))
+
+    net = _VAENet(
+        module_cls,
+        objective=kind,
+        loss_weights=loss_weights,
+        module__n_features=int(n_features),
+        **{f"module__{k}": v for k, v in (module_kwargs or {}).items()},
+        optimizer=torch.optim.AdamW,
+        lr=lr,
+        max_epochs=max_epochs,
+        batch_size=batch_size,
+        iterator_train__shuffle=True,
+        train_split=None if ds_valid is None else predefined_split(ds_valid),
+        callbacks=callbacks,
+        device=device,
+        verbose=int(verbose),
+        **net_kwargs,
+    )
+    fork_devices = [torch.device(device).index or 0] if device.startswith("cuda") else []
+    with torch.random.fork_rng(devices=fork_devices):
+        torch.manual_seed(seed)
+        net.fit(ds_train, y=None)
+    net.module_.eval()
+    return net
+
+
+def train_dual_vae(train_windows, valid_windows, **kwargs):
+    """Train a :class:`~lipanomaly.nn.DualVAE`: ``train_network("dual", ...)``.
+
+    Parameters
+    ----------
+    train_windows, valid_windows : array-like of shape (n_windows, L, F)
+        See :func:`train_network`.
+    **kwargs
+        Every keyword argument of :func:`train_network`.
+
+    Returns
+    -------
+    net : skorch.NeuralNet
+        ``net.module_`` is the :class:`DualVAE`.
 
     Examples
     --------
@@ -515,83 +537,26 @@ def train_dual_vae(
     >>> len(net.history)
     1
     """
-    weights = _check_weights(loss_weights, LOSS_WEIGHTS_DEFAULT)
-    active = {**LOSS_WEIGHTS_DEFAULT, **weights}
-    always = ["rec_lf", "kl_lf", "rec_hf", "stft", "deriv", "kl_hf", "full", "decor"]
-    terms = always + [name for name in ("jitter", "mask") if active[name]]
-    return _fit(
-        DualVAE,
-        module_kwargs,
-        "dual",
-        terms,
-        train_windows,
-        valid_windows,
-        fs=fs,
-        cutoff=cutoff,
-        loss_weights=weights,
-        max_epochs=max_epochs,
-        batch_size=batch_size,
-        lr=lr,
-        kl_anneal_epochs=kl_anneal_epochs,
-        patience=patience,
-        augment=augment,
-        random_state=random_state,
-        device=device,
-        verbose=verbose,
-        net_kwargs=net_kwargs,
-    )
+    return train_network("dual", train_windows, valid_windows, **kwargs)
 
 
-def train_ocvae(
-    train_windows,
-    valid_windows,
-    *,
-    loss_weights=None,
-    module_kwargs=None,
-    max_epochs=60,
-    batch_size=16,
-    lr=1e-3,
-    kl_anneal_epochs=15,
-    patience=10,
-    augment=True,
-    random_state=0,
-    device="cpu",
-    verbose=0,
-    **net_kwargs,
-):
-    """Train an :class:`~lipanomaly.nn.OCVAE` (OC-FakeDect baseline) with the same machinery.
+def train_ocvae(train_windows, valid_windows, **kwargs):
+    """Train an :class:`~lipanomaly.nn.OCVAE` (OC-FakeDect): ``train_network("ocvae", ...)``.
 
-    The objective is ``rec + beta KL (+ latent)``: the mean squared reconstruction error of
-    the whole window, the KL of the window latent (per value, annealed like the dual VAE's)
-    and, with a positive ``loss_weights["latent"]``, OC-FakeDect-2's ``||mu(x) - mu(x̂)||²``.
-    Parameters and return value are those of :func:`train_dual_vae` (no band split, hence no
-    ``fs`` / ``cutoff``); weights merge over
-    :data:`~lipanomaly.nn.OCVAE_LOSS_WEIGHTS_DEFAULT`.
+    Parameters
+    ----------
+    train_windows, valid_windows : array-like of shape (n_windows, L, F)
+        See :func:`train_network`.
+    **kwargs
+        Every keyword argument of :func:`train_network` (``fs`` and ``cutoff`` only set the
+        unused low-pass target: the OC-VAE has no band split).
+
+    Returns
+    -------
+    net : skorch.NeuralNet
+        ``net.module_`` is the :class:`OCVAE`.
     """
-    weights = _check_weights(loss_weights, OCVAE_LOSS_WEIGHTS_DEFAULT)
-    active = {**OCVAE_LOSS_WEIGHTS_DEFAULT, **weights}
-    terms = ["rec", "kl"] + (["latent"] if active["latent"] else [])
-    return _fit(
-        OCVAE,
-        module_kwargs,
-        "ocvae",
-        terms,
-        train_windows,
-        valid_windows,
-        fs=25.0,
-        cutoff=DEFAULT_CUTOFF_HZ,
-        loss_weights=weights,
-        max_epochs=max_epochs,
-        batch_size=batch_size,
-        lr=lr,
-        kl_anneal_epochs=kl_anneal_epochs,
-        patience=patience,
-        augment=augment,
-        random_state=random_state,
-        device=device,
-        verbose=verbose,
-        net_kwargs=net_kwargs,
-    )
+    return train_network("ocvae", train_windows, valid_windows, **kwargs)
 
 
 def _as_module(module):
@@ -743,3 +708,28 @@ def module_from_state(arrays, *, n_features, module_kwargs=None, kind="dual"):
     state = {k: torch.from_numpy(np.asarray(v)) for k, v in arrays.items()}
     module.load_state_dict(state, strict=True)
     return module.eval()
+
+
+def net_from_state(arrays, *, n_features, module_kwargs=None, kind="dual"):
+    """A skorch net around a module rebuilt by :func:`module_from_state` (CPU, eval mode).
+
+    What a loaded (or cached) network is wrapped in, so that it has the ``module_`` of a
+    trained one; its history is empty.
+
+    Parameters
+    ----------
+    arrays, n_features, module_kwargs, kind
+        As in :func:`module_from_state`.
+
+    Returns
+    -------
+    net : skorch.NeuralNet
+    """
+    module = module_from_state(
+        arrays, n_features=n_features, module_kwargs=module_kwargs, kind=kind
+    )
+    # an instantiated module is used as it is: initialize() keeps its weights
+    net = NeuralNet(module=module, criterion=torch.nn.MSELoss, device="cpu")
+    net.initialize()
+    module.eval()
+    return net

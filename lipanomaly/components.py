@@ -1,0 +1,930 @@
+"""Network transformers: lip clips to per-window raw score components.
+
+:class:`LFHFComponents` (the dual low/high-frequency VAE) and :class:`OCVAEComponents` (the
+OC-FakeDect one-class VAE) are the network half of the detectors. They share, through a
+private base class, everything around the network: input validation
+(:func:`lipanomaly._validation.check_clips`), windowing, the window standardisation and its
+inverse, the validation split by clip (or by group), training, the optional on-disk cache of
+trained networks, and batched computation of the components. ``transform`` returns, per
+clip, a numpy structured array with one record per window: its first frame ``start`` and
+one float field per component, the input of :class:`lipanomaly.scorer.ComponentScorer`.
+
+torch stays in :mod:`lipanomaly.nn`, imported by the methods that train or run a network:
+``import lipanomaly.components`` is light.
+"""
+
+import hashlib
+import json
+import numbers
+import os
+import shutil
+import threading
+import warnings
+from typing import ClassVar
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+
+from . import scoring
+from ._validation import check_clips
+from ._version import __version__
+from .exceptions import InputError, NotFittedError
+from .windows import make_windows
+
+__all__ = ["LFHFComponents", "OCVAEComponents", "check_component_names", "live_index"]
+
+# Windows computed per batch: bounds the memory of transform whatever the number of clips.
+_CHUNK_WINDOWS = 256
+_START = ("start", np.int64)
+
+
+def live_index(y, n_clips):
+    """Positions of the clips a network learns from: all, or those with ``y == +1``.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_clips,) or None
+        Labels +1 (live) and -1 (spoof), or None (every clip is live).
+    n_clips : int
+
+    Returns
+    -------
+    index : ndarray of int
+    """
+    if y is None:
+        return np.arange(n_clips)
+    y = np.asarray(y)
+    if y.ndim != 1 or len(y) != n_clips:
+        raise InputError(f"y: expected one label per clip, shape ({n_clips},), got shape {y.shape}")
+    values = set(np.unique(y).tolist())
+    if not values <= {1, -1}:
+        raise InputError(
+            f"y: expected labels +1 (live) and -1 (spoof), got values {sorted(values)}"
+        )
+    return np.flatnonzero(y == 1)
+
+
+def check_component_names(names, available):
+    """``names`` as a tuple, checked to be a non-empty subset of ``available`` (no repeats)."""
+    names = tuple(names)
+    if not names or not set(names) <= set(available) or len(set(names)) != len(names):
+        raise InputError(
+            f"components must be a non-empty subset of {list(available)}, got {list(names)}"
+        )
+    return names
+
+
+def _jsonable(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, (tuple, list)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    return value
+
+
+def _memory_location(memory):
+    """The folder of a ``memory`` parameter: None, a path, or a ``joblib.Memory``."""
+    if memory is None:
+        return None
+    location = getattr(memory, "location", memory)
+    return None if location is None else os.fspath(location)
+
+
+class _NetworkComponents(TransformerMixin, BaseEstimator):
+    """Shared machinery of the network transformers (private).
+
+    A subclass sets ``component_names`` and ``_module_kind`` and implements
+    ``_loss_weights``, ``_module_kwargs`` and ``_window_components``.
+    """
+
+    #: the per-window components this transformer computes, in the order of its fields
+    component_names: ClassVar[tuple] = ()
+    #: parameters that provably do not change the trained network (tests/test_components.py)
+    _not_training: ClassVar[frozenset] = frozenset({"verbose", "memory"})
+    _module_kind: ClassVar[str] = ""
+
+    _parameter_constraints: ClassVar[dict] = {
+        "window": [Interval(numbers.Integral, 8, None, closed="left")],
+        "stride": [Interval(numbers.Integral, 1, None, closed="left")],
+        "max_epochs": [Interval(numbers.Integral, 1, None, closed="left")],
+        "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
+        "lr": [Interval(numbers.Real, 0, None, closed="neither")],
+        "kl_anneal_epochs": [Interval(numbers.Integral, 0, None, closed="left")],
+        "patience": [Interval(numbers.Integral, 1, None, closed="left")],
+        "augment": ["boolean"],
+        "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither")],
+        "random_state": ["random_state"],
+        "device": [str],
+        "verbose": ["verbose"],
+        "memory": [None, str, os.PathLike, HasMethods(["cache"])],
+    }
+
+    # -- windows ----------------------------------------------------------------------
+
+    def _check_X(self, X, *, fitted=True):
+        """Validate X; at transform time also the ``K`` seen at fit.
+
+        Float32 input stays float32 (no float64 copy of a large collection: the windows
+        are converted one batch at a time); anything else becomes float64.
+        """
+        if isinstance(X, (list, tuple)):
+            dtypes = {getattr(c, "dtype", None) for c in X}
+        else:
+            dtypes = {getattr(X, "dtype", None)}
+        dtype = np.float32 if dtypes == {np.dtype(np.float32)} else np.float64
+        return check_clips(
+            X,
+            n_points=self.n_points_ if fitted else None,
+            min_length=self.window // 2,
+            dtype=dtype,
+        )
+
+    def _windows(self, clips):
+        """Windows of ``clips`` as ``(n_windows, window, 2 K)``, their clip and first frame."""
+        w, clip_index, starts = make_windows(clips, length=self.window, stride=self.stride)
+        return w.reshape(w.shape[0], w.shape[1], -1), clip_index, starts
+
+    def standardize(self, windows):
+        """What the network sees: ``(windows - window_mean_) / window_scale_``, float32.
+
+        Parameters
+        ----------
+        windows : ndarray of shape (n_windows, L, 2 K)
+            Windows in the clips' units.
+
+        Returns
+        -------
+        standardized : ndarray of shape (n_windows, L, 2 K), float32
+        """
+        return ((windows - self.window_mean_) / self.window_scale_).astype(np.float32)
+
+    def inverse_standardize(self, windows, *, offset=True):
+        """Back to the clips' units: ``windows * window_scale_ + window_mean_``.
+
+        Parameters
+        ----------
+        windows : ndarray of shape (n_windows, L, 2 K)
+            Standardised windows (or a network's reconstruction of them).
+        offset : bool, default=True
+            Add ``window_mean_`` back. False for a difference of windows, such as a high
+            band or a residual, which has no offset.
+
+        Returns
+        -------
+        windows : ndarray of shape (n_windows, L, 2 K), float64
+        """
+        out = np.asarray(windows, dtype=np.float64) * self.window_scale_
+        return out + self.window_mean_ if offset else out
+
+    # -- fit ----------------------------------------------------------------------------
+
+    def _seed(self):
+        """An int seed from ``random_state`` (None draws fresh entropy, not the global RNG)."""
+        if self.random_state is None:
+            return int(np.random.SeedSequence().generate_state(1)[0] >> 1)
+        if isinstance(self.random_state, numbers.Integral):
+            return int(self.random_state)
+        return int(check_random_state(self.random_state).randint(2**31 - 1))
+
+    def _split(self, n_clips, seed, groups=None):
+        """Training and validation clips: whole clips, or whole groups when there are some."""
+        if n_clips < 2:
+            raise InputError(
+                f"X: {type(self).__name__} needs at least 2 live clips (one to train on, one "
+                f"to validate and calibrate the threshold on), got {n_clips}"
+            )
+        rng = np.random.default_rng(seed)
+        names = None if groups is None else np.unique(groups)
+        if names is not None and len(names) >= 2:
+            n_valid = min(max(1, round(self.validation_fraction * len(names))), len(names) - 1)
+            held = np.isin(groups, names[rng.permutation(len(names))[:n_valid]])
+            return np.flatnonzero(~held), np.flatnonzero(held)
+        n_valid = min(max(1, round(self.validation_fraction * n_clips)), n_clips - 1)
+        perm = rng.permutation(n_clips)
+        return np.sort(perm[n_valid:]), np.sort(perm[:n_valid])
+
+    def _training_params(self):
+        """The parameters training reads: all but those in ``_not_training``."""
+        params = self.get_params(deep=False)
+        return {k: v for k, v in params.items() if k not in self._not_training}
+
+    def _network_key(self, live, groups, seed):
+        """Key of the trained network: what training reads, the data, the groups, the seed."""
+        h = hashlib.sha256()
+        for c in live:
+            c = np.ascontiguousarray(c, dtype=np.float64)
+            h.update(np.asarray(c.shape, dtype=np.int64).tobytes())
+            h.update(c.tobytes())
+        blob = {
+            "class": type(self).__name__,
+            "version": __version__,
+            "params": _jsonable(self._training_params()),
+            "data": h.hexdigest(),
+            "groups": None if groups is None else [str(g) for g in groups],
+            "seed": seed,
+        }
+        return hashlib.sha256(json.dumps(blob, sort_keys=True).encode()).hexdigest()[:32]
+
+    def _check_params(self):
+        """Checks of parameters that ``_parameter_constraints`` cannot express (optional)."""
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None, *, groups=None):
+        """Train the network on live clips.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_clips, T, K, 2) or list of array-like of shape (T_i, K, 2)
+            Lip sequences. Clips of at least ``window // 2`` frames are accepted; those
+            shorter than ``window`` are mirror-padded to one window.
+        y : array-like of shape (n_clips,) or None, default=None
+            Optional labels, +1 live and -1 spoof: only the ``y == +1`` clips are used (so
+            that ``GridSearchCV`` on a labelled development set trains one-class).
+        groups : array-like of shape (n_clips,) or None, default=None
+            A label per clip (recording, person, source). When given, the validation clips
+            are whole groups: a seeded ``validation_fraction`` of the groups of the live
+            clips (at least one group, and at least one left for training); with a single
+            group, whole clips as without groups.
+
+        Returns
+        -------
+        self : object
+            Fitted.
+        """
+        self._check_params()
+        clips = [c.astype(np.float64, copy=False) for c in self._check_X(X, fitted=False)]
+        index = live_index(y, len(clips))
+        live = [clips[i] for i in index]
+        if groups is not None:
+            groups = np.asarray(groups)
+            if groups.shape != (len(clips),):
+                raise InputError(
+                    f"groups: expected one label per clip, shape ({len(clips)},), got shape "
+                    f"{groups.shape}"
+                )
+            groups = groups[index]
+        seed = self._seed()
+        self.n_points_ = clips[0].shape[1]
+        self.seed_ = seed
+        key = None
+        if _memory_location(self.memory) is not None and isinstance(
+            self.random_state, numbers.Integral
+        ):
+            key = self._network_key(live, groups, seed)
+        self.network_key_ = key
+        self.network_from_cache_ = key is not None and self._load_cached(key)
+        if not self.network_from_cache_:
+            self._train(live, groups, seed)
+            if key is not None:
+                self._save_cached(key)
+        return self
+
+    def _train(self, live, groups, seed):
+        from .nn import train_network
+
+        train_idx, valid_idx = self._split(len(live), seed, groups)
+        train_w = self._windows([live[i] for i in train_idx])[0]
+        valid_w = self._windows([live[i] for i in valid_idx])[0]
+        mean = train_w.mean(axis=(0, 1))
+        self.window_mean_ = mean.astype(np.float64)
+        # one scale for every coordinate keeps the lip shape's proportions
+        self.window_scale_ = float(np.std(train_w - mean)) or 1.0
+        self.validation_index_ = valid_idx
+        self.net_ = train_network(
+            self._module_kind,
+            self.standardize(train_w),
+            self.standardize(valid_w),
+            loss_weights=self._loss_weights(),
+            module_kwargs=self._module_kwargs(),
+            **self._band(),
+            max_epochs=self.max_epochs,
+            batch_size=self.batch_size,
+            lr=self.lr,
+            kl_anneal_epochs=self.kl_anneal_epochs,
+            patience=self.patience,
+            augment=self.augment,
+            random_state=seed,
+            device=self.device,
+            verbose=self.verbose,
+        )
+
+    def _band(self):
+        """``fs`` and ``cutoff`` of the low-pass target (the defaults without a band split)."""
+        return {}
+
+    # -- the optional on-disk cache: the fitted state as safetensors + JSON, no pickle --
+
+    def _cache_folder(self, key):
+        location = _memory_location(self.memory)
+        return os.path.join(location, "lipanomaly_networks", f"{type(self).__name__}-{key}")
+
+    def _save_cached(self, key):
+        from safetensors.numpy import save_file
+
+        folder = self._cache_folder(key)
+        if os.path.isdir(folder):
+            return
+        fitted, arrays = self._get_fitted_state()
+        tmp = f"{folder}.partial-{os.getpid()}-{threading.get_ident()}"
+        os.makedirs(tmp, exist_ok=True)
+        save_file(
+            {k: np.ascontiguousarray(v) for k, v in arrays.items()}, f"{tmp}/weights.safetensors"
+        )
+        with open(os.path.join(tmp, "fitted.json"), "w") as fh:
+            json.dump(fitted, fh)
+        try:
+            os.replace(tmp, folder)  # atomic: another worker never reads half a folder
+        except OSError:  # another worker wrote it first
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    def _load_cached(self, key):
+        """Restore the network of ``key`` from the memory folder; False if there is none."""
+        from safetensors.numpy import load_file
+
+        folder = self._cache_folder(key)
+        if not os.path.isfile(os.path.join(folder, "fitted.json")):
+            return False
+        try:
+            with open(os.path.join(folder, "fitted.json")) as fh:
+                fitted = json.load(fh)
+            self._set_fitted_state(fitted, load_file(os.path.join(folder, "weights.safetensors")))
+        except (OSError, KeyError, ValueError, RuntimeError) as exc:
+            # an entry written by another code version, or damaged: a miss, not an error
+            warnings.warn(
+                f"memory={self.memory!r}: cached network {folder} cannot be loaded ({exc}); "
+                "training a new one",
+                UserWarning,
+                stacklevel=4,
+            )
+            return False
+        return True
+
+    # -- transform ----------------------------------------------------------------------
+
+    def _check_fitted(self):
+        if not hasattr(self, "net_"):
+            raise NotFittedError(
+                f"This {type(self).__name__} instance is not fitted yet; call 'fit' with "
+                "live clips before using this method"
+            )
+
+    def _chunks(self, clips):
+        """Groups of consecutive clip indices holding about ``_CHUNK_WINDOWS`` windows."""
+        start, count = 0, 0
+        for i, c in enumerate(clips):
+            n = c.shape[0]
+            count += 1 if n <= self.window else -(-(n - self.window) // self.stride) + 1
+            if count >= _CHUNK_WINDOWS:
+                yield range(start, i + 1)
+                start, count = i + 1, 0
+        if start < len(clips):
+            yield range(start, len(clips))
+
+    def transform(self, X, *, components=None):
+        """Raw (unstandardised) components of every window of every clip.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_clips, T, K, 2) or list of array-like of shape (T_i, K, 2)
+        components : sequence of str or None, default=None
+            The components to compute, a subset of ``component_names``; None computes all.
+            Fewer components can mean fewer passes through the network.
+
+        Returns
+        -------
+        C : list of length n_clips of structured ndarray of shape (n_windows_i,)
+            Per clip, one record per window (in time order): ``start`` (int64, the window's
+            first frame in the clip; 0 for a mirror-padded short clip) and one float64 field
+            per component, in the order of ``component_names``.
+        """
+        self._check_fitted()
+        names = self.component_names
+        if components is not None:
+            wanted = check_component_names(components, names)
+            names = tuple(n for n in names if n in wanted)
+        dtype = [_START] + [(n, np.float64) for n in names]
+        clips = self._check_X(X)
+        out = []
+        for chunk in self._chunks(clips):
+            w, clip_index, starts = self._windows([clips[i] for i in chunk])
+            comps = self._window_components(self.standardize(w), starts, set(names))
+            bounds = np.cumsum(np.bincount(clip_index, minlength=len(chunk)))[:-1]
+            for rows in np.split(np.arange(len(w)), bounds):
+                a = np.empty(len(rows), dtype=dtype)
+                a["start"] = starts[rows]
+                for n in names:
+                    a[n] = comps[n][rows]
+                out.append(a)
+        return out
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = []  # records of float64 components
+        return tags
+
+    # -- persistence (lipanomaly.save_model) ----------------------------------------------
+
+    def _get_fitted_state(self):
+        """The fitted state as (JSON-able dict, dict of arrays), for ``save_model``."""
+        from .nn import module_state
+
+        self._check_fitted()
+        fitted = {
+            "n_points_": int(self.n_points_),
+            "seed_": int(self.seed_),
+            "window_scale_": float(self.window_scale_),
+            "n_features": int(self.window_mean_.size),
+        }
+        arrays = {
+            "window_mean_": np.asarray(self.window_mean_),
+            "validation_index_": np.asarray(self.validation_index_, dtype=np.int64),
+        }
+        arrays.update({f"module.{k}": v for k, v in module_state(self.net_).items()})
+        return fitted, arrays
+
+    def _set_fitted_state(self, fitted, arrays):
+        """Restore what :meth:`_get_fitted_state` returned (the network on CPU)."""
+        from .nn import net_from_state
+
+        self.n_points_ = int(fitted["n_points_"])
+        self.seed_ = int(fitted["seed_"])
+        self.window_scale_ = float(fitted["window_scale_"])
+        self.window_mean_ = np.asarray(arrays["window_mean_"])
+        self.validation_index_ = np.asarray(arrays["validation_index_"]).astype(np.intp)
+        module_state = {k[len("module.") :]: v for k, v in arrays.items() if k[:7] == "module."}
+        self.net_ = net_from_state(
+            module_state,
+            n_features=int(fitted["n_features"]),
+            module_kwargs=self._module_kwargs(),
+            kind=self._module_kind,
+        )
+        return self
+
+
+_LOSS_WEIGHTS = {  # parameter -> term of lipanomaly.nn.LOSS_WEIGHTS_DEFAULT
+    "rec_weight_lf": "rec_lf",
+    "kl_weight_lf": "kl_lf",
+    "rec_weight_hf": "rec_hf",
+    "stft_weight": "stft",
+    "deriv_weight": "deriv",
+    "kl_weight_hf": "kl_hf",
+    "full_weight": "full",
+    "decor_weight": "decor",
+    "jitter_weight": "jitter",
+    "mask_weight": "mask",
+}
+_LFHF_MODULE = ("channels", "n_layers", "kernel_size", "latent_lf", "latent_hf")
+_LFHF_MODULE += ("decoder_layers", "lf_stride", "dropout")
+_POSITIVE_INT = [Interval(numbers.Integral, 1, None, closed="left")]
+
+
+class LFHFComponents(_NetworkComponents):
+    """The dual low/high-frequency VAE as a transformer: clips to per-window components.
+
+    A TCN encoder with two VAE heads (:class:`lipanomaly.nn.DualVAE`) learns, from live clips
+    only, the slow lip trajectory (LF head, strong KL) and the fast detail around it (HF
+    head, weak KL). ``transform`` gives each window seven raw components (see
+    :mod:`lipanomaly.scoring`): the LF and HF reconstruction errors ``e_smooth`` and
+    ``e_detail``, their ratio ``drs``, ``delta_e`` (growth of ``e_detail`` under a seeded
+    micro time-jitter), the ``complexity`` of the principal lip motion, and the
+    OC-FakeDect-style ``rmse`` and ``latent_rmse``. :class:`lipanomaly.LFHFVAEDetector`
+    composes it with a :class:`lipanomaly.scorer.ComponentScorer`.
+
+    Parameters
+    ----------
+    window : int, default=64
+        Window length in frames (SPEC: 48 to 64); at least 16, the STFT loss's frame.
+    stride : int, default=16
+        Hop between windows in frames.
+    fs : float, default=25.0
+        Analysis frame rate of the clips in Hz.
+    cutoff : float or None, default=None
+        Low-pass cut-off of the band split in Hz, below ``fs / 2``; None is
+        :data:`lipanomaly.signal.DEFAULT_CUTOFF_HZ`.
+    relative_errors : bool, default=False
+        Divide ``e_smooth`` and ``rmse`` by the window's motion energy, ``e_detail`` by the
+        energy of its high band, and give ``delta_e`` as a relative growth: errors that do
+        not grow with how much the lips move.
+    complexity : {"sampen", "flatness"}, default="sampen"
+        Sample entropy (antropy) or spectral flatness of each window's principal motion.
+    n_jitter_draws : int, default=3
+        Seeded jitter draws of ``delta_e``, taken in turn by consecutive windows (window
+        ``k`` of a clip gets draw ``k mod n_jitter_draws``): a clip's ΔE averages them all
+        for the cost of one extra pass, and each window's ΔE is a single draw.
+    jitter_max_shift : float, default=1.0
+        Time warp of the ΔE jitter in frames (:func:`lipanomaly.augment.time_jitter`).
+    jitter_drop_rate : tuple of float, default=(0.05, 0.10)
+        Range ``(low, high)``, ``0 <= low <= high < 1``, of the fraction of frames dropped
+        by the ΔE jitter.
+    rec_weight_lf, kl_weight_lf, rec_weight_hf, stft_weight, deriv_weight, kl_weight_hf, \
+full_weight, decor_weight, jitter_weight, mask_weight : float
+        Loss weights (SPEC section 3); defaults 1.0, 6.0, 0.5, 0.5, 0.3, 0.8, 0.2, 0.1, 0.1,
+        0.0.
+    channels, n_layers, kernel_size, latent_lf, latent_hf, decoder_layers, lf_stride, \
+dropout
+        Size of :class:`lipanomaly.nn.DualVAE`; defaults 128, 4, 3, 32, 64, 4, 2, 0.1.
+    max_epochs : int, default=60
+    batch_size : int, default=16
+    lr : float, default=1e-3
+        AdamW learning rate; ``fit`` raises :class:`~lipanomaly.TrainingError` if training
+        diverges.
+    kl_anneal_epochs : int, default=15
+    patience : int, default=10
+        Early stopping on the validation loss; the best weights are restored.
+    augment : bool, default=True
+        Training augmentation of SPEC section 4.
+    validation_fraction : float in (0, 1), default=0.2
+        Fraction of the live clips (whole clips, never windows; or of the groups, see
+        ``fit``) held out for early stopping, and for the detector to calibrate on.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the split, the training and the ΔE jitter.
+    device : str, default="cpu"
+        Torch device for training and transform.
+    verbose : int, default=0
+    memory : str, path, joblib.Memory or None, default=None
+        Folder where trained networks are kept (safetensors + JSON, no pickle), keyed by
+        every parameter that training reads, the live clips, the groups and the seed: a fit
+        that would train the same network loads it instead (a grid search over scoring
+        parameters, parallel workers included). Only with an int ``random_state``.
+
+    Attributes
+    ----------
+    net_ : skorch.NeuralNet
+        The trained network; ``net_.module_`` is the :class:`lipanomaly.nn.DualVAE`.
+    n_points_ : int
+        Lip points ``K`` per frame seen at fit.
+    seed_ : int
+        The seed used (drawn from ``random_state``).
+    window_mean_ : ndarray of shape (2 K,)
+        Mean of each coordinate over the training windows.
+    window_scale_ : float
+        One standard deviation for all coordinates of the training windows.
+    validation_index_ : ndarray of int
+        Which live clips (in the order given to fit) were held out for validation.
+    network_from_cache_ : bool
+        Whether fit loaded the network from ``memory`` instead of training it.
+    network_key_ : str or None
+        Key of the network in ``memory`` (None without ``memory`` or an int
+        ``random_state``).
+
+    See Also
+    --------
+    lipanomaly.LFHFVAEDetector : this transformer and a scorer, composed.
+    lipanomaly.scorer.ComponentScorer : components to clip scores and a threshold.
+
+    Notes
+    -----
+    Clips must have at least ``window // 2`` frames; clips shorter than ``window`` are
+    mirror-padded to one window (:func:`lipanomaly.windows.make_windows`).
+    """
+
+    component_names = scoring.COMPONENTS
+    _module_kind = "dual"
+    _not_training = frozenset(
+        {
+            "complexity",
+            "n_jitter_draws",
+            "jitter_max_shift",
+            "jitter_drop_rate",
+            "relative_errors",
+            "verbose",
+            "memory",
+        }
+    )
+
+    _parameter_constraints: ClassVar[dict] = {
+        **_NetworkComponents._parameter_constraints,
+        "window": [Interval(numbers.Integral, 16, None, closed="left")],
+        "fs": [Interval(numbers.Real, 0, None, closed="neither")],
+        "cutoff": [None, Interval(numbers.Real, 0, None, closed="neither")],
+        "relative_errors": ["boolean"],
+        "complexity": [StrOptions({"sampen", "flatness"})],
+        "n_jitter_draws": _POSITIVE_INT,
+        "jitter_max_shift": [Interval(numbers.Real, 0, None, closed="left")],
+        "jitter_drop_rate": [tuple, list],
+        **{name: [Interval(numbers.Real, 0, None, closed="left")] for name in _LOSS_WEIGHTS},
+        **{name: _POSITIVE_INT for name in _LFHF_MODULE[:-1]},
+        "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
+    }
+
+    def __init__(
+        self,
+        *,
+        window=64,
+        stride=16,
+        fs=25.0,
+        cutoff=None,
+        relative_errors=False,
+        complexity="sampen",
+        n_jitter_draws=3,
+        jitter_max_shift=1.0,
+        jitter_drop_rate=(0.05, 0.10),
+        rec_weight_lf=1.0,
+        kl_weight_lf=6.0,
+        rec_weight_hf=0.5,
+        stft_weight=0.5,
+        deriv_weight=0.3,
+        kl_weight_hf=0.8,
+        full_weight=0.2,
+        decor_weight=0.1,
+        jitter_weight=0.1,
+        mask_weight=0.0,
+        channels=128,
+        n_layers=4,
+        kernel_size=3,
+        latent_lf=32,
+        latent_hf=64,
+        decoder_layers=4,
+        lf_stride=2,
+        dropout=0.1,
+        max_epochs=60,
+        batch_size=16,
+        lr=1e-3,
+        kl_anneal_epochs=15,
+        patience=10,
+        augment=True,
+        validation_fraction=0.2,
+        random_state=None,
+        device="cpu",
+        verbose=0,
+        memory=None,
+    ):
+        self.window = window
+        self.stride = stride
+        self.fs = fs
+        self.cutoff = cutoff
+        self.relative_errors = relative_errors
+        self.complexity = complexity
+        self.n_jitter_draws = n_jitter_draws
+        self.jitter_max_shift = jitter_max_shift
+        self.jitter_drop_rate = jitter_drop_rate
+        self.rec_weight_lf = rec_weight_lf
+        self.kl_weight_lf = kl_weight_lf
+        self.rec_weight_hf = rec_weight_hf
+        self.stft_weight = stft_weight
+        self.deriv_weight = deriv_weight
+        self.kl_weight_hf = kl_weight_hf
+        self.full_weight = full_weight
+        self.decor_weight = decor_weight
+        self.jitter_weight = jitter_weight
+        self.mask_weight = mask_weight
+        self.channels = channels
+        self.n_layers = n_layers
+        self.kernel_size = kernel_size
+        self.latent_lf = latent_lf
+        self.latent_hf = latent_hf
+        self.decoder_layers = decoder_layers
+        self.lf_stride = lf_stride
+        self.dropout = dropout
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.kl_anneal_epochs = kl_anneal_epochs
+        self.patience = patience
+        self.augment = augment
+        self.validation_fraction = validation_fraction
+        self.random_state = random_state
+        self.device = device
+        self.verbose = verbose
+        self.memory = memory
+
+    def _cutoff(self):
+        from .signal import DEFAULT_CUTOFF_HZ
+
+        return DEFAULT_CUTOFF_HZ if self.cutoff is None else float(self.cutoff)
+
+    def _check_params(self):
+        rate = self.jitter_drop_rate
+        if not (len(rate) == 2 and 0 <= rate[0] <= rate[1] < 1):
+            raise InputError(
+                f"jitter_drop_rate must be (low, high) with 0 <= low <= high < 1, got {rate!r}"
+            )
+        if not self._cutoff() < self.fs / 2:
+            raise InputError(
+                f"cutoff must lie below the Nyquist frequency fs / 2 = {self.fs / 2:g} Hz, "
+                f"got cutoff={self._cutoff()!r} with fs={self.fs!r}"
+            )
+
+    def _band(self):
+        return {"fs": self.fs, "cutoff": self._cutoff()}
+
+    def _loss_weights(self):
+        return {term: getattr(self, name) for name, term in _LOSS_WEIGHTS.items()}
+
+    def _module_kwargs(self):
+        return {name: getattr(self, name) for name in _LFHF_MODULE}
+
+    def _reconstruct(self, w, *, hf_only=False):
+        from .nn import reconstruct
+
+        return reconstruct(
+            self.net_.module_, w, **self._band(), hf_only=hf_only, device=self.device
+        )
+
+    def _window_components(self, w, starts, needed):
+        rec = self._reconstruct(w)
+        comps = scoring.reconstruction_errors(w, rec["x_lf"], rec["r_hf_target"], rec["r_hf"])
+        if "delta_e" in needed:
+            comps["delta_e"] = self._delta_e(w, starts, comps["e_detail"])
+        if "latent_rmse" in needed:
+            from .nn import encode
+
+            # OC-FakeDect-2: re-encode the reconstruction (encoder only) and compare means
+            x_hat = (rec["x_lf"] + rec["r_hf"]).astype(np.float32)
+            mu_hat = encode(self.net_.module_, x_hat, device=self.device)
+            comps["latent_rmse"] = scoring.latent_rmse(
+                (rec["mu_lf"], rec["mu_hf"]), (mu_hat["mu_lf"], mu_hat["mu_hf"])
+            )
+        if "complexity" in needed:
+            comps["complexity"] = scoring.complexity(w, method=self.complexity)
+        if self.relative_errors:
+            energy = scoring.motion_energy(w) + 1e-6
+            comps["e_smooth"] = comps["e_smooth"] / energy
+            comps["rmse"] = comps["rmse"] / energy
+            comps["e_detail"] = comps["e_detail"] / (scoring.window_norm(rec["r_hf_target"]) + 1e-6)
+        return comps
+
+    def _delta_e(self, w, starts, e_detail):
+        """ΔE of each window: its own jitter draw, one HF pass, the formula of scoring."""
+        from .augment import jitter_probe
+
+        draw = (np.asarray(starts) // self.stride) % self.n_jitter_draws
+        jittered = jitter_probe(
+            w,
+            draw,
+            self.seed_,
+            max_shift=self.jitter_max_shift,
+            drop_rate=self.jitter_drop_rate,
+        )
+        rj = self._reconstruct(jittered, hf_only=True)  # only r_hf is needed
+        e_jittered = scoring.detail_error(rj["r_hf_target"], rj["r_hf"])
+        return scoring.delta_detail(e_detail, e_jittered[None], relative=self.relative_errors)
+
+    def decompose(self, clip):
+        """The network's low/high-frequency view of one clip, frame by frame.
+
+        The clip is cut into windows, standardised and passed through the network (eval
+        mode, ``z = mu``); the outputs of overlapping windows are averaged per frame and
+        brought back to the clip's units (:meth:`inverse_standardize`).
+
+        Parameters
+        ----------
+        clip : array-like of shape (T, K, 2)
+            A lip sequence with ``K = n_points_``.
+
+        Returns
+        -------
+        parts : dict of str to ndarray of shape (T, K, 2), float64
+            ``x`` (the clip), ``low`` and ``high`` (its band split, the network's targets),
+            ``x_lf`` (the LF head's slow trajectory) and ``r_hf`` (the HF head's fast
+            detail).
+        """
+        self._check_fitted()
+        (clip,) = [c.astype(np.float64, copy=False) for c in self._check_X([clip])]
+        n_frames, k = clip.shape[:2]
+        w, _, starts = self._windows([clip])
+        rec = self._reconstruct(self.standardize(w))
+        parts = {
+            "x_lf": self.inverse_standardize(rec["x_lf"]),
+            "r_hf": self.inverse_standardize(rec["r_hf"], offset=False),
+            "low": self.inverse_standardize(rec["x_lp"]),
+            "high": self.inverse_standardize(rec["r_hf_target"], offset=False),
+        }
+        out = {"x": clip}
+        count = np.zeros(n_frames)
+        sums = {name: np.zeros((n_frames, 2 * k)) for name in parts}
+        for i, s in enumerate(starts):
+            span = min(self.window, n_frames - s)  # a mirror-padded short clip: its frames
+            count[s : s + span] += 1
+            for name, values in parts.items():
+                sums[name][s : s + span] += values[i, :span]
+        for name, total in sums.items():
+            out[name] = (total / count[:, None]).reshape(n_frames, k, 2)
+        return out
+
+
+class OCVAEComponents(_NetworkComponents):
+    """The OC-FakeDect one-class VAE as a transformer: clips to per-window components.
+
+    OC-FakeDect (Khalid & Woo, 2020) trains a VAE on real samples only and scores the
+    reconstruction error; OC-FakeDect-2 scores the distance between ``mu(x)`` and the latent
+    mean of the re-encoded reconstruction ``mu(x_hat)`` instead. Here the sample is a lip
+    window (:class:`lipanomaly.nn.OCVAE`: a dilated TCN encoder, one latent per window, no
+    band split); ``transform`` gives each window ``rmse`` (whole-window reconstruction
+    error) and ``latent_rmse``, both from one pass. :class:`lipanomaly.OCVAEDetector`
+    composes it with a one-sided :class:`lipanomaly.scorer.ComponentScorer`.
+
+    Parameters
+    ----------
+    window : int, default=64
+        Window length in frames; at least 8, the segments of the pooling.
+    stride : int, default=16
+        Hop between windows in frames.
+    rec_weight, kl_weight, latent_weight : float, default=1.0, 1.0, 0.0
+        Loss weights (reconstruction, KL, OC-FakeDect-2's latent term).
+    channels, n_layers, kernel_size, latent, decoder_layers, dropout
+        Size of :class:`lipanomaly.nn.OCVAE`; defaults 128, 4, 3, 64, 4, 0.1.
+    max_epochs, batch_size, lr, kl_anneal_epochs, patience, augment, validation_fraction, \
+random_state, device, verbose, memory
+        Training, as in :class:`LFHFComponents`; defaults 60, 16, 1e-3, 15, 10, True, 0.2,
+        None, "cpu", 0, None.
+
+    Attributes
+    ----------
+    net_ : skorch.NeuralNet
+        The trained network; ``net_.module_`` is the :class:`lipanomaly.nn.OCVAE`.
+    n_points_, seed_, window_mean_, window_scale_, validation_index_, network_from_cache_, \
+network_key_
+        As in :class:`LFHFComponents`.
+
+    See Also
+    --------
+    lipanomaly.OCVAEDetector : this transformer and a one-sided scorer, composed.
+
+    References
+    ----------
+    H. Khalid and S. S. Woo, "OC-FakeDect: Classifying Deepfakes Using One-class Variational
+    Autoencoder", CVPR Workshops, 2020.
+    """
+
+    component_names = ("rmse", "latent_rmse")
+    _module_kind = "ocvae"
+    _MODULE = ("channels", "n_layers", "kernel_size", "latent", "decoder_layers", "dropout")
+
+    _parameter_constraints: ClassVar[dict] = {
+        **_NetworkComponents._parameter_constraints,
+        **{
+            name: [Interval(numbers.Real, 0, None, closed="left")]
+            for name in ("rec_weight", "kl_weight", "latent_weight")
+        },
+        **{name: _POSITIVE_INT for name in _MODULE[:-1]},
+        "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
+    }
+
+    def __init__(
+        self,
+        *,
+        window=64,
+        stride=16,
+        rec_weight=1.0,
+        kl_weight=1.0,
+        latent_weight=0.0,
+        channels=128,
+        n_layers=4,
+        kernel_size=3,
+        latent=64,
+        decoder_layers=4,
+        dropout=0.1,
+        max_epochs=60,
+        batch_size=16,
+        lr=1e-3,
+        kl_anneal_epochs=15,
+        patience=10,
+        augment=True,
+        validation_fraction=0.2,
+        random_state=None,
+        device="cpu",
+        verbose=0,
+        memory=None,
+    ):
+        self.window = window
+        self.stride = stride
+        self.rec_weight = rec_weight
+        self.kl_weight = kl_weight
+        self.latent_weight = latent_weight
+        self.channels = channels
+        self.n_layers = n_layers
+        self.kernel_size = kernel_size
+        self.latent = latent
+        self.decoder_layers = decoder_layers
+        self.dropout = dropout
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.kl_anneal_epochs = kl_anneal_epochs
+        self.patience = patience
+        self.augment = augment
+        self.validation_fraction = validation_fraction
+        self.random_state = random_state
+        self.device = device
+        self.verbose = verbose
+        self.memory = memory
+
+    def _loss_weights(self):
+        return {"rec": self.rec_weight, "kl": self.kl_weight, "latent": self.latent_weight}
+
+    def _module_kwargs(self):
+        return {name: getattr(self, name) for name in self._MODULE}
+
+    def _window_components(self, w, starts, needed):  # both from one pass
+        from .nn import reconstruct_ocvae
+
+        rec = reconstruct_ocvae(self.net_.module_, w, device=self.device)
+        return {
+            "rmse": scoring.window_norm(np.asarray(w, dtype=np.float64) - rec["x_hat"]),
+            "latent_rmse": scoring.latent_rmse((rec["mu"],), (rec["mu_rec"],)),
+        }

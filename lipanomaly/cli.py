@@ -4,17 +4,17 @@ Every subcommand has ``--help`` with examples. Exit codes: 0 success, 1 an input
 (each failed input is reported on one line, naming the file and the problem; the other inputs
 are still processed), 2 bad usage. ``--debug`` shows the traceback of an error.
 
-The command is a thin layer over the library: :class:`~lipanomaly.LipLandmarkExtractor`,
-:class:`~lipanomaly.LFHFVAEDetector`, :func:`lipanomaly.load_pretrained`,
-:mod:`lipanomaly.evaluation`. Heavy modules are imported by the subcommand that needs them,
-so ``lipanomaly --help`` is instant.
+The command is argparse and printing over the library: :mod:`lipanomaly.extraction`
+(``extract_folder``, ``LipLandmarkExtractor.transform_report``), the detectors' public parts
+(``network_``, ``scorer_``), :func:`lipanomaly.load_pretrained`, :mod:`lipanomaly.evaluation`,
+:mod:`lipanomaly.demo` and :mod:`lipanomaly.report`. Heavy modules are imported by the
+subcommand that needs them, so ``lipanomaly --help`` is instant.
 """
 
 import argparse
 import contextlib
 import json
 import os
-import re
 import sys
 import textwrap
 import traceback
@@ -25,6 +25,7 @@ import numpy as np
 
 from ._version import __version__
 from .exceptions import InputError, LipAnomalyError
+from .report import text_table
 
 __all__ = ["main"]
 
@@ -73,32 +74,10 @@ def _one_line(text):
     return " ".join(str(text).split())
 
 
-def _input_message(exc, path):
-    """One line that names ``path`` and what is wrong with it, from an extraction error.
-
-    The extractor's errors for a list of inputs look like ``"1 of 1 inputs gave no result
-    (...):\n  X[0]: clip.mp4: no such video file"``: keep the last line's reason, without
-    the ``X[0]`` of the one-element list it was given.
-    """
-    lines = [ln.strip() for ln in str(exc).strip().splitlines() if ln.strip()]
-    reason = lines[-1] if lines else type(exc).__name__
-    reason = re.sub(r"^X\[\d+\](?: \([^)]*\))?:\s*", "", reason)
-    if str(path) not in reason:
-        reason = f"{path}: {reason}"
-    return reason
-
-
-def _format_table(header, rows, *, align=None):
-    """A plain-text table: columns padded to their widest cell, numbers right-aligned."""
-    cells = [[str(c) for c in header]] + [[str(c) for c in row] for row in rows]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
-    align = align or ["<"] + [">"] * (len(header) - 1)
-    lines = []
-    for j, row in enumerate(cells):
-        lines.append("  ".join(f"{c:{a}{w}}" for c, a, w in zip(row, align, widths)).rstrip())
-        if j == 0:
-            lines.append("  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+def _named(message, path):
+    """``message``, prefixed with ``path`` unless it names it already."""
+    message = _one_line(message)
+    return message if str(path) in message else f"{path}: {message}"
 
 
 def _check_new_path(path, force, what="output"):
@@ -142,13 +121,14 @@ def _expand(paths, console, *, tracks=True, recursive=False):
 
 @contextlib.contextmanager
 def _native_stderr_silenced(active=True):
-    """Send file descriptor 2 to the null device for a while.
+    """Send file descriptor 2 to the null device for a while; Python's stderr stays visible.
 
     MediaPipe's C++ code (TensorFlow Lite, absl logging) writes INFO and WARNING lines
     straight to the process's stderr, past Python's ``sys.stderr``, and no environment
     variable silences all of them; on the command line they would bury the one-line
-    messages. Nothing of ours is printed while this is active (results and warnings are
-    returned and printed afterwards); ``--debug`` keeps the native output.
+    messages. ``sys.stderr`` is pointed at a copy of the real stderr meanwhile, so that
+    progress bars still show; worker processes started meanwhile inherit the null device.
+    ``--debug`` keeps the native output.
     """
     if not active:
         yield
@@ -159,36 +139,28 @@ def _native_stderr_silenced(active=True):
     except (OSError, ValueError):  # no real file descriptor (e.g. an embedded interpreter)
         yield
         return
+    visible = open(os.dup(saved), "w", buffering=1)  # noqa: SIM115 (closed below)
     try:
-        with open(os.devnull, "w") as null:
+        with open(os.devnull, "w") as null, contextlib.redirect_stderr(visible):
             os.dup2(null.fileno(), 2)
             yield
     finally:
+        visible.close()
         os.dup2(saved, 2)
         os.close(saved)
 
 
 def _extract_one(extractor, path, quiet_native=True):
-    """Extract one input; return (clip, warnings, error message)."""
-    with warnings.catch_warnings(record=True) as caught, _native_stderr_silenced(quiet_native):
-        warnings.simplefilter("always")
+    """Extract one input; return (clip, note, error message)."""
+    with warnings.catch_warnings(), _native_stderr_silenced(quiet_native):
+        # third-party deprecation warnings (protobuf, once per frame) are not the user's
+        # business; the extractor's own notes come back as data
+        warnings.simplefilter("ignore")
         try:
-            clip = extractor.transform([path])[0]
-            error = None
-        except InputError as exc:
-            clip, error = None, _input_message(exc, path)
+            (r,) = extractor.transform_report([path])
         except Exception as exc:  # a decoder crash must not stop the others
-            clip, error = None, f"{path}: {type(exc).__name__}: {exc}"
-    from .extraction import ExtractionWarning
-
-    # the extractor's own notes (dropped frames, split clips); third-party deprecation
-    # warnings (protobuf, once per frame) are not the user's business
-    notes = [
-        re.sub(r"^X\[\d+\] \(([^)]*)\):", r"\1:", str(w.message))
-        for w in caught
-        if issubclass(w.category, ExtractionWarning)
-    ]
-    return clip, list(dict.fromkeys(notes)), error
+            return None, None, _named(f"{type(exc).__name__}: {exc}", path)
+    return r.clip, r.note, None if r.error is None else _named(r.error, path)
 
 
 def _extract_all(extractor, files, console, *, n_jobs=1, desc="extracting"):
@@ -200,13 +172,13 @@ def _extract_all(extractor, files, console, *, n_jobs=1, desc="extracting"):
     from sklearn.base import clone
     from tqdm import tqdm
 
-    single = clone(extractor).set_params(n_jobs=1, errors="raise", verbose=0)
+    single = clone(extractor).set_params(n_jobs=1, verbose=0)
     jobs = (delayed(_extract_one)(single, f, not console.debug) for f in files)
     results = Parallel(n_jobs=n_jobs, return_as="generator")(jobs)
     bar = tqdm(results, total=len(files), desc=desc, unit="file", disable=not console.progress)
     good = []
-    for path, (clip, notes, error) in zip(files, bar):
-        for note in notes:
+    for path, (clip, note, error) in zip(files, bar):
+        if note is not None:
             console.warn(note)
         if error is not None:
             console.fail(error)
@@ -231,28 +203,36 @@ def _load_model(args):
         raise _Failure(str(exc)) from exc
 
 
-def _score_with_windows(detector, clips):
-    """Clip scores and window scores from one pass over the windows.
+def _frame_rate(pipeline):
+    """Frame rate of the clips: the extractor's analysis rate (25 when it keeps the native)."""
+    fps = pipeline[0].fps
+    return 25.0 if fps is None else float(fps)
 
-    ``score_windows`` gives every window's score; aggregated per clip with the detector's
-    ``aggregation`` they are ``score_samples`` (the detector documents it), so the network
-    runs once, not once per method.
+
+def _score_with_windows(detector, clips, fps):
+    """Clip scores and window scores from one pass of the network.
+
+    The detector's two public parts: its network transformer computes the components the
+    score reads, its scorer gives the window scores and their aggregate per clip (what
+    ``score_samples`` returns).
 
     Returns
     -------
     scores : ndarray of shape (n_clips,)
     windows : list of lists of (start_s, end_s, score), one list per clip
     """
-    from .windows import aggregate
-
-    table = detector.score_windows(clips)
-    index = np.asarray(table["clip_index"])
-    scores = aggregate(table["score"], index, len(clips), how=detector.aggregation)
-    fps, length = float(detector.fs), int(detector.window)
-    windows = [[] for _ in clips]
-    for i, start, score in zip(index, table["start"], table["score"]):
-        end = min(int(start) + length, len(clips[i]))
-        windows[int(i)].append((int(start) / fps, end / fps, float(score)))
+    network, scorer = detector.network_, detector.scorer_
+    C = network.transform(clips, components=scorer.needed_components() or None)
+    scores = scorer.score_samples(C)
+    windows = []
+    for clip, records, values in zip(clips, C, scorer.score_windows(C)):
+        ends = np.minimum(records["start"] + network.window, len(clip))
+        windows.append(
+            [
+                (int(a) / fps, int(b) / fps, float(v))
+                for a, b, v in zip(records["start"], ends, values)
+            ]
+        )
     return scores, windows
 
 
@@ -260,71 +240,47 @@ def _score_with_windows(detector, clips):
 
 
 def _cmd_extract(args, console):
-    from joblib import Parallel, delayed
-    from tqdm import tqdm
+    from .datasets import read_track
+    from .extraction import ExtractionWarning, extract_folder, extract_videos
 
     out_dir = Path(args.output)
-    exts = tuple(_video_extensions())
-    jobs = []
-    for raw in args.inputs:
-        p = Path(raw)
-        if p.is_dir():
-            found = p.rglob("*") if args.recursive else p.iterdir()
-            videos = sorted(f for f in found if f.is_file() and f.name.lower().endswith(exts))
-            if not videos:
-                console.fail(f"{p}: no video file in this folder (looked for {', '.join(exts)})")
-            jobs.extend((v, out_dir / (str(v.relative_to(p)) + ".npz")) for v in videos)
-        elif p.is_file():
-            jobs.append((p, out_dir / (p.name + ".npz")))
-        else:
-            console.fail(f"{p}: no such file or folder")
-    todo = []
-    for video, target in jobs:
-        if target.exists() and not args.force:
-            console.warn(f"{target}: exists already, {video} skipped (pass --force to redo it)")
-        else:
-            todo.append((video, target))
-    results = Parallel(n_jobs=args.jobs, return_as="generator")(
-        delayed(_write_track)(str(v), str(t), not console.debug) for v, t in todo
-    )
-    bar = tqdm(
-        results, total=len(todo), desc="FaceMesh", unit="video", disable=not console.progress
-    )
+    settings = {
+        "overwrite": args.force,
+        "n_jobs": args.jobs,
+        "errors": "skip",  # the failures come back as data: one line each
+        "verbose": int(console.progress),
+    }
+    files = []
+    results = []
+    with warnings.catch_warnings(), _native_stderr_silenced(not console.debug):
+        warnings.simplefilter("ignore", ExtractionWarning)
+        for raw in args.inputs:
+            p = Path(raw)
+            if p.is_dir():
+                try:
+                    results.append(extract_folder(p, out_dir, recursive=args.recursive, **settings))
+                except InputError as exc:  # no video in the folder
+                    console.fail(_one_line(exc))
+            elif p.is_file():
+                files.append(p)
+            else:
+                console.fail(f"{p}: no such file or folder")
+        if files:
+            outs = [out_dir / (p.name + ".npz") for p in files]
+            results.append(extract_videos(files, outs, **settings))
     n_ok = 0
-    for (video, target), (error, found) in zip(todo, bar):
-        if error:
-            console.fail(error)
-            continue
-        n_ok += 1
-        console.info(f"{video} -> {target} (face in {found:.0%} of frames)")
+    for result in results:
+        for video, track, status in zip(result.videos, result.tracks, result.status):
+            if status == "failed":
+                console.fail(_named(result.errors[video], video))
+            elif status == "existing":
+                console.warn(f"{track}: exists already, {video} skipped (pass --force to redo it)")
+            else:
+                n_ok += 1
+                found = float(read_track(track).face_found.mean())
+                console.info(f"{video} -> {track} (face in {found:.0%} of frames)")
     console.info(f"{n_ok} track file(s) written to {out_dir}")
     return 0
-
-
-def _write_track(video, target, quiet_native=True):
-    """Worker of ``extract``: one video to one track file; errors are returned."""
-    from .datasets import Track, write_track
-    from .video import read_video_track
-
-    try:
-        with _native_stderr_silenced(quiet_native):
-            track = read_video_track(video)
-        write_track(
-            target,
-            Track(
-                track.landmarks,
-                fps=track.fps,
-                width=track.width,
-                height=track.height,
-                origin=os.path.basename(video),
-            ),
-            overwrite=True,
-        )
-        return None, float(track.face_found.mean())
-    except InputError as exc:
-        return _one_line(exc), 0.0
-    except OSError as exc:
-        return f"{target}: cannot be written ({exc})", 0.0
 
 
 def _cmd_fit(args, console):
@@ -343,7 +299,7 @@ def _cmd_fit(args, console):
             try:
                 label = read_track(f).label
             except InputError as exc:
-                console.fail(_input_message(exc, f))
+                console.fail(_named(exc, f))
                 continue
             if label == "fake":
                 console.warn(f"{f}: labelled fake; left out (a one-class model trains on reals)")
@@ -381,18 +337,18 @@ def _score_records(pipeline, good, console):
     clips = [c for _, c in good]
     if not clips:
         return []
+    fps = _frame_rate(pipeline)
     try:
-        scores, per_window = _score_with_windows(detector, clips)
+        scores, per_window = _score_with_windows(detector, clips, fps)
     except InputError as exc:
         # a clip the detector cannot take (e.g. too short): score them one at a time
         if len(clips) == 1:
-            console.fail(_input_message(exc, good[0][0]))
+            console.fail(_named(str(exc).replace("X[0]: ", ""), good[0][0]))
             return []
         records = []
         for item in good:
             records.extend(_score_records(pipeline, [item], console))
         return records
-    fps = float(detector.fs)
     threshold = float(detector.offset_)
     records = []
     for (path, clip), s, w in zip(good, scores, per_window):
@@ -442,7 +398,7 @@ def _cmd_score(args, console):
             for r in records
         ]
         console.out(
-            _format_table(
+            text_table(
                 [
                     "file",
                     "verdict",
@@ -464,10 +420,10 @@ def _cmd_score(args, console):
         from .report import plot_score_timeline
 
         plot_dir.mkdir(parents=True, exist_ok=True)
-        detector = pipeline[-1]
+        window, fps = pipeline[-1].network_.window, _frame_rate(pipeline)
         for r in records:
             name = Path(r["path"]).name + ".png"
-            plot_score_timeline(r, plot_dir / name, window=detector.window, fs=detector.fs)
+            plot_score_timeline(r, plot_dir / name, window=window, fs=fps)
         console.info(f"{len(records)} figure(s) written to {plot_dir}")
     return 0
 
@@ -539,299 +495,45 @@ def _jsonable(obj):
 def _cmd_demo(args, console):
     import time
 
-    from sklearn.pipeline import Pipeline
-
-    from .datasets import load_demo
+    from .demo import run_demo, train_pipeline
+    from .report import prepare_report_folder, write_demo_folder
 
     t0 = time.perf_counter()
-    out = _report_folder(args.output, args.force)
-    train, demo = load_demo(split="train"), load_demo(split="demo")
+    out = prepare_report_folder(args.output, force=args.force)
     if args.train:
-        from .detector import LFHFVAEDetector
-        from .extraction import LipLandmarkExtractor
-
-        extractor = LipLandmarkExtractor()
-        params = {"random_state": args.seed, "verbose": 0 if console.quiet else 1}
-        if args.epochs is not None:
-            params["max_epochs"] = args.epochs
-        X_train = extractor.transform(train.tracks)
-        console.info(f"training LFHFVAEDetector on {len(X_train)} bundled real clips ...")
+        console.info("training LFHFVAEDetector on the bundled real clips ...")
         with contextlib.redirect_stdout(sys.stderr):  # skorch's epoch table: not a result
-            detector = LFHFVAEDetector(**params).fit(X_train)
-        pipeline = Pipeline([("extractor", extractor), ("detector", detector)])
+            pipeline = train_pipeline(
+                random_state=args.seed,
+                max_epochs=args.epochs,
+                verbose=0 if console.quiet else 1,
+            )
         model_name = f"an LFHFVAEDetector trained now (random_state={args.seed})"
     else:
         pipeline = _load_model(args)
         model_name = (
-            "the pretrained LFHFVAEDetector"
+            f"the pretrained {type(pipeline[-1]).__name__}"
             if args.model is None
             else f"the {type(pipeline[-1]).__name__} of {args.model}"
         )
-        X_train = None
-    extractor, detector = pipeline[0], pipeline[-1]
-    X = extractor.transform(demo.tracks)
-    console.info(f"scoring {len(X)} demo clips with {model_name} ...")
-    scores, windows = _score_with_windows(detector, X)
-    results = {"LFHFVAEDetector": (scores, float(detector.offset_))}
-    if not args.no_baselines:
-        if X_train is None:
-            X_train = extractor.transform(train.tracks)
-        for name, model in _baselines(args.seed).items():
-            model.fit(X_train)
-            results[name] = _scores_and_threshold(model, X)
-    # real clips of the recording sources the model was trained on (people it never saw),
-    # and of new recording sources: false alarms differ, so every metric is given for both
-    known = np.isin(demo.sources, np.unique(train.sources)) & (demo.y == 1)
-    groups = {"known set-ups": known, "new set-ups": (demo.y == 1) & ~known}
-    table, metrics = _demo_table(demo.y, demo.generators, groups, results)
-    fakes = demo.y == -1
-    console.out(
-        f"lipanomaly demo: {int(known.sum())} real clips of people the model never saw, "
-        f"recorded like its training clips ({_names(demo.sources[known])}); "
-        f"{int(groups['new set-ups'].sum())} real clips of new recording set-ups "
-        f"({_names(demo.sources[groups['new set-ups']])}); {int(fakes.sum())} fakes "
-        f"({_names(demo.generators[fakes])}).\n"
+    console.info(f"scoring the demo clips with {model_name} ...")
+    result = run_demo(
+        pipeline,
+        model_name=model_name,
+        baselines=not args.no_baselines,
+        random_state=args.seed,
     )
-    console.out(table)
+    console.out(result.summary())
+    console.out(result.table)
     console.out(
         "\nAUC [95% bootstrap interval]: each fake family against the real clips of known or "
         "of new set-ups (1 = perfect ranking, 0.5 = chance). APCER: fakes called live; "
         "BPCER: reals called spoof; both at each detector's own threshold (T80 for "
-        "LFHFVAEDetector)."
+        f"{result.name})."
     )
-    _write_demo_folder(out, demo, X, detector, windows, results, table, metrics, model_name, groups)
+    write_demo_folder(out, result, fps=_frame_rate(pipeline))
     console.out(f"\nreport: {out / 'index.html'} ({time.perf_counter() - t0:.0f} s)")
     return 0
-
-
-_REPORT_MARK = ".lipanomaly-report"
-
-
-def _report_folder(path, force):
-    """The demo's report folder: new, empty, or a previous demo report (replaced).
-
-    A folder holding anything else is left alone unless --force, so that ``make demo``
-    can run again and again without ever replacing a user's files.
-    """
-    path = Path(path)
-    if path.exists():
-        previous = (path / _REPORT_MARK).is_file()
-        empty = path.is_dir() and not any(path.iterdir())
-        if not (previous or empty or force):
-            raise _Failure(
-                f"{path}: exists and is not a lipanomaly demo report; pass --force to write "
-                "into it, or choose another folder with -o"
-            )
-    path.mkdir(parents=True, exist_ok=True)
-    (path / _REPORT_MARK).write_text("written by `lipanomaly demo`; the next run replaces it\n")
-    return path
-
-
-def _threshold_note(detector):
-    valid = getattr(detector, "validation_scores_", None)
-    if valid is None:
-        return "its offset_."
-    if getattr(detector, "threshold", "quantile") != "quantile":
-        rule = f"Tukey's fence (Q1 - {detector.iqr_factor:g} IQR) of the scores"
-    else:
-        rule = f"the {100 * detector.contamination:g}th percentile of the scores"
-    return (
-        f"{rule} of its {len(valid)} "
-        f"real validation clips (range {np.min(valid):.2f} to {np.max(valid):.2f}); with "
-        "so few clips it moves with every unusual one."
-    )
-
-
-def _names(values):
-    return ", ".join(sorted({str(v) for v in values}))
-
-
-def _demo_table(y, families, groups, results):
-    """Per (fake family, detector): AUC and BPCER against each group of reals, APCER.
-
-    Returns the text table and ``{(detector, group): evaluate_scores result}``.
-    """
-    from .evaluation import evaluate_scores
-
-    fakes = y == -1
-    metrics = {}
-    for name, (s, t) in results.items():
-        for group, reals in groups.items():
-            keep = reals | fakes
-            metrics[name, group] = evaluate_scores(
-                y[keep], s[keep], generators=families[keep], threshold=t, random_state=0
-            )
-
-    def auc(r):
-        lo, hi = r["auc_ci"]
-        return f"{r['auc']:.2f} [{lo:.2f}, {hi:.2f}]"
-
-    names = list(groups)
-    family_names = sorted(set(families[fakes]))
-    rows = []
-    for fam in [None, *family_names]:
-        for j, det in enumerate(results):
-            parts = []
-            for g in names:
-                r = metrics[det, g]
-                parts.append(r if fam is None else r["per_family"][fam])
-            first = metrics[det, names[0]]
-            n_fake = first["n_spoof"] if fam is None else parts[0]["n"]
-            rows.append(
-                (
-                    ("all fakes" if fam is None else fam) if j == 0 else "",
-                    n_fake if j == 0 else "",
-                    det,
-                    *[auc(p) for p in parts],
-                    f"{parts[0]['apcer']:.2f}",
-                    *[f"{metrics[det, g]['bpcer']:.2f}" for g in names],
-                )
-            )
-    header = [
-        "fakes",
-        "n",
-        "detector",
-        *[f"AUC vs {g}" for g in names],
-        "APCER",
-        *[f"BPCER {g}" for g in names],
-    ]
-    align = ["<", ">", "<"] + [">"] * (len(header) - 3)
-    return _format_table(header, rows, align=align), metrics
-
-
-def _scores_and_threshold(model, X):
-    """(score_samples, threshold) of a detector or of a pipeline ending in one.
-
-    For the package's detectors and for scikit-learn's ``OneClassSVM`` and
-    ``IsolationForest``, ``decision_function = score_samples - offset_``.
-    """
-    scores = np.asarray(model.score_samples(X), dtype=np.float64)
-    final = model[-1] if hasattr(model, "steps") else model
-    return scores, float(np.ravel(final.offset_)[0])  # OneClassSVM.offset_ has shape (1,)
-
-
-def _baselines(seed):
-    """Quick hand-crafted-feature baselines, fitted on the same real clips (seconds)."""
-    from sklearn.ensemble import IsolationForest
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-    from sklearn.svm import OneClassSVM
-
-    from .features import LipMotionFeatures
-
-    return {
-        "LipMotionFeatures + OneClassSVM": make_pipeline(
-            LipMotionFeatures(), StandardScaler(), OneClassSVM(nu=0.2, gamma="scale")
-        ),
-        "LipMotionFeatures + IsolationForest": make_pipeline(
-            LipMotionFeatures(), IsolationForest(contamination=0.2, random_state=seed)
-        ),
-    }
-
-
-def _write_demo_folder(
-    out, demo, X, detector, windows, results, table, metrics, model_name, groups
-):
-    """The report folder: figures, per-clip scores (CSV) and index.html."""
-    import csv
-    import html
-
-    from .report import model_decomposition, plot_clip, write_demo_report
-
-    out.mkdir(parents=True, exist_ok=True)
-    scores, threshold = results["LFHFVAEDetector"]
-    from .report import write_evaluation_figures
-
-    figures = []
-    fakes = demo.y == -1
-    for group, reals in groups.items():
-        keep = reals | fakes
-        figures += write_evaluation_figures(
-            out,
-            curves={name: (demo.y[keep], r[0][keep]) for name, r in results.items()},
-            y=demo.y[keep],
-            scores=scores[keep],
-            generators=demo.generators[keep],
-            threshold=threshold,
-            prefix=group.split()[0] + "_",
-            label=f"against the real clips of {group}",
-        )
-    # one fake and one real clip: those with the median score of their class
-    for label, name in ((-1, "fake"), (1, "real")):
-        idx = np.flatnonzero(demo.y == label)
-        i = int(idx[np.argsort(scores[idx])[len(idx) // 2]])
-        fs = float(detector.fs)
-        verdict = "LIVE" if scores[i] >= threshold else "SPOOF"
-        title = (
-            f"{name} clip {demo.files[i]} ({demo.generators[i]}, {demo.sources[i]}): {verdict}, "
-            f"score {scores[i]:.2f}"
-        )
-        png = plot_clip(
-            out / f"example_{name}.png",
-            title=title,
-            parts=model_decomposition(detector, X[i]),
-            window_scores=[w[2] for w in windows[i]],
-            starts=[round(w[0] * fs) for w in windows[i]],
-            window=detector.window,
-            threshold=threshold,
-            fs=fs,
-        )
-        figures.append((f"One {name} clip (median score of the {name} clips): " + title, png))
-    names = list(results)
-    from .evaluation import format_table
-
-    tables = [
-        f"## {det}, against the real clips of {group}\n\n{format_table(r)}\n"
-        for (det, group), r in metrics.items()
-    ]
-    (out / "metrics.md").write_text("# Metrics of every detector\n\n" + "\n".join(tables))
-    with open(out / "scores.csv", "w", newline="") as fh:
-        writer = csv.writer(fh, lineterminator="\n")
-        header = ["file", "label", "family", "source"]
-        header += [f"score: {n}" for n in names] + [f"threshold: {n}" for n in names]
-        writer.writerow(header)
-        for i, f in enumerate(demo.files):
-            writer.writerow(
-                [
-                    f,
-                    "real" if demo.y[i] == 1 else "fake",
-                    demo.generators[i],
-                    demo.sources[i],
-                    *[f"{results[n][0][i]:.6g}" for n in names],
-                    *[f"{results[n][1]:.6g}" for n in names],
-                ]
-            )
-    known, new = groups["known set-ups"], groups["new set-ups"]
-    intro = (
-        f"<p><b>{html.escape(model_name[0].upper() + model_name[1:])}</b> scored the demo split of "
-        "the data bundled in the package (<code>lipanomaly/data/DATA_NOTICE.md</code>): "
-        f"{int(known.sum())} real clips of people it never saw, recorded like its training "
-        f"clips ({html.escape(_names(demo.sources[known]))}: <i>known set-ups</i>), "
-        f"{int(new.sum())} real clips of recording sources it never saw "
-        f"({html.escape(_names(demo.sources[new]))}: <i>new set-ups</i>), and "
-        f"{int((demo.y == -1).sum())} fakes of "
-        f"{html.escape(_names(demo.generators[demo.y == -1]))}. Every metric is given "
-        "against each group of real clips: the gap between the two is what a change of "
-        "camera, resolution or speaking style costs. The baselines are fitted on the same "
-        "real training clips as the pretrained model.</p>"
-        f"<p>The detector's threshold is {threshold:.3f}: {_threshold_note(detector)}</p>"
-        "<p class='note'>Score: higher = more live; a clip is a spoof when its score is "
-        "below the detector's threshold. APCER: share of fakes called live; BPCER: share "
-        "of reals called spoof. The sets are small: read differences of a few clips as "
-        "noise.</p>"
-    )
-    sections = [
-        ("What was run", intro),
-        ("Results per generator family", f"<pre>{html.escape(table)}</pre>"),
-        (
-            "Files",
-            "<p><a href='scores.csv'>scores.csv</a>: every clip's score under every "
-            "detector, with the thresholds; <a href='metrics.md'>metrics.md</a>: every "
-            "metric with bootstrap confidence intervals (ISO/IEC 30107-3 rates, BPCER at "
-            "APCER 5 % and 10 %).</p>",
-        ),
-    ]
-    write_demo_report(out, sections=sections, figures=figures)
 
 
 # -- the parser ------------------------------------------------------------------------------

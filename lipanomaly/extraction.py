@@ -47,6 +47,7 @@ __all__ = [
     "LipLandmarkExtractor",
     "cache_key",
     "extract_folder",
+    "extract_videos",
 ]
 
 #: File name endings :func:`extract_folder` treats as videos (any case).
@@ -258,6 +259,31 @@ class LipLandmarkExtractor(TransformerMixin, BaseEstimator):
         """
         return self._extract(X, keep="all")
 
+    def transform_report(self, X):
+        """Extract each input without raising for a bad one: :meth:`transform`, as data.
+
+        Parameters
+        ----------
+        X : list of (str, path-like or Track) of length n_inputs
+            As in :meth:`transform`.
+
+        Returns
+        -------
+        report : list of length n_inputs of sklearn.utils.Bunch
+            Per input: ``clip`` (its longest face segment, shape (T, K, 2), or None),
+            ``error`` (why it gave no clip, naming the input, or None) and ``note`` (frames
+            or face segments left out, or None): what :meth:`transform` raises or warns.
+        """
+        report = []
+        for res in self._run(X):
+            if res.error is not None:
+                report.append(Bunch(clip=None, error=res.error, note=None))
+                continue
+            dropped = res.note or len(res.segments) > 1
+            note = _drop_message(res, "longest", named=False) if dropped else None
+            report.append(Bunch(clip=res.segments[_longest(res.segments)], error=None, note=note))
+        return report
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.requires_fit = False  # stateless: transform works without fit
@@ -277,20 +303,24 @@ class LipLandmarkExtractor(TransformerMixin, BaseEstimator):
             cache_dir=None if self.cache_dir is None else os.fspath(self.cache_dir),
         )
 
-    def _extract(self, X, *, keep):
+    def _run(self, X):
+        """The worker's result for each input (errors are returned, not raised)."""
         self._validate_params()
         items = _check_inputs(X)
         settings = self._settings()
         n = len(items)
         frame_bars = self.verbose >= 2 or (self.verbose >= 1 and n == 1)
-        results = _run_parallel(
+        return _run_parallel(
             _extract_item,
             [(i, item, settings, frame_bars) for i, item in enumerate(items)],
             n_jobs=self.n_jobs,
             progress=self.verbose >= 1 and n > 1,
             desc="lip landmarks",
         )
-        _handle_errors(results, self.errors, n, what="inputs", stacklevel=4)
+
+    def _extract(self, X, *, keep):
+        results = self._run(X)
+        _handle_errors(results, self.errors, len(results), what="inputs", stacklevel=4)
         out = []
         for res in results:
             if res.error is not None:
@@ -428,7 +458,7 @@ def _longest(segments):
     return int(np.argmax([len(s) for s in segments]))  # first of equals
 
 
-def _drop_message(res, keep):
+def _drop_message(res, keep, named=True):
     parts = [res.note] if res.note else []
     if keep == "longest" and len(res.segments) > 1:
         k = _longest(res.segments)
@@ -439,6 +469,8 @@ def _drop_message(res, keep):
             f"dropped frames {others} (transform_segments returns every segment)"
         )
     name = f"{res.name} ({res.path})" if res.path else res.name
+    if not named:  # the input alone names itself
+        name = res.path or "in-memory track"
     return f"{name}: " + "; ".join(parts)
 
 
@@ -614,21 +646,67 @@ def extract_folder(
     if not videos:
         raise InputError(f"{folder}: no video files (looked for {', '.join(exts)})")
     outs = [out_dir / (str(v.relative_to(folder)) + ".npz") for v in videos]
-    todo = [i for i, o in enumerate(outs) if overwrite or not o.exists()]
+    return extract_videos(
+        videos,
+        outs,
+        overwrite=overwrite,
+        n_jobs=n_jobs,
+        cache_dir=cache_dir,
+        errors=errors,
+        verbose=verbose,
+    )
+
+
+def extract_videos(
+    videos,
+    out_paths,
+    *,
+    overwrite=False,
+    n_jobs=None,
+    cache_dir=None,
+    errors="raise",
+    verbose=1,
+):
+    """Write a FaceMesh track file for each video: :func:`extract_folder` for a list.
+
+    Parameters
+    ----------
+    videos : list of str or path-like
+        Video files.
+    out_paths : list of str or path-like
+        The track file of each video.
+    overwrite, n_jobs, cache_dir, errors, verbose
+        As in :func:`extract_folder`.
+
+    Returns
+    -------
+    result : sklearn.utils.Bunch
+        ``videos`` and ``tracks`` (list of str; a track is None where its video failed),
+        ``status`` (``"written"``, ``"existing"`` or ``"failed"`` per video) and ``errors``
+        (dict video -> one-line message naming it): every failure, as data.
+    """
+    if errors not in ("raise", "skip"):
+        raise InputError(f"errors must be 'raise' or 'skip', got {errors!r}")
+    videos, outs = [str(v) for v in videos], [str(o) for o in out_paths]
+    if len(videos) != len(outs):
+        raise InputError(
+            f"out_paths: expected one track file per video ({len(videos)}), got {len(outs)}"
+        )
+    todo = [i for i, o in enumerate(outs) if overwrite or not os.path.exists(o)]
     results = _run_parallel(
         _write_track_item,
-        [(str(videos[i]), str(outs[i]), cache_dir, False) for i in todo],
+        [(videos[i], outs[i], cache_dir, False) for i in todo],
         n_jobs=n_jobs,
         progress=verbose >= 1,
         desc="track files",
     )
     status = ["existing"] * len(videos)
-    tracks = [str(o) for o in outs]
+    tracks = list(outs)
     errs = {}
     for i, res in zip(todo, results):
         status[i] = "written" if res.error is None else "failed"
         if res.error is not None:
             tracks[i] = None
-            errs[str(videos[i])] = res.error
+            errs[videos[i]] = res.error
     _handle_errors(results, errors, len(todo), what="videos", stacklevel=3)
-    return Bunch(videos=[str(v) for v in videos], tracks=tracks, status=status, errors=errs)
+    return Bunch(videos=videos, tracks=tracks, status=status, errors=errs)

@@ -1,23 +1,33 @@
-"""Figures and the HTML page of ``lipanomaly demo`` and of the ``score`` / ``evaluate`` commands.
+"""Figures, tables and the HTML report of ``lipanomaly demo`` and of ``score`` / ``evaluate``.
 
 matplotlib is used through :class:`matplotlib.figure.Figure` directly (no ``pyplot``), so that
 nothing depends on a display or on the global figure state; every function writes PNG files
 and returns their paths.
 """
 
+import csv
 import html
 import os
 from pathlib import Path
 
 import numpy as np
 
+from .exceptions import InputError
+
 __all__ = [
-    "model_decomposition",
+    "REPORT_MARK",
     "plot_clip",
     "plot_score_timeline",
+    "prepare_report_folder",
+    "text_table",
+    "threshold_note",
+    "write_demo_folder",
     "write_demo_report",
     "write_evaluation_figures",
 ]
+
+#: The file that marks a folder as a report of ``lipanomaly demo`` (the next run replaces it).
+REPORT_MARK = ".lipanomaly-report"
 
 
 def _figure(width, height):
@@ -33,54 +43,32 @@ def _save(fig, path):
     return path
 
 
-# -- one clip -----------------------------------------------------------------------------------
-
-
-def model_decomposition(detector, clip):
-    """The detector's low/high-frequency view of one clip, frame by frame.
-
-    The clip is cut into the detector's windows; each is standardised as in the detector and
-    passed through its network (in eval mode, ``z = mu``); the outputs of overlapping windows
-    are averaged per frame and brought back to the clip's units.
+def text_table(header, rows, *, align=None):
+    """A plain-text table: columns padded to their widest cell, numbers right-aligned.
 
     Parameters
     ----------
-    detector : LFHFVAEDetector
-        Fitted.
-    clip : ndarray of shape (T, K, 2)
-        A lip sequence with ``K = detector.n_points_``.
+    header : sequence
+    rows : sequence of sequence
+    align : sequence of {"<", ">"} or None, default=None
+        Per column; None aligns the first column left and the others right.
 
     Returns
     -------
-    parts : dict of str to ndarray of shape (T, K, 2), float64
-        ``x`` (the clip), ``low`` and ``high`` (its band split, the network's targets),
-        ``x_lf`` (the LF head's slow trajectory) and ``r_hf`` (the HF head's fast detail).
+    table : str
     """
-    clip = np.asarray(clip, dtype=np.float64)
-    n_frames, k = clip.shape[:2]
-    # the detector's own windowing, standardisation and network pass
-    w, _, starts = detector._windows([clip])
-    length = w.shape[1]
-    rec = detector._reconstruct(detector._standardize(w))
-    scale, mean = detector.window_scale_, detector.window_mean_
-    parts = {
-        "x_lf": rec["x_lf"] * scale + mean,
-        "r_hf": rec["r_hf"] * scale,
-        "low": rec["x_lp"] * scale + mean,
-        "high": rec["r_hf_target"] * scale,
-    }
-    out = {"x": clip}
-    count = np.zeros(n_frames)
-    for name in parts:
-        out[name] = np.zeros((n_frames, 2 * k))
-    for i, s in enumerate(starts):
-        span = min(length, n_frames - s)  # a mirror-padded short clip uses its own frames
-        count[s : s + span] += 1
-        for name, values in parts.items():
-            out[name][s : s + span] += values[i, :span]
-    for name in parts:
-        out[name] = (out[name] / count[:, None]).reshape(n_frames, k, 2)
-    return out
+    cells = [[str(c) for c in header]] + [[str(c) for c in row] for row in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
+    align = align or ["<"] + [">"] * (len(header) - 1)
+    lines = []
+    for j, row in enumerate(cells):
+        lines.append("  ".join(f"{c:{a}{w}}" for c, a, w in zip(row, align, widths)).rstrip())
+        if j == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+# -- one clip -----------------------------------------------------------------------------------
 
 
 def _opening(x):
@@ -100,7 +88,9 @@ def plot_clip(path, *, title, parts, window_scores, starts, window, threshold, f
         PNG file to write.
     title : str
     parts : dict or None
-        :func:`model_decomposition` of the clip; None draws the scores only.
+        The network's decomposition of the clip
+        (:meth:`lipanomaly.components.LFHFComponents.decompose`); None draws the scores
+        only.
     window_scores : array-like of shape (n_windows,)
         The clip's window scores (``score_windows``).
     starts : array-like of shape (n_windows,)
@@ -285,3 +275,183 @@ def write_demo_report(folder, *, sections, figures, title="lipanomaly demo"):
     path = folder / "index.html"
     path.write_text(page, encoding="utf-8")
     return path
+
+
+def prepare_report_folder(path, *, force=False):
+    """The demo's report folder: new, empty, or a previous demo report (replaced).
+
+    A folder holding anything else is left alone unless ``force``, so that ``make demo``
+    can run again and again without ever replacing a user's files.
+
+    Parameters
+    ----------
+    path : str or path-like
+    force : bool, default=False
+
+    Returns
+    -------
+    path : pathlib.Path
+        Created if needed, and marked as a report (:data:`REPORT_MARK`).
+
+    Raises
+    ------
+    InputError
+        If the folder holds something else and ``force`` is False.
+    """
+    path = Path(path)
+    if path.exists():
+        previous = (path / REPORT_MARK).is_file()
+        empty = path.is_dir() and not any(path.iterdir())
+        if not (previous or empty or force):
+            raise InputError(
+                f"{path}: exists and is not a lipanomaly demo report; pass --force to write "
+                "into it, or choose another folder with -o"
+            )
+    path.mkdir(parents=True, exist_ok=True)
+    (path / REPORT_MARK).write_text("written by `lipanomaly demo`; the next run replaces it\n")
+    return path
+
+
+def threshold_note(detector):
+    """One sentence: how the detector's threshold was set, and from how many clips."""
+    valid = getattr(detector, "validation_scores_", None)
+    if valid is None:
+        return "its offset_."
+    scorer = detector.scorer_
+    if scorer.threshold != "quantile":
+        rule = f"Tukey's fence (Q1 - {scorer.iqr_factor:g} IQR) of the scores"
+    else:
+        rule = f"the {100 * scorer.contamination:g}th percentile of the scores"
+    return (
+        f"{rule} of its {len(valid)} "
+        f"real validation clips (range {np.min(valid):.2f} to {np.max(valid):.2f}); with "
+        "so few clips it moves with every unusual one."
+    )
+
+
+def _demo_figures(out, result, fps):
+    """ROC and score figures per group of reals, and the median fake and real clip."""
+    demo = result.demo
+    scores, threshold = result.results[result.name]
+    figures = []
+    fakes = demo.y == -1
+    for group, reals in result.groups.items():
+        keep = reals | fakes
+        figures += write_evaluation_figures(
+            out,
+            curves={name: (demo.y[keep], r[0][keep]) for name, r in result.results.items()},
+            y=demo.y[keep],
+            scores=scores[keep],
+            generators=demo.generators[keep],
+            threshold=threshold,
+            prefix=group.split()[0] + "_",
+            label=f"against the real clips of {group}",
+        )
+    network = result.detector.network_
+    # one fake and one real clip: those with the median score of their class
+    for label, name in ((-1, "fake"), (1, "real")):
+        idx = np.flatnonzero(demo.y == label)
+        i = int(idx[np.argsort(scores[idx])[len(idx) // 2]])
+        verdict = "LIVE" if scores[i] >= threshold else "SPOOF"
+        title = (
+            f"{name} clip {demo.files[i]} ({demo.generators[i]}, {demo.sources[i]}): {verdict}, "
+            f"score {scores[i]:.2f}"
+        )
+        png = plot_clip(
+            out / f"example_{name}.png",
+            title=title,
+            parts=network.decompose(result.X[i]) if hasattr(network, "decompose") else None,
+            window_scores=result.window_scores[i],
+            starts=result.window_starts[i],
+            window=network.window,
+            threshold=threshold,
+            fs=fps,
+        )
+        figures.append((f"One {name} clip (median score of the {name} clips): " + title, png))
+    return figures
+
+
+def _demo_files(out, result):
+    """``metrics.md`` (every metric of every detector) and ``scores.csv`` (every clip)."""
+    from .evaluation import format_table
+
+    demo, names = result.demo, list(result.results)
+    tables = [
+        f"## {det}, against the real clips of {group}\n\n{format_table(r)}\n"
+        for (det, group), r in result.metrics.items()
+    ]
+    (out / "metrics.md").write_text("# Metrics of every detector\n\n" + "\n".join(tables))
+    with open(out / "scores.csv", "w", newline="") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        header = ["file", "label", "family", "source"]
+        header += [f"score: {n}" for n in names] + [f"threshold: {n}" for n in names]
+        writer.writerow(header)
+        for i, f in enumerate(demo.files):
+            writer.writerow(
+                [
+                    f,
+                    "real" if demo.y[i] == 1 else "fake",
+                    demo.generators[i],
+                    demo.sources[i],
+                    *[f"{result.results[n][0][i]:.6g}" for n in names],
+                    *[f"{result.results[n][1]:.6g}" for n in names],
+                ]
+            )
+
+
+def write_demo_folder(out, result, *, fps=25.0):
+    """The demo's report folder: figures, per-clip scores (CSV), metrics and index.html.
+
+    Parameters
+    ----------
+    out : str or path-like
+        The folder (see :func:`prepare_report_folder`).
+    result : lipanomaly.demo.DemoResult
+        What :func:`lipanomaly.demo.run_demo` measured.
+    fps : float, default=25.0
+        Frame rate of the clips (the extractor's), for the time axes.
+
+    Returns
+    -------
+    path : pathlib.Path
+        The HTML page.
+    """
+    from .demo import join_names
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    figures = _demo_figures(out, result, fps)
+    _demo_files(out, result)
+    demo, known, new = result.demo, result.groups["known set-ups"], result.groups["new set-ups"]
+    threshold = result.results[result.name][1]
+    model_name = result.model_name
+    intro = (
+        f"<p><b>{html.escape(model_name[0].upper() + model_name[1:])}</b> scored the demo split of "
+        "the data bundled in the package (<code>lipanomaly/data/DATA_NOTICE.md</code>): "
+        f"{int(known.sum())} real clips of people it never saw, recorded like its training "
+        f"clips ({html.escape(join_names(demo.sources[known]))}: <i>known set-ups</i>), "
+        f"{int(new.sum())} real clips of recording sources it never saw "
+        f"({html.escape(join_names(demo.sources[new]))}: <i>new set-ups</i>), and "
+        f"{int((demo.y == -1).sum())} fakes of "
+        f"{html.escape(join_names(demo.generators[demo.y == -1]))}. Every metric is given "
+        "against each group of real clips: the gap between the two is what a change of "
+        "camera, resolution or speaking style costs. The baselines are fitted on the same "
+        "real training clips as the pretrained model.</p>"
+        f"<p>The detector's threshold is {threshold:.3f}: {threshold_note(result.detector)}</p>"
+        "<p class='note'>Score: higher = more live; a clip is a spoof when its score is "
+        "below the detector's threshold. APCER: share of fakes called live; BPCER: share "
+        "of reals called spoof. The sets are small: read differences of a few clips as "
+        "noise.</p>"
+    )
+    sections = [
+        ("What was run", intro),
+        ("Results per generator family", f"<pre>{html.escape(result.table)}</pre>"),
+        (
+            "Files",
+            "<p><a href='scores.csv'>scores.csv</a>: every clip's score under every "
+            "detector, with the thresholds; <a href='metrics.md'>metrics.md</a>: every "
+            "metric with bootstrap confidence intervals (ISO/IEC 30107-3 rates, BPCER at "
+            "APCER 5 % and 10 %).</p>",
+        ),
+    ]
+    return write_demo_report(out, sections=sections, figures=figures)

@@ -52,6 +52,24 @@ def model_dir(tmp_path_factory, data_dir):
     return path
 
 
+@pytest.fixture(scope="module")
+def ocvae_dir(tmp_path_factory, data_dir):
+    """A small OCVAEDetector pipeline (the OC-FakeDect baseline) on the same GRID clips."""
+    from sklearn.pipeline import Pipeline
+
+    from lipanomaly import LipLandmarkExtractor, OCVAEDetector
+    from lipanomaly.pretrained import save_pipeline
+
+    ext = LipLandmarkExtractor()
+    clips = ext.transform([_track(data_dir, n) for n in GRID])
+    det = OCVAEDetector(
+        channels=8, n_layers=2, latent=4, decoder_layers=1, max_epochs=2, random_state=0
+    ).fit(clips)
+    path = tmp_path_factory.mktemp("models") / "grid-ocvae"
+    save_pipeline(Pipeline([("extractor", ext), ("detector", det)]), path)
+    return path
+
+
 @pytest.fixture
 def bad_npz(tmp_path):
     path = tmp_path / "broken.npz"
@@ -144,6 +162,24 @@ def test_score_matches_the_library(model_dir, data_dir, capsys):
     assert record["score"] == pytest.approx(pipe.score_samples([path])[0], rel=1e-12)
     assert record["threshold"] == pytest.approx(pipe[-1].offset_)
     assert record["n_frames"] == 75 and record["duration_s"] == 3.0
+
+
+def test_score_with_a_saved_ocvae_detector(ocvae_dir, data_dir, tmp_path, capsys):
+    """Any saved detector scores, the OC-FakeDect baseline too (it has no ``fs``)."""
+    from lipanomaly.pretrained import load_pipeline
+
+    path = _track(data_dir, "swiz3n")
+    plots = tmp_path / "figures"
+    assert main(["score", "-m", str(ocvae_dir), "--json", path, "--plot", str(plots)]) == 0
+    (record,) = json.loads(capsys.readouterr().out)
+    assert record["score"] == pytest.approx(load_pipeline(ocvae_dir).score_samples([path])[0])
+    assert [w["start_s"] for w in record["windows"]] == [0.0, 0.44]
+    assert (plots / "lipnet_grid_samples__swiz3n.mpg.npz.png").is_file()
+    # the demo too: its figures show the window scores (no LF/HF decomposition to draw)
+    out = tmp_path / "report"
+    assert main(["demo", "-m", str(ocvae_dir), "-o", str(out), "-q", "--no-baselines"]) == 0
+    assert "OCVAEDetector" in capsys.readouterr().out
+    assert (out / "example_fake.png").is_file()
 
 
 def test_score_table_and_plots(model_dir, data_dir, tmp_path, capsys):

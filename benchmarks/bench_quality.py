@@ -30,7 +30,6 @@ Usage::
 """
 
 import argparse
-import copy
 import hashlib
 import json
 import os
@@ -52,7 +51,6 @@ from lipanomaly.protocol import (  # noqa: E402
     cross_val_scores,
     development_pairs,
 )
-from lipanomaly.windows import aggregate  # noqa: E402
 
 #: (key, label, builder, parameters) of every row of the table, in order. Builder
 #: "rescore:<base>": the trained networks and window components of the row ``<base>`` (see
@@ -224,25 +222,54 @@ def run_variant(key, factory, clips, data, cv, cache, config):
     return out
 
 
-def _score_fold(variants, tst, test, out):
-    """Score a fold's test windows with every calibrated variant (the detector's own code)."""
-    for vkey, v in variants.items():
-        s = aggregate(v._window_scores(tst[0]), tst[1], len(test), how=v.aggregation)
-        out[vkey]["scores"][test] = s
-        out[vkey]["decision"][test] = s - v.offset_
+def _split_params(params):
+    """(network transformer parameters, scorer parameters) of detector parameters."""
+    from lipanomaly.components import LFHFComponents
+
+    network = set(LFHFComponents().get_params())
+    return (
+        {k: v for k, v in params.items() if k in network},
+        {k: v for k, v in params.items() if k not in network},
+    )
 
 
-def run_detector(key, factory, rescored, clips, data, cv, cache, config):
+def _save_components(path, **collections):
+    """Per-clip component arrays, concatenated, with the number of windows of each clip."""
+    arrays = {}
+    for name, C in collections.items():
+        arrays[name] = np.concatenate(C)
+        arrays[f"{name}_lengths"] = np.array([len(a) for a in C])
+    np.savez(path, **arrays)
+
+
+def _load_components(path, *names):
+    with np.load(path) as z:
+        return [np.split(z[n], np.cumsum(z[f"{n}_lengths"])[:-1]) for n in names]
+
+
+def run_detector(key, base_params, rescored, train_params, clips, data, cv, cache, config):
     """Out-of-fold scores of a detector and of the ``rescored`` scoring variants.
 
-    The detector is fitted once per fold; the raw window components it computes for its
-    live validation clips (while calibrating) and for the test clips are kept, and every
-    variant of ``rescored`` (``{key: (factory, parameters)}``, parameters that only change
-    how components become a score) is calibrated and scored from them with the detector's
-    own code. Components are saved in ``<cache>/components`` for further study.
+    The seam of the detector, in public API: per fold, its network transformer
+    (:class:`lipanomaly.components.LFHFComponents`) is fitted once on the fold's live clips
+    and computes the components of its validation clips and of the test clips; then the
+    detector's :class:`lipanomaly.scorer.ComponentScorer` and one per variant of ``rescored``
+    (``{key: scoring parameters}``) are fitted on the validation components and score the
+    test components. Components are saved in ``<cache>/components`` for further study (and
+    an interrupted run redoes only the scoring).
     """
-    paths = {key: _score_path(cache, key, factory, config)}
-    paths.update({k: _score_path(cache, k, f, config) for k, (f, _) in rescored.items()})
+    from lipanomaly.components import LFHFComponents
+    from lipanomaly.scorer import ComponentScorer
+
+    network_params, scorer_params = _split_params({**train_params, **base_params})
+    variants = {key: scorer_params}
+    variants.update({k: {**scorer_params, **p} for k, p in rescored.items()})
+    tag = {"network": network_params, "format": 2}
+
+    def factory(p):
+        return lambda: ComponentScorer(**p)
+
+    paths = {k: _score_path(cache, k, factory(p), {**config, **tag}) for k, p in variants.items()}
     if all(p.is_file() for p in paths.values()):
         return {k: _load(p) for k, p in paths.items()}
     y, groups = data.y, data.groups
@@ -256,53 +283,21 @@ def run_detector(key, factory, rescored, clips, data, cv, cache, config):
         check_no_leak(train, test, y, groups)
         fold[test] = k
         saved = comp_dir / f"fold{k}.npz"
-        if saved.is_file():  # components of an earlier run: only the scoring is redone
-            with np.load(saved) as z:
-                val = (z["valid_components"], z["valid_clip_index"], None)
-                tst = (z["test_components"], z["test_clip_index"])
-            variants = {}
-            for vkey, (vfactory, _) in {key: (factory, {}), **rescored}.items():
-                v = vfactory()
-                v._check_extra_params()
-                v._components_all = lambda cl, val=val: val
-                v._calibrate([None] * int(val[1].max() + 1))
-                variants[vkey] = v
-            _score_fold(variants, tst, test, out)
-            continue
-        est = factory()
-        recorded = []
-        compute = est._components_all
-
-        def record(cl, compute=compute, recorded=recorded):
-            result = compute(cl)
-            recorded.append(result)
-            return result
-
-        est._components_all = record  # keeps the validation components of _calibrate
-        est.fit([clips[i] for i in train], y[train])
-        val = recorded[-1]
-        tst = est._components_all([clips[i] for i in test])
-        np.savez(
-            comp_dir / f"fold{k}.npz",
-            test=test,
-            train=train,
-            validation_index=est.validation_index_,
-            valid_components=val[0],
-            valid_clip_index=val[1],
-            test_components=tst[0],
-            test_clip_index=tst[1],
-            columns=np.array(est._component_names),
-        )
-        variants = {key: est}
-        for vkey, (_, params) in rescored.items():
-            v = copy.copy(est)  # shares the trained network (read only)
-            v.set_params(**params)
-            v._check_extra_params()
-            v._components_all = lambda cl, val=val: val
-            v._calibrate([None] * int(val[1].max() + 1))
-            variants[vkey] = v
-        _score_fold(variants, tst, test, out)
-        print(f"#   fold {k}: {time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)
+        if not saved.is_file():
+            live = [clips[i] for i in train if y[i] == 1]
+            network = LFHFComponents(**network_params).fit(live)
+            _save_components(
+                saved,
+                valid=network.transform([live[i] for i in network.validation_index_]),
+                test=network.transform([clips[i] for i in test]),
+            )
+            print(f"#   fold {k}: {time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)
+        valid, tested = _load_components(saved, "valid", "test")
+        for vkey, params in variants.items():
+            scorer = ComponentScorer(**params).fit(valid)
+            s = scorer.score_samples(tested)
+            out[vkey]["scores"][test] = s
+            out[vkey]["decision"][test] = s - scorer.offset_
     seconds = np.float64(time.perf_counter() - t0)
     for vkey, path in paths.items():
         out[vkey].update(fold=fold, seconds=seconds)
@@ -392,17 +387,14 @@ def main(argv=None):
     config = {"epochs": epochs, "seed": args.seed, "n_clips": len(clips)}
     labels = {key: label for key, label, _, _ in VARIANTS}
     results = {}
-    # score-only variants ride along with their base detector: one fit per fold for all
+    # score-only variants ride along with their base detector: one network per fold for all
     for base, base_params in BASES.items():
-        rescored = {
-            key: (lambda p={**base_params, **params}: build("detector", p, train), params)
-            for key, _, builder, params in rows
-            if builder == f"rescore:{base}"
-        }
+        rescored = {key: p for key, _, builder, p in rows if builder == f"rescore:{base}"}
         if rescored or any(r[0] == base for r in rows):
             t1 = time.perf_counter()
-            factory = lambda p=base_params: build("detector", p, train)  # noqa: E731
-            results.update(run_detector(base, factory, rescored, clips, data, cv, cache, config))
+            results.update(
+                run_detector(base, base_params, rescored, train, clips, data, cv, cache, config)
+            )
             print(f"# {base} + rescored: {time.perf_counter() - t1:.0f} s", file=sys.stderr)
     for key, _, builder, params in rows:
         if key in results:

@@ -31,8 +31,7 @@ import torch
 
 from lipanomaly.datasets import load_development
 from lipanomaly.extraction import LipLandmarkExtractor
-from lipanomaly.nn import MAX_GRAD_NORM, DualVAE, train_dual_vae, vae_objective
-from lipanomaly.nn.training import _WindowDataset
+from lipanomaly.nn import MAX_GRAD_NORM, DualVAE, WindowDataset, train_dual_vae, vae_objective
 from lipanomaly.windows import make_windows
 
 
@@ -61,7 +60,7 @@ def plain_epoch(module, optimizer, loader, rng):
 
 
 def throughput(train, repeats, batch_size=16):
-    ds = _WindowDataset(train, fs=25.0, cutoff=4.0)
+    ds = WindowDataset(train, fs=25.0, cutoff=4.0)
     # the skorch path, warmed up by its first epoch
     net = train_dual_vae(train, None, max_epochs=1, augment=False, batch_size=batch_size)
     # the plain path: the same architecture from the same seed

@@ -27,7 +27,8 @@ verdict = "LIVE" if detector.predict([clip])[0] == 1 else "SPOOF"
 print(f"{video}: {verdict} (score {score:.3f}, threshold {detector.offset_:.3f})")
 
 # one score per 64-frame window (2.56 s, every 16 frames): where in the clip it looks odd
+fps = extractor.fps  # the clips' frame rate: the extractor resamples to it
 for w in detector.score_windows([clip]):
-    t0 = w["start"] / detector.fs
+    t0 = w["start"] / fps
     flag = "" if w["score"] >= detector.offset_ else "  <- below threshold"
-    print(f"  {t0:5.2f}-{t0 + detector.window / detector.fs:5.2f} s  {w['score']:7.3f}{flag}")
+    print(f"  {t0:5.2f}-{t0 + detector.window / fps:5.2f} s  {w['score']:7.3f}{flag}")

@@ -13,7 +13,27 @@ import numpy as np
 
 from .exceptions import InputError
 
-__all__ = ["check_clip", "check_clips"]
+__all__ = ["check_clip", "check_clips", "reject_unsupported"]
+
+
+def reject_unsupported(X, *, name="X"):
+    """Reject sparse matrices and complex arrays with a message that says so.
+
+    Neither can be a collection of lip sequences (or of per-clip components); saying which
+    it is helps more than a shape error (and is what scikit-learn's checks expect).
+
+    Raises
+    ------
+    InputError
+        If ``X`` is a scipy sparse matrix or array, or a complex numpy array.
+    """
+    if type(X).__module__.startswith("scipy.sparse"):
+        raise InputError(
+            f"{name}: sparse input is not supported (got {type(X).__name__}); expected a "
+            "collection of clips"
+        )
+    if isinstance(X, np.ndarray) and X.dtype.kind == "c":
+        raise InputError(f"{name}: Complex data not supported; expected real values")
 
 
 def check_clip(clip, *, name="clip", n_points=None, min_length=1, dtype=np.float64):
@@ -89,8 +109,10 @@ def check_clips(X, *, n_points=None, min_length=1, dtype=np.float64, name="X"):
     Raises
     ------
     InputError
-        If the collection is empty, is a single clip, or any clip fails :func:`check_clip`.
+        If the collection is empty, is a single clip, is sparse or complex, or any clip
+        fails :func:`check_clip`.
     """
+    reject_unsupported(X, name=name)
     if isinstance(X, np.ndarray):
         if X.ndim == 3:
             raise InputError(

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._version import __version__
+from . import __version__
 from .exceptions import InputError, LipAnomalyError
 from .report import text_table
 

@@ -343,6 +343,7 @@ class _NetworkComponents(TransformerMixin, BaseEstimator):
 
     def _load_cached(self, key):
         """Restore the network of ``key`` from the memory folder; False if there is none."""
+        from safetensors import SafetensorError
         from safetensors.numpy import load_file
 
         folder = self._cache_folder(key)
@@ -352,7 +353,7 @@ class _NetworkComponents(TransformerMixin, BaseEstimator):
             with open(os.path.join(folder, "fitted.json")) as fh:
                 fitted = json.load(fh)
             self._set_fitted_state(fitted, load_file(os.path.join(folder, "weights.safetensors")))
-        except (OSError, KeyError, ValueError, RuntimeError) as exc:
+        except (OSError, KeyError, ValueError, RuntimeError, SafetensorError) as exc:
             # an entry written by another code version, or damaged: a miss, not an error
             warnings.warn(
                 f"memory={self.memory!r}: cached network {folder} cannot be loaded ({exc}); "

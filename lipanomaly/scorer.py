@@ -20,6 +20,7 @@ from sklearn.base import BaseEstimator, OutlierMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from . import scoring
+from ._validation import reject_unsupported
 from .exceptions import InputError, NotFittedError
 from .windows import aggregate
 
@@ -69,6 +70,7 @@ def check_components(C, *, names=None, name="C"):
         If ``C`` is not a non-empty list of structured arrays with at least one window each,
         a component in ``names`` is missing, or a value is NaN or infinite.
     """
+    reject_unsupported(C, name=name)
     if isinstance(C, np.ndarray) and C.dtype.names is not None:
         raise InputError(
             f"{name}: got one structured array; expected a list of them, one per clip "

@@ -64,7 +64,7 @@ def main(argv=None):
     save_pipeline(pipeline, args.output, overwrite=args.force)
     args.output.chmod(0o755)
 
-    history = detector.net_.history
+    history = detector.network_.net_.history
     info = {
         "script": "scripts/train_pretrained.py",
         "lipanomaly_version": lipanomaly.__version__,
@@ -73,7 +73,7 @@ def main(argv=None):
         "training_clips": [str(f) for f in train.files],
         "n_training_clips": len(X),
         "n_training_frames": int(sum(len(x) for x in X)),
-        "validation_clips": [str(train.files[i]) for i in detector.validation_index_],
+        "validation_clips": [str(train.files[i]) for i in detector.network_.validation_index_],
         "epochs_run": len(history),
         "best_valid_loss": float(min(history[:, "valid_loss"])),
         "offset_": float(detector.offset_),

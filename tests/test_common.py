@@ -2,25 +2,28 @@
 
 Each expected failure carries the reason it cannot pass: the package's estimators take
 collections of lip sequences ``(n_clips, T, K, 2)`` (or, for the extractor, videos and track
-files), not the 2-D ``(n_samples, n_features)`` tables that many generic checks build. Their
-API (get_params / set_params, clone, no work in ``__init__``, ``fit`` returns self, parameters
-not overwritten, mixin order) passes the checks; what the table checks would test of the
-outlier contract (float64 scores, ``decision_function == score_samples - offset_``, int
-predictions, determinism, subset and order invariance, pickling, NaN/inf errors) is tested on
-real clips in ``tests/test_detector.py``.
+files; for the scorer, per-clip component records), not the 2-D ``(n_samples, n_features)``
+tables that many generic checks build. Their API (get_params / set_params, clone, no work in
+``__init__``, mixin order, not-fitted errors, sparse and complex input rejected with a message
+that says so) passes the checks; what the table checks would test (``fit`` returns self,
+parameters not changed by fit, idempotent fit, subset and order invariance, NaN/inf errors,
+the outlier contract) is tested on real clips, for every estimator, in
+``tests/test_estimator_contract.py``, with these same instances: every configuration here
+fits.
 """
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from lipanomaly.bandsplit import BandSplit
 from lipanomaly.baselines import OCVAEDetector
+from lipanomaly.components import LFHFComponents, OCVAEComponents
 from lipanomaly.detector import LFHFVAEDetector
 from lipanomaly.extraction import LipLandmarkExtractor
 from lipanomaly.features import LipMotionFeatures
+from lipanomaly.scorer import ComponentScorer
 
 _TABLE = "feeds a 2-D (n_samples, n_features) table; the estimator takes (n, T, K, 2) clips"
 _WORDING = "matches scikit-learn's own error wording; the InputError names the expected shape"
-_SPARSE = "sparse input is a 2-D table; rejected for its shape"
 
 # checks that feed a 2-D table to any estimator taking (n, T, K, 2) clips
 _TABLE_CHECKS = (
@@ -47,7 +50,6 @@ _CLIP_XFAILS = {
     **dict.fromkeys(_TABLE_CHECKS, _TABLE),
     **dict.fromkeys(
         (
-            "check_complex_data",
             "check_estimators_empty_data_messages",
             "check_fit2d_1sample",
             "check_fit2d_1feature",
@@ -57,10 +59,6 @@ _CLIP_XFAILS = {
     "check_estimators_nan_inf": "NaN/inf are rejected (tested on clips), but the check's 2-D "
     "table is rejected for its shape before its values are looked at",
     "check_dtype_object": "object arrays are rejected as non-numeric lip sequences",
-    "check_estimator_sparse_tag": "sparse matrices are 2-D tables, never lip sequences; the "
-    "InputError names the expected shape, not the word 'sparse'",
-    "check_estimator_sparse_array": _SPARSE,
-    "check_estimator_sparse_matrix": _SPARSE,
 }
 _NOT_AN_ARRAY = "wraps a 2-D table in an object without __len__; not a collection of clips"
 
@@ -76,6 +74,20 @@ _DETECTOR_XFAILS = {
     **_CLIP_XFAILS,
     **dict.fromkeys(("check_outliers_fit_predict", "check_outliers_train"), _TABLE),
     "check_classifier_data_not_an_array": _NOT_AN_ARRAY,
+}
+
+# ComponentScorer: an outlier detector of per-clip component records (a list of structured
+# arrays whose fields name the components); a table's columns name none of them
+_RECORDS = (
+    "feeds a 2-D table; ComponentScorer takes per-clip component records (structured arrays "
+    "whose fields name the components), and a table's columns name no component"
+)
+_SCORER_XFAILS = {
+    **{check: _RECORDS for check in _DETECTOR_XFAILS if _DETECTOR_XFAILS[check] == _TABLE},
+    **{check: r for check, r in _DETECTOR_XFAILS.items() if _DETECTOR_XFAILS[check] != _TABLE},
+    "check_estimators_nan_inf": "NaN/inf are rejected (tests/test_scorer.py), but the check's "
+    "table is rejected for not being component records first",
+    "check_dtype_object": "an object table is not a list of component records",
 }
 
 # LipLandmarkExtractor takes video paths, track files or Track objects; it is stateless (fit
@@ -123,16 +135,21 @@ _EXTRACTOR_XFAILS = {
     "rather than with scikit-learn's 'Reshape your data' wording",
 }
 
-# tiny networks: the checks exercise the API, not the model
+# tiny networks: the checks exercise the API, not the model (each of these configurations
+# fits on real clips: tests/test_estimator_contract.py fits these very instances)
 _TINY = {"window": 16, "stride": 8, "channels": 4, "n_layers": 1, "decoder_layers": 1}
 _TINY.update(max_epochs=1, patience=1, random_state=0)
+_LFHF_TINY = {"latent_lf": 2, "latent_hf": 2, "n_jitter_draws": 1, **_TINY}
 
 # (estimator instance, {check name: reason}) for every estimator of the package
 ESTIMATORS = [
     (BandSplit(), _TRANSFORMER_XFAILS),
     (LipMotionFeatures(), _TRANSFORMER_XFAILS),
     (LipLandmarkExtractor(), _EXTRACTOR_XFAILS),
-    (LFHFVAEDetector(latent_lf=2, latent_hf=2, n_jitter_draws=1, **_TINY), _DETECTOR_XFAILS),
+    (LFHFComponents(**_LFHF_TINY), _TRANSFORMER_XFAILS),
+    (OCVAEComponents(latent=2, **_TINY), _TRANSFORMER_XFAILS),
+    (ComponentScorer(), _SCORER_XFAILS),
+    (LFHFVAEDetector(**_LFHF_TINY), _DETECTOR_XFAILS),
     (OCVAEDetector(latent=2, **_TINY), _DETECTOR_XFAILS),
 ]
 

@@ -206,6 +206,9 @@ def test_registry_names_the_package_estimators():
         "LFHFVAEDetector",
     )
     assert serialization._REGISTRY["OCVAEDetector"] == ("lipanomaly.baselines", "OCVAEDetector")
+    # the two parts of a detector are saved on their own too
+    assert serialization._REGISTRY["LFHFComponents"] == ("lipanomaly.components", "LFHFComponents")
+    assert serialization._REGISTRY["ComponentScorer"] == ("lipanomaly.scorer", "ComponentScorer")
 
 
 def test_loads_on_cpu_a_model_saved_from_cuda_tensors(registered, fitted, tmp_path, monkeypatch):

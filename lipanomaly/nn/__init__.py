@@ -32,6 +32,7 @@ from .losses import (
 from .modules import OCVAE, DualVAE, DualVAEOutput, OCVAEOutput, TCNEncoder, count_parameters
 from .training import (
     MAX_GRAD_NORM,
+    WindowDataset,
     encode,
     module_from_state,
     module_state,
@@ -55,6 +56,7 @@ __all__ = [
     "DualVAEOutput",
     "OCVAEOutput",
     "TCNEncoder",
+    "WindowDataset",
     "count_parameters",
     "decor_loss",
     "deriv_loss",

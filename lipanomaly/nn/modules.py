@@ -42,15 +42,23 @@ class _ResidualBlock(nn.Module):
 
     def __init__(self, c_in, c_out, *, kernel_size, dilation, dropout):
         super().__init__()
-        # odd kernels: centred; even kernels: one more frame of padding after than before
-        pad = dilation * (kernel_size - 1) // 2 if kernel_size % 2 else "same"
+        total = dilation * (kernel_size - 1)  # frames of padding that keep the length
+        # odd kernels: centred (the convolutions pad); even kernels: one frame more after
+        # than before, padded explicitly
+        pad = total // 2 if kernel_size % 2 else 0
+        self.pad = (
+            nn.Identity()
+            if kernel_size % 2
+            else nn.ConstantPad1d((total // 2, total - total // 2), 0.0)
+        )
         self.conv1 = nn.Conv1d(c_in, c_out, kernel_size, dilation=dilation, padding=pad)
         self.conv2 = nn.Conv1d(c_out, c_out, kernel_size, dilation=dilation, padding=pad)
         self.drop = nn.Dropout(dropout)
         self.skip = nn.Conv1d(c_in, c_out, 1) if c_in != c_out else nn.Identity()
 
     def forward(self, x):
-        return self.skip(x) + self.conv2(self.drop(F.gelu(self.conv1(x))))
+        h = self.drop(F.gelu(self.conv1(self.pad(x))))
+        return self.skip(x) + self.conv2(self.pad(h))
 
 
 def _tcn(channels, *, kernel_size, dropout):

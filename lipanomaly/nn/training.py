@@ -57,6 +57,7 @@ from .modules import OCVAE, DualVAE
 
 __all__ = [
     "MAX_GRAD_NORM",
+    "WindowDataset",
     "encode",
     "module_from_state",
     "module_state",
@@ -109,10 +110,20 @@ def _lowpass_windows(windows, fs, cutoff):
     return lowpass(windows, cutoff=cutoff, fs=fs, axis=1).astype(np.float32)
 
 
-class _WindowDataset(torch.utils.data.Dataset):
+class WindowDataset(torch.utils.data.Dataset):
     """Windows ``(N, L, F)`` with their low-pass targets; optionally re-augmented per epoch.
 
-    Items are ``(x, x_lp)`` float32 tensors of shape (L, F).
+    What :func:`train_network` trains on (and a plain PyTorch loop can use too). Items are
+    ``(x, x_lp)`` float32 tensors of shape (L, F).
+
+    Parameters
+    ----------
+    windows : ndarray of shape (N, L, F), float32
+    fs, cutoff : float
+        The low-pass target ``x_lp = lowpass(x)``.
+    augment : bool, default=False
+        Draw new augmented windows in :meth:`set_epoch` (seeded by ``(seed, epoch)``).
+    seed : int, default=0
     """
 
     def __init__(self, windows, *, fs, cutoff, augment=False, seed=0):
@@ -457,13 +468,13 @@ def train_network(
     seed = int(random_state)
     device = resolve_device(device)
 
-    ds_train = _WindowDataset(train, fs=fs, cutoff=cutoff, augment=augment, seed=seed)
+    ds_train = WindowDataset(train, fs=fs, cutoff=cutoff, augment=augment, seed=seed)
     if kind == "dual":
         # scale of the high band per feature, from the (unaugmented) training windows
         hf_std = (ds_train.x - ds_train.x_lp).std(axis=(0, 1)).astype(np.float64)
         floor = max(float(hf_std.max()) * 1e-3, 1e-8)
         module_kwargs = {"hf_scale": np.maximum(hf_std, floor).tolist(), **(module_kwargs or {})}
-    ds_valid = None if valid is None else _WindowDataset(valid, fs=fs, cutoff=cutoff)
+    ds_valid = None if valid is None else WindowDataset(valid, fs=fs, cutoff=cutoff)
     monitor = "valid_loss" if ds_valid is not None else "train_loss"
     callbacks = [
         ("epoch_setup", _EpochSetup(kl_anneal_epochs, seed)),

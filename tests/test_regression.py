@@ -1,0 +1,51 @@
+"""The scores of lipanomaly 0.3, before the detector was split into a network and a scorer.
+
+``tests/data/reference_scores_0.3.npz`` holds what the 0.3 code gave for tiny networks fitted
+on the ``lips`` fixture's clips (random_state 0): clip scores, thresholds, every component
+per clip and the validation split, for the default detector, the linear combination with
+every weight non-zero, and the OC-FakeDect baseline. The same seed must give the same
+network and the same scores (bit for bit on the machine that wrote the file; the tolerance
+allows another CPU's float rounding).
+"""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lipanomaly import LFHFVAEDetector, OCVAEDetector
+
+pytestmark = pytest.mark.slow
+
+REFERENCE = Path(__file__).parent / "data" / "reference_scores_0.3.npz"
+TINY = dict(window=32, stride=16, channels=8, n_layers=2, decoder_layers=1)
+TINY.update(max_epochs=2, patience=2, kl_anneal_epochs=1, random_state=0)
+CASES = {
+    "lfhf": lambda: LFHFVAEDetector(**TINY, latent_lf=4, latent_hf=4, n_jitter_draws=2),
+    "lfhf_linear": lambda: LFHFVAEDetector(
+        **TINY,
+        latent_lf=4,
+        latent_hf=4,
+        n_jitter_draws=2,
+        combination="linear",
+        alpha=2.0,
+        beta=0.5,
+        gamma=-1.0,
+        rmse_coef=0.3,
+        latent_coef=0.2,
+    ),
+    "oc": lambda: OCVAEDetector(**TINY, latent=4),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_scores_of_version_0_3(lips, case):
+    ref = np.load(REFERENCE)
+    X = lips["test"] + lips["fake"]
+    det = CASES[case]().fit(lips["train"])
+    np.testing.assert_array_equal(det.network_.validation_index_, ref[f"{case}.validation_index"])
+    tol = {"rtol": 1e-6, "atol": 1e-9}
+    np.testing.assert_allclose(det.score_samples(X), ref[f"{case}.score_samples"], **tol)
+    assert det.offset_ == pytest.approx(float(ref[f"{case}.offset"]), rel=1e-6)
+    for name, values in det.score_components(X).items():
+        np.testing.assert_allclose(values, ref[f"{case}.comp.{name}"], **tol)

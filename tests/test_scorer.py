@@ -1,0 +1,131 @@
+"""ComponentScorer: known answers on synthetic component records, errors, persistence.
+
+Numpy only: no network is trained here (the scorer on a network's output is tested in
+``tests/test_detector.py`` and ``tests/test_estimator_contract.py``).
+"""
+
+import numpy as np
+import pytest
+
+from lipanomaly import scoring
+from lipanomaly.exceptions import InputError, NotFittedError
+from lipanomaly.scorer import ComponentScorer, check_components
+
+
+def _records(values, names, starts=None):
+    """One clip's records: ``values`` of shape (n_windows, len(names))."""
+    values = np.atleast_2d(np.asarray(values, dtype=float))
+    a = np.zeros(len(values), dtype=[("start", np.int64)] + [(n, np.float64) for n in names])
+    a["start"] = np.arange(len(values)) * 16 if starts is None else starts
+    for j, n in enumerate(names):
+        a[n] = values[:, j]
+    return a
+
+
+@pytest.fixture
+def live(rng):
+    """20 live clips of 4 windows, every component of the dual VAE."""
+    return [_records(rng.normal(1.0, 0.2, (4, 7)), scoring.COMPONENTS) for _ in range(20)]
+
+
+def test_mahalanobis_known_answer(live, rng):
+    scorer = ComponentScorer(components=("drs", "delta_e")).fit(live)
+    assert scorer.component_names_ == scoring.COMPONENTS
+    values, clip_index, _ = check_components(live)
+    center, scale = scoring.fit_robust_scale(values)
+    np.testing.assert_array_equal(scorer.component_center_, center)
+    z = (values - center) / scale
+    cols = [2, 3]
+    np.testing.assert_array_equal(scorer.columns_, cols)
+    precision = scoring.fit_mahalanobis(z[:, cols])
+    np.testing.assert_allclose(scorer.precision_, precision)
+    window = -scoring.mahalanobis(z[:, cols], precision)
+    per_clip = [window[clip_index == i].mean() for i in range(len(live))]
+    np.testing.assert_allclose(scorer.calibration_scores_, per_clip)
+    np.testing.assert_allclose(scorer.score_samples(live), per_clip)
+    assert scorer.offset_ == pytest.approx(np.percentile(per_clip, 20))
+    windows = scorer.score_windows(live)
+    assert [len(w) for w in windows] == [4] * 20
+    np.testing.assert_allclose(np.concatenate(windows), window)
+
+
+def test_linear_known_answer_and_needed_components(live):
+    scorer = ComponentScorer(combination="linear", alpha=2.0, beta=0.5, gamma=0.0).fit(live)
+    assert scorer.needed_components() == ("drs", "delta_e")
+    values, _, _ = check_components(live)
+    z = (values - scorer.component_center_) / scorer.component_scale_
+    np.testing.assert_allclose(
+        np.concatenate(scorer.score_windows(live)), 2 * z[:, 2] - 0.5 * z[:, 3]
+    )
+    # records holding only what the score reads give the same scores
+    partial = [_records(np.c_[a["drs"], a["delta_e"]], ("drs", "delta_e")) for a in live]
+    np.testing.assert_array_equal(scorer.score_samples(partial), scorer.score_samples(live))
+    assert ComponentScorer().fit(live).needed_components() == ("drs",)
+
+
+def test_a_missing_component_is_a_clear_error(live):
+    scorer = ComponentScorer(combination="linear").fit(live)
+    only_drs = [_records(a["drs"][:, None], ("drs",)) for a in live]
+    with pytest.raises(InputError, match=r"C\[0\]: has no component \['delta_e', 'complexity'\]"):
+        scorer.score_samples(only_drs)
+    with pytest.raises(InputError, match="components must be a non-empty subset"):
+        ComponentScorer(components=("jerk",)).fit(live)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_nan_and_inf_are_rejected(live, bad):
+    broken = [a.copy() for a in live]
+    broken[3]["drs"][1] = bad
+    with pytest.raises(InputError, match=r"C\[3\]: a component holds NaN or inf"):
+        ComponentScorer().fit(broken)
+    scorer = ComponentScorer().fit(live)
+    with pytest.raises(InputError, match=r"C\[3\]"):
+        scorer.predict(broken)
+
+
+def test_predict_never_calls_a_nan_decision_live(live):
+    scorer = ComponentScorer().fit(live)
+    assert set(scorer.predict(live)) == {-1, 1}
+    scorer.offset_ = np.nan  # every decision NaN
+    labels = scorer.predict(live)
+    assert labels.dtype.kind == "i" and (labels == -1).all()
+
+
+@pytest.mark.parametrize(
+    ("C", "match"),
+    [
+        (np.zeros((3, 2)), "expected a list of per-clip component arrays"),
+        (_records([[1.0]], ("drs",)), "got one structured array"),
+        ([], "the list is empty"),
+        ([np.zeros(3)], r"C\[0\]: expected a 1-D structured array"),
+        ([_records(np.zeros((0, 1)), ("drs",))], r"C\[0\]: holds no window"),
+    ],
+)
+def test_bad_collections(C, match):
+    with pytest.raises(InputError, match=match):
+        ComponentScorer().fit(C)
+
+
+def test_not_fitted():
+    with pytest.raises(NotFittedError, match="not fitted yet"):
+        ComponentScorer().score_samples([_records([[1.0]], ("drs",))])
+
+
+def test_refit_on_other_live_clips_recentres(live, rng):
+    """Reference calibration: the same scorer parameters, fitted on a user's own clips."""
+    shifted = [_records(rng.normal(3.0, 0.2, (4, 7)), scoring.COMPONENTS) for _ in range(20)]
+    general = ComponentScorer().fit(live)
+    mine = ComponentScorer(**general.get_params()).fit(shifted)
+    assert np.mean(general.predict(shifted) == -1) > 0.9  # far from the general live
+    assert np.mean(mine.predict(shifted) == 1) >= 0.8  # but live for the re-calibrated one
+
+
+def test_save_and_load(live, tmp_path):
+    from lipanomaly import load_model, save_model
+
+    scorer = ComponentScorer(combination="linear", threshold="iqr").fit(live)
+    loaded = load_model(save_model(scorer, tmp_path / "scorer"))
+    assert loaded.get_params() == scorer.get_params()
+    assert loaded.component_names_ == scorer.component_names_
+    np.testing.assert_array_equal(loaded.score_samples(live), scorer.score_samples(live))
+    assert loaded.offset_ == scorer.offset_

@@ -4,8 +4,11 @@ The estimators follow scikit-learn's conventions and compose in ``Pipeline`` s:
 
 - :class:`LipLandmarkExtractor`: videos or FaceMesh track files to normalised lip sequences;
 - :class:`BandSplit`: zero-phase low-pass / high-pass split of lip sequences;
-- :class:`LFHFVAEDetector`: the dual low/high-frequency VAE outlier detector;
-- :class:`OCVAEDetector` and :class:`LipMotionFeatures`: the baselines.
+- :class:`LFHFVAEDetector`: the dual low/high-frequency VAE outlier detector, the
+  composition of :class:`LFHFComponents` (the network: clips to per-window score
+  components) and :class:`ComponentScorer` (components to clip scores and a threshold);
+- :class:`OCVAEDetector` (with its network, :class:`OCVAEComponents`) and
+  :class:`LipMotionFeatures`: the baselines.
 
 Heavy dependencies (torch, MediaPipe, OpenCV, antropy) are imported only when used, so
 ``import lipanomaly`` stays fast.
@@ -28,7 +31,10 @@ _LAZY = {
     "LipLandmarkExtractor": "extraction",
     "BandSplit": "bandsplit",
     "LFHFVAEDetector": "detector",
+    "LFHFComponents": "components",
+    "ComponentScorer": "scorer",
     "OCVAEDetector": "baselines",
+    "OCVAEComponents": "baselines",
     "LipMotionFeatures": "features",
     "load_model": "serialization",
     "save_model": "serialization",
@@ -37,12 +43,15 @@ _LAZY = {
 _SUBMODULES = {
     "baselines",
     "bandsplit",
+    "components",
     "datasets",
+    "demo",
     "detector",
     "evaluation",
     "extraction",
     "features",
     "landmarks",
+    "scorer",
     "scoring",
     "serialization",
     "signal",
@@ -51,7 +60,9 @@ _SUBMODULES = {
 
 __all__ = [
     "BandSplit",
+    "ComponentScorer",
     "InputError",
+    "LFHFComponents",
     "LFHFVAEDetector",
     "LipAnomalyError",
     "LipLandmarkExtractor",
@@ -59,6 +70,7 @@ __all__ = [
     "MissingDependencyError",
     "ModelFileError",
     "NotFittedError",
+    "OCVAEComponents",
     "OCVAEDetector",
     "TrainingError",
     "__version__",

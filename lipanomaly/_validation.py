@@ -13,7 +13,7 @@ import numpy as np
 
 from .exceptions import InputError
 
-__all__ = ["check_clip", "check_clips", "reject_unsupported"]
+__all__ = ["check_clip", "check_clips", "live_index", "reject_unsupported"]
 
 
 def reject_unsupported(X, *, name="X"):
@@ -145,3 +145,29 @@ def check_clips(X, *, n_points=None, min_length=1, dtype=np.float64, name="X"):
                 "all clips of a collection need the same points"
             )
     return clips
+
+
+def live_index(y, n_clips):
+    """Positions of the clips a network learns from: all, or those with ``y == +1``.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_clips,) or None
+        Labels +1 (live) and -1 (spoof), or None (every clip is live).
+    n_clips : int
+
+    Returns
+    -------
+    index : ndarray of int
+    """
+    if y is None:
+        return np.arange(n_clips)
+    y = np.asarray(y)
+    if y.ndim != 1 or len(y) != n_clips:
+        raise InputError(f"y: expected one label per clip, shape ({n_clips},), got shape {y.shape}")
+    values = set(np.unique(y).tolist())
+    if not values <= {1, -1}:
+        raise InputError(
+            f"y: expected labels +1 (live) and -1 (spoof), got values {sorted(values)}"
+        )
+    return np.flatnonzero(y == 1)

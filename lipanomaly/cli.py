@@ -4,17 +4,14 @@ Every subcommand has ``--help`` with examples. Exit codes: 0 success, 1 an input
 (each failed input is reported on one line, naming the file and the problem; the other inputs
 are still processed), 2 bad usage. ``--debug`` shows the traceback of an error.
 
-The command is argparse and printing over the library: :mod:`lipanomaly.extraction`
-(``extract_folder``, ``LipLandmarkExtractor.transform_report``), the detectors' public parts
-(``network_``, ``scorer_``), :func:`lipanomaly.load_pretrained`, :mod:`lipanomaly.evaluation`,
-:mod:`lipanomaly.demo` and :mod:`lipanomaly.report`. Heavy modules are imported by the
-subcommand that needs them, so ``lipanomaly --help`` is instant.
+Argparse and printing over the library's public API (extraction, the detectors,
+:mod:`lipanomaly.evaluation`, :mod:`lipanomaly.demo`, :mod:`lipanomaly.report`), each
+imported by the subcommand that needs it, so that ``lipanomaly --help`` is instant.
 """
 
 import argparse
 import contextlib
 import json
-import os
 import sys
 import textwrap
 import traceback
@@ -91,24 +88,19 @@ def _check_new_path(path, force, what="output"):
 # -- inputs -------------------------------------------------------------------------------------
 
 
-def _video_extensions():
-    from .extraction import VIDEO_EXTENSIONS
-
-    return VIDEO_EXTENSIONS
-
-
 def _expand(paths, console, *, tracks=True, recursive=False):
     """Files named on the command line, with folders replaced by the videos / tracks in them.
 
     Missing paths and empty folders are reported as failed inputs and left out.
     """
-    exts = tuple(_video_extensions()) + (TRACK_EXTENSIONS if tracks else ())
+    from .extraction import VIDEO_EXTENSIONS, find_files
+
+    exts = tuple(VIDEO_EXTENSIONS) + (TRACK_EXTENSIONS if tracks else ())
     files = []
     for raw in paths:
         p = Path(raw)
         if p.is_dir():
-            found = p.rglob("*") if recursive else p.iterdir()
-            inside = sorted(str(f) for f in found if f.is_file() and f.name.lower().endswith(exts))
+            inside = [str(f) for f in find_files(p, exts, recursive=recursive)]
             if not inside:
                 console.fail(f"{p}: no video or track file in this folder (looked for {exts})")
             files.extend(inside)
@@ -119,40 +111,16 @@ def _expand(paths, console, *, tracks=True, recursive=False):
     return files
 
 
-@contextlib.contextmanager
-def _native_stderr_silenced(active=True):
-    """Send file descriptor 2 to the null device for a while; Python's stderr stays visible.
+def _quiet_native(active):
+    """MediaPipe's native log lines off (``--debug`` keeps them): :mod:`lipanomaly.video`."""
+    from .video import native_logs_silenced
 
-    MediaPipe's C++ code (TensorFlow Lite, absl logging) writes INFO and WARNING lines
-    straight to the process's stderr, past Python's ``sys.stderr``, and no environment
-    variable silences all of them; on the command line they would bury the one-line
-    messages. ``sys.stderr`` is pointed at a copy of the real stderr meanwhile, so that
-    progress bars still show; worker processes started meanwhile inherit the null device.
-    ``--debug`` keeps the native output.
-    """
-    if not active:
-        yield
-        return
-    try:
-        sys.stderr.flush()
-        saved = os.dup(2)
-    except (OSError, ValueError):  # no real file descriptor (e.g. an embedded interpreter)
-        yield
-        return
-    visible = open(os.dup(saved), "w", buffering=1)  # noqa: SIM115 (closed below)
-    try:
-        with open(os.devnull, "w") as null, contextlib.redirect_stderr(visible):
-            os.dup2(null.fileno(), 2)
-            yield
-    finally:
-        visible.close()
-        os.dup2(saved, 2)
-        os.close(saved)
+    return native_logs_silenced(active)
 
 
 def _extract_one(extractor, path, quiet_native=True):
     """Extract one input; return (clip, note, error message)."""
-    with warnings.catch_warnings(), _native_stderr_silenced(quiet_native):
+    with warnings.catch_warnings(), _quiet_native(quiet_native):
         # third-party deprecation warnings (protobuf, once per frame) are not the user's
         # business; the extractor's own notes come back as data
         warnings.simplefilter("ignore")
@@ -209,33 +177,6 @@ def _frame_rate(pipeline):
     return 25.0 if fps is None else float(fps)
 
 
-def _score_with_windows(detector, clips, fps):
-    """Clip scores and window scores from one pass of the network.
-
-    The detector's two public parts: its network transformer computes the components the
-    score reads, its scorer gives the window scores and their aggregate per clip (what
-    ``score_samples`` returns).
-
-    Returns
-    -------
-    scores : ndarray of shape (n_clips,)
-    windows : list of lists of (start_s, end_s, score), one list per clip
-    """
-    network, scorer = detector.network_, detector.scorer_
-    C = network.transform(clips, components=scorer.needed_components() or None)
-    scores = scorer.score_samples(C)
-    windows = []
-    for clip, records, values in zip(clips, C, scorer.score_windows(C)):
-        ends = np.minimum(records["start"] + network.window, len(clip))
-        windows.append(
-            [
-                (int(a) / fps, int(b) / fps, float(v))
-                for a, b, v in zip(records["start"], ends, values)
-            ]
-        )
-    return scores, windows
-
-
 # -- subcommands -------------------------------------------------------------------------------
 
 
@@ -252,7 +193,7 @@ def _cmd_extract(args, console):
     }
     files = []
     results = []
-    with warnings.catch_warnings(), _native_stderr_silenced(not console.debug):
+    with warnings.catch_warnings(), _quiet_native(not console.debug):
         warnings.simplefilter("ignore", ExtractionWarning)
         for raw in args.inputs:
             p = Path(raw)
@@ -339,7 +280,7 @@ def _score_records(pipeline, good, console):
         return []
     fps = _frame_rate(pipeline)
     try:
-        scores, per_window = _score_with_windows(detector, clips, fps)
+        scores, per_window = detector.score_with_windows(clips)  # one pass of the network
     except InputError as exc:
         # a clip the detector cannot take (e.g. too short): score them one at a time
         if len(clips) == 1:
@@ -349,26 +290,13 @@ def _score_records(pipeline, good, console):
         for item in good:
             records.extend(_score_records(pipeline, [item], console))
         return records
+    from .report import score_record
+
     threshold = float(detector.offset_)
-    records = []
-    for (path, clip), s, w in zip(good, scores, per_window):
-        d = s - threshold  # decision_function
-        records.append(
-            {
-                "path": str(path),
-                "label": "live" if d >= 0 else "spoof",
-                "prediction": 1 if d >= 0 else -1,
-                "score": float(s),
-                "decision": float(d),
-                "threshold": threshold,
-                "n_frames": len(clip),
-                "duration_s": round(len(clip) / fps, 3),
-                "windows": [
-                    {"start_s": round(a, 3), "end_s": round(b, 3), "score": v} for a, b, v in w
-                ],
-            }
-        )
-    return records
+    return [
+        score_record(path, len(clip), s, threshold, w, fps=fps)
+        for (path, clip), s, w in zip(good, scores, per_window)
+    ]
 
 
 def _cmd_score(args, console):
@@ -459,7 +387,7 @@ def _cmd_evaluate(args, console):
         y, scores, generators=generators, threshold=float(detector.offset_), random_state=0
     )
     if args.json:
-        console.out(json.dumps(_jsonable(result), indent=2))
+        console.out(json.dumps(result, indent=2, default=_jsonable))
     else:
         console.out(evaluation.format_table(result))
     if args.plot is not None:
@@ -479,17 +407,8 @@ def _cmd_evaluate(args, console):
 
 
 def _jsonable(obj):
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if hasattr(obj, "to_dict"):
-        return _jsonable(obj.to_dict())
-    return obj
+    """What json.dumps cannot write itself: numpy arrays and scalars."""
+    return obj.tolist()
 
 
 def _cmd_demo(args, console):
@@ -503,10 +422,9 @@ def _cmd_demo(args, console):
     if args.train:
         console.info("training LFHFVAEDetector on the bundled real clips ...")
         with contextlib.redirect_stdout(sys.stderr):  # skorch's epoch table: not a result
+            verbose = int(not console.quiet)
             pipeline = train_pipeline(
-                random_state=args.seed,
-                max_epochs=args.epochs,
-                verbose=0 if console.quiet else 1,
+                random_state=args.seed, max_epochs=args.epochs, verbose=verbose
             )
         model_name = f"an LFHFVAEDetector trained now (random_state={args.seed})"
     else:
@@ -525,12 +443,7 @@ def _cmd_demo(args, console):
     )
     console.out(result.summary())
     console.out(result.table)
-    console.out(
-        "\nAUC [95% bootstrap interval]: each fake family against the real clips of known or "
-        "of new set-ups (1 = perfect ranking, 0.5 = chance). APCER: fakes called live; "
-        "BPCER: reals called spoof; both at each detector's own threshold (T80 for "
-        f"{result.name})."
-    )
+    console.out("\n" + result.legend())
     write_demo_folder(out, result, fps=_frame_rate(pipeline))
     console.out(f"\nreport: {out / 'index.html'} ({time.perf_counter() - t0:.0f} s)")
     return 0

@@ -1,24 +1,19 @@
 """Network transformers: lip clips to per-window raw score components.
 
-:class:`LFHFComponents` (the dual low/high-frequency VAE) and :class:`OCVAEComponents` (the
-OC-FakeDect one-class VAE) are the network half of the detectors. They share, through a
-private base class, everything around the network: input validation
-(:func:`lipanomaly._validation.check_clips`), windowing, the window standardisation and its
-inverse, the validation split by clip (or by group), training, the optional on-disk cache of
-trained networks, and batched computation of the components. ``transform`` returns, per
-clip, a numpy structured array with one record per window: its first frame ``start`` and
-one float field per component, the input of :class:`lipanomaly.scorer.ComponentScorer`.
-
-torch stays in :mod:`lipanomaly.nn`, imported by the methods that train or run a network:
-``import lipanomaly.components`` is light.
+:class:`LFHFComponents` (the dual LF/HF VAE) and :class:`lipanomaly.baselines.OCVAEComponents`
+(the OC-FakeDect VAE) are the network half of the detectors. Their private base class here
+holds everything around the network: validation, windowing, the window standardisation and
+its inverse, the validation split by clip (or group), training, the on-disk ``memory`` of
+trained networks, and batched components. ``transform`` returns, per clip, a structured
+array with one record per window (its first frame ``start`` and one float field per
+component): the input of :class:`lipanomaly.scorer.ComponentScorer`. torch stays in
+:mod:`lipanomaly.nn`, imported by the methods that train or run a network.
 """
 
 import hashlib
 import json
 import numbers
 import os
-import shutil
-import threading
 import warnings
 from typing import ClassVar
 
@@ -28,42 +23,15 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
 from . import scoring
-from ._validation import check_clips
+from ._params import keyword_init
+from ._validation import check_clips, live_index
 from ._version import __version__
-from .exceptions import InputError, NotFittedError
-from .windows import make_windows
+from .exceptions import InputError, ModelFileError, NotFittedError
+from .windows import make_windows, window_batches
 
-__all__ = ["LFHFComponents", "OCVAEComponents", "check_component_names", "live_index"]
+__all__ = ["LFHFComponents", "check_component_names"]
 
-# Windows computed per batch: bounds the memory of transform whatever the number of clips.
-_CHUNK_WINDOWS = 256
 _START = ("start", np.int64)
-
-
-def live_index(y, n_clips):
-    """Positions of the clips a network learns from: all, or those with ``y == +1``.
-
-    Parameters
-    ----------
-    y : array-like of shape (n_clips,) or None
-        Labels +1 (live) and -1 (spoof), or None (every clip is live).
-    n_clips : int
-
-    Returns
-    -------
-    index : ndarray of int
-    """
-    if y is None:
-        return np.arange(n_clips)
-    y = np.asarray(y)
-    if y.ndim != 1 or len(y) != n_clips:
-        raise InputError(f"y: expected one label per clip, shape ({n_clips},), got shape {y.shape}")
-    values = set(np.unique(y).tolist())
-    if not values <= {1, -1}:
-        raise InputError(
-            f"y: expected labels +1 (live) and -1 (spoof), got values {sorted(values)}"
-        )
-    return np.flatnonzero(y == 1)
 
 
 def check_component_names(names, available):
@@ -76,16 +44,6 @@ def check_component_names(names, available):
     return names
 
 
-def _jsonable(value):
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, (tuple, list)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    return value
-
-
 def _memory_location(memory):
     """The folder of a ``memory`` parameter: None, a path, or a ``joblib.Memory``."""
     if memory is None:
@@ -94,11 +52,31 @@ def _memory_location(memory):
     return None if location is None else os.fspath(location)
 
 
+#: The training parameters of both networks, with their defaults.
+_TRAINING = {
+    "max_epochs": 60,
+    "batch_size": 16,
+    "lr": 1e-3,
+    "kl_anneal_epochs": 15,
+    "patience": 10,
+    "augment": True,
+    "validation_fraction": 0.2,
+    "random_state": None,
+    "device": "cpu",
+    "verbose": 0,
+    "memory": None,
+}
+_POSITIVE_INT = [Interval(numbers.Integral, 1, None, closed="left")]
+_NON_NEGATIVE = [Interval(numbers.Real, 0, None, closed="left")]
+
+
 class _NetworkComponents(TransformerMixin, BaseEstimator):
     """Shared machinery of the network transformers (private).
 
-    A subclass sets ``component_names`` and ``_module_kind`` and implements
-    ``_loss_weights``, ``_module_kwargs`` and ``_window_components``.
+    A subclass sets ``component_names``, ``_module_kind`` and ``_module_params`` (the
+    parameters that size the module), names its loss weights ``<term>_weight`` or
+    ``<a>_weight_<b>`` (the loss term without ``_weight``), and implements
+    ``_window_components``.
     """
 
     #: the per-window components this transformer computes, in the order of its fields
@@ -106,6 +84,7 @@ class _NetworkComponents(TransformerMixin, BaseEstimator):
     #: parameters that provably do not change the trained network (tests/test_components.py)
     _not_training: ClassVar[frozenset] = frozenset({"verbose", "memory"})
     _module_kind: ClassVar[str] = ""
+    _module_params: ClassVar[tuple] = ()
 
     _parameter_constraints: ClassVar[dict] = {
         "window": [Interval(numbers.Integral, 8, None, closed="left")],
@@ -222,12 +201,13 @@ class _NetworkComponents(TransformerMixin, BaseEstimator):
         blob = {
             "class": type(self).__name__,
             "version": __version__,
-            "params": _jsonable(self._training_params()),
+            "params": self._training_params(),
             "data": h.hexdigest(),
             "groups": None if groups is None else [str(g) for g in groups],
             "seed": seed,
         }
-        return hashlib.sha256(json.dumps(blob, sort_keys=True).encode()).hexdigest()[:32]
+        text = json.dumps(blob, sort_keys=True, default=lambda v: v.item())  # numpy scalars
+        return hashlib.sha256(text.encode()).hexdigest()[:32]
 
     def _check_params(self):
         """Checks of parameters that ``_parameter_constraints`` cannot express (optional)."""
@@ -253,7 +233,6 @@ class _NetworkComponents(TransformerMixin, BaseEstimator):
         Returns
         -------
         self : object
-            Fitted.
         """
         self._check_params()
         clips = [c.astype(np.float64, copy=False) for c in self._check_X(X, fitted=False)]
@@ -316,6 +295,14 @@ class _NetworkComponents(TransformerMixin, BaseEstimator):
         """``fs`` and ``cutoff`` of the low-pass target (the defaults without a band split)."""
         return {}
 
+    def _loss_weights(self):
+        """Loss term -> weight: every ``*_weight*`` parameter, its name without ``_weight``."""
+        params = self.get_params(deep=False)
+        return {k.replace("_weight", ""): v for k, v in params.items() if "_weight" in k}
+
+    def _module_kwargs(self):
+        return {name: getattr(self, name) for name in self._module_params}
+
     # -- the optional on-disk cache: the fitted state as safetensors + JSON, no pickle --
 
     def _cache_folder(self, key):
@@ -323,37 +310,20 @@ class _NetworkComponents(TransformerMixin, BaseEstimator):
         return os.path.join(location, "lipanomaly_networks", f"{type(self).__name__}-{key}")
 
     def _save_cached(self, key):
-        from safetensors.numpy import save_file
+        from .serialization import write_state
 
-        folder = self._cache_folder(key)
-        if os.path.isdir(folder):
-            return
-        fitted, arrays = self._get_fitted_state()
-        tmp = f"{folder}.partial-{os.getpid()}-{threading.get_ident()}"
-        os.makedirs(tmp, exist_ok=True)
-        save_file(
-            {k: np.ascontiguousarray(v) for k, v in arrays.items()}, f"{tmp}/weights.safetensors"
-        )
-        with open(os.path.join(tmp, "fitted.json"), "w") as fh:
-            json.dump(fitted, fh)
-        try:
-            os.replace(tmp, folder)  # atomic: another worker never reads half a folder
-        except OSError:  # another worker wrote it first
-            shutil.rmtree(tmp, ignore_errors=True)
+        write_state(self._cache_folder(key), *self._get_fitted_state())
 
     def _load_cached(self, key):
         """Restore the network of ``key`` from the memory folder; False if there is none."""
-        from safetensors import SafetensorError
-        from safetensors.numpy import load_file
+        from .serialization import read_state
 
         folder = self._cache_folder(key)
-        if not os.path.isfile(os.path.join(folder, "fitted.json")):
+        if not os.path.isdir(folder):
             return False
         try:
-            with open(os.path.join(folder, "fitted.json")) as fh:
-                fitted = json.load(fh)
-            self._set_fitted_state(fitted, load_file(os.path.join(folder, "weights.safetensors")))
-        except (OSError, KeyError, ValueError, RuntimeError, SafetensorError) as exc:
+            self._set_fitted_state(*read_state(folder))
+        except (ModelFileError, KeyError, ValueError, RuntimeError) as exc:
             # an entry written by another code version, or damaged: a miss, not an error
             warnings.warn(
                 f"memory={self.memory!r}: cached network {folder} cannot be loaded ({exc}); "
@@ -372,18 +342,6 @@ class _NetworkComponents(TransformerMixin, BaseEstimator):
                 f"This {type(self).__name__} instance is not fitted yet; call 'fit' with "
                 "live clips before using this method"
             )
-
-    def _chunks(self, clips):
-        """Groups of consecutive clip indices holding about ``_CHUNK_WINDOWS`` windows."""
-        start, count = 0, 0
-        for i, c in enumerate(clips):
-            n = c.shape[0]
-            count += 1 if n <= self.window else -(-(n - self.window) // self.stride) + 1
-            if count >= _CHUNK_WINDOWS:
-                yield range(start, i + 1)
-                start, count = i + 1, 0
-        if start < len(clips):
-            yield range(start, len(clips))
 
     def transform(self, X, *, components=None):
         """Raw (unstandardised) components of every window of every clip.
@@ -410,7 +368,7 @@ class _NetworkComponents(TransformerMixin, BaseEstimator):
         dtype = [_START] + [(n, np.float64) for n in names]
         clips = self._check_X(X)
         out = []
-        for chunk in self._chunks(clips):
+        for chunk in window_batches(clips, length=self.window, stride=self.stride):
             w, clip_index, starts = self._windows([clips[i] for i in chunk])
             comps = self._window_components(self.standardize(w), starts, set(names))
             bounds = np.cumsum(np.bincount(clip_index, minlength=len(chunk)))[:-1]
@@ -466,21 +424,39 @@ class _NetworkComponents(TransformerMixin, BaseEstimator):
         return self
 
 
-_LOSS_WEIGHTS = {  # parameter -> term of lipanomaly.nn.LOSS_WEIGHTS_DEFAULT
-    "rec_weight_lf": "rec_lf",
-    "kl_weight_lf": "kl_lf",
-    "rec_weight_hf": "rec_hf",
-    "stft_weight": "stft",
-    "deriv_weight": "deriv",
-    "kl_weight_hf": "kl_hf",
-    "full_weight": "full",
-    "decor_weight": "decor",
-    "jitter_weight": "jitter",
-    "mask_weight": "mask",
+#: The parameters of LFHFComponents and their defaults.
+_LFHF_PARAMETERS = {
+    "window": 64,
+    "stride": 16,
+    "fs": 25.0,
+    "cutoff": None,
+    "relative_errors": False,
+    "complexity": "sampen",
+    "n_jitter_draws": 3,
+    "jitter_max_shift": 1.0,
+    "jitter_drop_rate": (0.05, 0.10),
+    # loss weights (SPEC section 3): the terms of lipanomaly.nn.LOSS_WEIGHTS_DEFAULT
+    "rec_weight_lf": 1.0,
+    "kl_weight_lf": 6.0,
+    "rec_weight_hf": 0.5,
+    "stft_weight": 0.5,
+    "deriv_weight": 0.3,
+    "kl_weight_hf": 0.8,
+    "full_weight": 0.2,
+    "decor_weight": 0.1,
+    "jitter_weight": 0.1,
+    "mask_weight": 0.0,
+    # the size of lipanomaly.nn.DualVAE
+    "channels": 128,
+    "n_layers": 4,
+    "kernel_size": 3,
+    "latent_lf": 32,
+    "latent_hf": 64,
+    "decoder_layers": 4,
+    "lf_stride": 2,
+    "dropout": 0.1,
+    **_TRAINING,
 }
-_LFHF_MODULE = ("channels", "n_layers", "kernel_size", "latent_lf", "latent_hf")
-_LFHF_MODULE += ("decoder_layers", "lf_stride", "dropout")
-_POSITIVE_INT = [Interval(numbers.Integral, 1, None, closed="left")]
 
 
 class LFHFComponents(_NetworkComponents):
@@ -585,6 +561,8 @@ dropout
 
     component_names = scoring.COMPONENTS
     _module_kind = "dual"
+    _module_params = ("channels", "n_layers", "kernel_size", "latent_lf", "latent_hf")
+    _module_params += ("decoder_layers", "lf_stride", "dropout")
     _not_training = frozenset(
         {
             "complexity",
@@ -605,93 +583,13 @@ dropout
         "relative_errors": ["boolean"],
         "complexity": [StrOptions({"sampen", "flatness"})],
         "n_jitter_draws": _POSITIVE_INT,
-        "jitter_max_shift": [Interval(numbers.Real, 0, None, closed="left")],
+        "jitter_max_shift": _NON_NEGATIVE,
         "jitter_drop_rate": [tuple, list],
-        **{name: [Interval(numbers.Real, 0, None, closed="left")] for name in _LOSS_WEIGHTS},
-        **{name: _POSITIVE_INT for name in _LFHF_MODULE[:-1]},
+        **dict.fromkeys([name for name in _LFHF_PARAMETERS if "_weight" in name], _NON_NEGATIVE),
+        **dict.fromkeys(_module_params[:-1], _POSITIVE_INT),
         "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
     }
-
-    def __init__(
-        self,
-        *,
-        window=64,
-        stride=16,
-        fs=25.0,
-        cutoff=None,
-        relative_errors=False,
-        complexity="sampen",
-        n_jitter_draws=3,
-        jitter_max_shift=1.0,
-        jitter_drop_rate=(0.05, 0.10),
-        rec_weight_lf=1.0,
-        kl_weight_lf=6.0,
-        rec_weight_hf=0.5,
-        stft_weight=0.5,
-        deriv_weight=0.3,
-        kl_weight_hf=0.8,
-        full_weight=0.2,
-        decor_weight=0.1,
-        jitter_weight=0.1,
-        mask_weight=0.0,
-        channels=128,
-        n_layers=4,
-        kernel_size=3,
-        latent_lf=32,
-        latent_hf=64,
-        decoder_layers=4,
-        lf_stride=2,
-        dropout=0.1,
-        max_epochs=60,
-        batch_size=16,
-        lr=1e-3,
-        kl_anneal_epochs=15,
-        patience=10,
-        augment=True,
-        validation_fraction=0.2,
-        random_state=None,
-        device="cpu",
-        verbose=0,
-        memory=None,
-    ):
-        self.window = window
-        self.stride = stride
-        self.fs = fs
-        self.cutoff = cutoff
-        self.relative_errors = relative_errors
-        self.complexity = complexity
-        self.n_jitter_draws = n_jitter_draws
-        self.jitter_max_shift = jitter_max_shift
-        self.jitter_drop_rate = jitter_drop_rate
-        self.rec_weight_lf = rec_weight_lf
-        self.kl_weight_lf = kl_weight_lf
-        self.rec_weight_hf = rec_weight_hf
-        self.stft_weight = stft_weight
-        self.deriv_weight = deriv_weight
-        self.kl_weight_hf = kl_weight_hf
-        self.full_weight = full_weight
-        self.decor_weight = decor_weight
-        self.jitter_weight = jitter_weight
-        self.mask_weight = mask_weight
-        self.channels = channels
-        self.n_layers = n_layers
-        self.kernel_size = kernel_size
-        self.latent_lf = latent_lf
-        self.latent_hf = latent_hf
-        self.decoder_layers = decoder_layers
-        self.lf_stride = lf_stride
-        self.dropout = dropout
-        self.max_epochs = max_epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.kl_anneal_epochs = kl_anneal_epochs
-        self.patience = patience
-        self.augment = augment
-        self.validation_fraction = validation_fraction
-        self.random_state = random_state
-        self.device = device
-        self.verbose = verbose
-        self.memory = memory
+    __init__ = keyword_init(_LFHF_PARAMETERS)
 
     def _cutoff(self):
         from .signal import DEFAULT_CUTOFF_HZ
@@ -712,12 +610,6 @@ dropout
 
     def _band(self):
         return {"fs": self.fs, "cutoff": self._cutoff()}
-
-    def _loss_weights(self):
-        return {term: getattr(self, name) for name, term in _LOSS_WEIGHTS.items()}
-
-    def _module_kwargs(self):
-        return {name: getattr(self, name) for name in _LFHF_MODULE}
 
     def _reconstruct(self, w, *, hf_only=False):
         from .nn import reconstruct
@@ -806,126 +698,3 @@ dropout
         for name, total in sums.items():
             out[name] = (total / count[:, None]).reshape(n_frames, k, 2)
         return out
-
-
-class OCVAEComponents(_NetworkComponents):
-    """The OC-FakeDect one-class VAE as a transformer: clips to per-window components.
-
-    OC-FakeDect (Khalid & Woo, 2020) trains a VAE on real samples only and scores the
-    reconstruction error; OC-FakeDect-2 scores the distance between ``mu(x)`` and the latent
-    mean of the re-encoded reconstruction ``mu(x_hat)`` instead. Here the sample is a lip
-    window (:class:`lipanomaly.nn.OCVAE`: a dilated TCN encoder, one latent per window, no
-    band split); ``transform`` gives each window ``rmse`` (whole-window reconstruction
-    error) and ``latent_rmse``, both from one pass. :class:`lipanomaly.OCVAEDetector`
-    composes it with a one-sided :class:`lipanomaly.scorer.ComponentScorer`.
-
-    Parameters
-    ----------
-    window : int, default=64
-        Window length in frames; at least 8, the segments of the pooling.
-    stride : int, default=16
-        Hop between windows in frames.
-    rec_weight, kl_weight, latent_weight : float, default=1.0, 1.0, 0.0
-        Loss weights (reconstruction, KL, OC-FakeDect-2's latent term).
-    channels, n_layers, kernel_size, latent, decoder_layers, dropout
-        Size of :class:`lipanomaly.nn.OCVAE`; defaults 128, 4, 3, 64, 4, 0.1.
-    max_epochs, batch_size, lr, kl_anneal_epochs, patience, augment, validation_fraction, \
-random_state, device, verbose, memory
-        Training, as in :class:`LFHFComponents`; defaults 60, 16, 1e-3, 15, 10, True, 0.2,
-        None, "cpu", 0, None.
-
-    Attributes
-    ----------
-    net_ : skorch.NeuralNet
-        The trained network; ``net_.module_`` is the :class:`lipanomaly.nn.OCVAE`.
-    n_points_, seed_, window_mean_, window_scale_, validation_index_, network_from_cache_, \
-network_key_
-        As in :class:`LFHFComponents`.
-
-    See Also
-    --------
-    lipanomaly.OCVAEDetector : this transformer and a one-sided scorer, composed.
-
-    References
-    ----------
-    H. Khalid and S. S. Woo, "OC-FakeDect: Classifying Deepfakes Using One-class Variational
-    Autoencoder", CVPR Workshops, 2020.
-    """
-
-    component_names = ("rmse", "latent_rmse")
-    _module_kind = "ocvae"
-    _MODULE = ("channels", "n_layers", "kernel_size", "latent", "decoder_layers", "dropout")
-
-    _parameter_constraints: ClassVar[dict] = {
-        **_NetworkComponents._parameter_constraints,
-        **{
-            name: [Interval(numbers.Real, 0, None, closed="left")]
-            for name in ("rec_weight", "kl_weight", "latent_weight")
-        },
-        **{name: _POSITIVE_INT for name in _MODULE[:-1]},
-        "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
-    }
-
-    def __init__(
-        self,
-        *,
-        window=64,
-        stride=16,
-        rec_weight=1.0,
-        kl_weight=1.0,
-        latent_weight=0.0,
-        channels=128,
-        n_layers=4,
-        kernel_size=3,
-        latent=64,
-        decoder_layers=4,
-        dropout=0.1,
-        max_epochs=60,
-        batch_size=16,
-        lr=1e-3,
-        kl_anneal_epochs=15,
-        patience=10,
-        augment=True,
-        validation_fraction=0.2,
-        random_state=None,
-        device="cpu",
-        verbose=0,
-        memory=None,
-    ):
-        self.window = window
-        self.stride = stride
-        self.rec_weight = rec_weight
-        self.kl_weight = kl_weight
-        self.latent_weight = latent_weight
-        self.channels = channels
-        self.n_layers = n_layers
-        self.kernel_size = kernel_size
-        self.latent = latent
-        self.decoder_layers = decoder_layers
-        self.dropout = dropout
-        self.max_epochs = max_epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.kl_anneal_epochs = kl_anneal_epochs
-        self.patience = patience
-        self.augment = augment
-        self.validation_fraction = validation_fraction
-        self.random_state = random_state
-        self.device = device
-        self.verbose = verbose
-        self.memory = memory
-
-    def _loss_weights(self):
-        return {"rec": self.rec_weight, "kl": self.kl_weight, "latent": self.latent_weight}
-
-    def _module_kwargs(self):
-        return {name: getattr(self, name) for name in self._MODULE}
-
-    def _window_components(self, w, starts, needed):  # both from one pass
-        from .nn import reconstruct_ocvae
-
-        rec = reconstruct_ocvae(self.net_.module_, w, device=self.device)
-        return {
-            "rmse": scoring.window_norm(np.asarray(w, dtype=np.float64) - rec["x_hat"]),
-            "latent_rmse": scoring.latent_rmse((rec["mu"],), (rec["mu_rec"],)),
-        }

@@ -37,10 +37,9 @@ class DemoResult:
         The detector's class name: its key in ``results``.
     model_name : str
         How the report names the model ("the pretrained LFHFVAEDetector", ...).
-    window_scores : list of ndarray
-        Per clip, the score of each window (higher = more live).
-    window_starts : list of ndarray
-        Per clip, the first frame of each window.
+    windows : list of structured ndarray
+        Per clip, its windows' ``start``, ``stop`` and ``score`` (higher = more live): the
+        detector's ``score_with_windows``.
     results : dict of str to (ndarray, float)
         Detector name -> (clip scores, threshold), the detector first, then the baselines.
     groups : dict of str to ndarray of bool
@@ -57,8 +56,7 @@ class DemoResult:
     pipeline: object
     name: str
     model_name: str
-    window_scores: list
-    window_starts: list
+    windows: list
     results: dict = field(default_factory=dict)
     groups: dict = field(default_factory=dict)
     metrics: dict = field(default_factory=dict)
@@ -79,6 +77,15 @@ class DemoResult:
             f"{int(new.sum())} real clips of new recording set-ups "
             f"({join_names(demo.sources[new])}); {int(fakes.sum())} fakes "
             f"({join_names(demo.generators[fakes])}).\n"
+        )
+
+    def legend(self):
+        """How to read :attr:`table`."""
+        return (
+            "AUC [95% bootstrap interval]: each fake family against the real clips of known or "
+            "of new set-ups (1 = perfect ranking, 0.5 = chance). APCER: fakes called live; "
+            "BPCER: reals called spoof; both at each detector's own threshold (T80 for "
+            f"{self.name})."
         )
 
 
@@ -193,7 +200,7 @@ def run_demo(pipeline, *, model_name, baselines=True, random_state=0):
     ----------
     pipeline : sklearn.pipeline.Pipeline
         A fitted ``Pipeline(LipLandmarkExtractor, detector)``, the detector one of the
-        package's (it has ``network_`` and ``scorer_``).
+        package's (it has ``score_with_windows``).
     model_name : str
         How the report names the model.
     baselines : bool, default=True
@@ -211,9 +218,7 @@ def run_demo(pipeline, *, model_name, baselines=True, random_state=0):
     train, demo = load_demo(split="train"), load_demo(split="demo")
     extractor, detector = pipeline[0], pipeline[-1]
     X = extractor.transform(demo.tracks)
-    # one pass of the network: the window scores, and the clip scores they aggregate to
-    network, scorer = detector.network_, detector.scorer_
-    C = network.transform(X, components=scorer.needed_components() or None)
+    scores, windows = detector.score_with_windows(X)  # one pass of the network
     name = type(detector).__name__
     result = DemoResult(
         demo=demo,
@@ -221,9 +226,8 @@ def run_demo(pipeline, *, model_name, baselines=True, random_state=0):
         pipeline=pipeline,
         name=name,
         model_name=model_name,
-        window_scores=scorer.score_windows(C),
-        window_starts=[c["start"] for c in C],
-        results={name: (scorer.score_samples(C), float(detector.offset_))},
+        windows=windows,
+        results={name: (scores, float(detector.offset_))},
     )
     if baselines:
         X_train = extractor.transform(train.tracks)

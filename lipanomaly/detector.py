@@ -10,18 +10,19 @@ A detector is a composition of two public estimators, fitted in turn by ``fit``:
 This module also holds :class:`_ComposedDetector`, the private base class that
 :class:`LFHFVAEDetector` and the OC-FakeDect baseline (:class:`lipanomaly.OCVAEDetector`)
 share. A detector's parameters are those of its two parts, routed by name: its ``__init__``
-is built from the parts' signatures (:func:`_composed_init`), so that a parameter added to a
-part is a parameter of the detector, with the same default, without a list to keep.
+is built from the parts' signatures (:func:`lipanomaly._params.init_parameters`), so that a
+parameter added to a part is a parameter of the detector, with the same default, without a
+list to keep.
 """
 
-import inspect
 from typing import ClassVar
 
 import numpy as np
 from sklearn.base import BaseEstimator, OutlierMixin, _fit_context
 
-from ._validation import check_clips
-from .components import LFHFComponents, check_component_names, live_index
+from ._params import init_parameters, keyword_init
+from ._validation import check_clips, live_index
+from .components import LFHFComponents, check_component_names
 from .exceptions import NotFittedError
 from .scorer import START, ComponentScorer, check_components
 from .windows import aggregate
@@ -29,50 +30,12 @@ from .windows import aggregate
 __all__ = ["LFHFVAEDetector"]
 
 
-def _composed_init(network_class, scorer_params=None, extra=None):
-    """An ``__init__`` storing the parameters of a network class and of ``ComponentScorer``.
-
-    Parameters
-    ----------
-    network_class : type
-        The network transformer; every parameter of its ``__init__`` is one of the
-        detector's, with its default.
-    scorer_params : sequence of str or None, default=None
-        The :class:`~lipanomaly.scorer.ComponentScorer` parameters that are the detector's
-        (None: all of them), with their defaults.
-    extra : dict or None, default=None
-        Further keyword parameters, name -> default.
-
-    Returns
-    -------
-    __init__ : function
-        Keyword-only, with that signature (``inspect.signature`` and so scikit-learn's
-        ``get_params`` see it); it only stores its arguments.
-    """
-    params = [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
-    for cls, names in ((network_class, None), (ComponentScorer, scorer_params)):
-        for p in list(inspect.signature(cls.__init__).parameters.values())[1:]:
-            if names is None or p.name in names:
-                params.append(p)
-    for name, default in (extra or {}).items():
-        params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default))
-    signature = inspect.Signature(params)
-
-    def __init__(self, **kwargs):
-        bound = signature.bind(self, **kwargs)
-        bound.apply_defaults()
-        for name, value in list(bound.arguments.items())[1:]:
-            setattr(self, name, value)
-
-    __init__.__signature__ = signature
-    return __init__
-
-
 class _ComposedDetector(OutlierMixin, BaseEstimator):
     """A network transformer and a ``ComponentScorer``, fitted in turn (private base).
 
-    A subclass sets ``_network_class`` and ``__init__ = _composed_init(...)``, and may
-    override :meth:`_scorer` to map its own parameters onto the scorer's.
+    A subclass sets ``_network_class`` and an ``__init__`` made by
+    :func:`lipanomaly._params.keyword_init` from its parts' parameters, and may override
+    :meth:`_scorer` to map its own parameters onto the scorer's.
     """
 
     _network_class: ClassVar[type] = LFHFComponents
@@ -110,14 +73,16 @@ class _ComposedDetector(OutlierMixin, BaseEstimator):
         self : object
             The fitted detector.
         """
-        scorer = self._scorer()
+        scorer, available = self._scorer(), self._network_class.component_names
         if scorer.components is not None:  # fail before training, not after
-            check_component_names(scorer.components, self._network_class.component_names)
+            check_component_names(scorer.components, available)
         network = self._network().fit(X, y, groups=groups)
         clips = check_clips(X)
         live = live_index(y, len(clips))
         valid = [clips[live[i]] for i in network.validation_index_]
-        self.scorer_ = scorer.fit(network.transform(valid))
+        # only the components the score reads (for the default DRS: one network pass)
+        read = scorer.components_read(available)
+        self.scorer_ = scorer.fit(network.transform(valid, components=read))
         self.network_ = network
         self.offset_ = self.scorer_.offset_
         self.validation_scores_ = self.scorer_.calibration_scores_
@@ -148,6 +113,34 @@ class _ComposedDetector(OutlierMixin, BaseEstimator):
         self._check_fitted()
         needed = self.scorer_.needed_components()
         return self.scorer_.score_samples(self.network_.transform(X, components=needed or None))
+
+    def score_with_windows(self, X):
+        """:meth:`score_samples` and the window scores it aggregates, from one network pass.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_clips, T, K, 2) or list of array-like of shape (T_i, K, 2)
+
+        Returns
+        -------
+        scores : ndarray of shape (n_clips,), float64
+            As :meth:`score_samples`.
+        windows : list of length n_clips of structured ndarray of shape (n_windows_i,)
+            Per clip, one record per window: ``start`` and ``stop`` (its frames
+            ``start:stop`` in the clip; a mirror-padded short clip stops at its end) and
+            ``score`` (float64, higher = more live).
+        """
+        self._check_fitted()
+        needed = self.scorer_.needed_components()
+        C = self.network_.transform(X, components=needed or None)  # validates X
+        windows = []
+        dtype = [("start", np.int64), ("stop", np.int64), ("score", np.float64)]
+        for clip, records, scores in zip(X, C, self.scorer_.score_windows(C)):
+            w = np.empty(len(records), dtype=dtype)
+            w["start"], w["score"] = records[START], scores
+            w["stop"] = np.minimum(records[START] + self.network_.window, len(clip))
+            windows.append(w)
+        return self.scorer_.score_samples(C), windows
 
     def decision_function(self, X):
         """``score_samples(X) - offset_``: negative for clips called spoofs.
@@ -313,8 +306,8 @@ iqr_factor
         The fitted network transformer: ``network_.net_`` is the trained skorch net,
         ``network_.validation_index_`` the live clips (in the order given to fit) held out.
     scorer_ : lipanomaly.scorer.ComponentScorer
-        The scorer fitted on the components of the validation clips (``component_center_``,
-        ``precision_``, ``weights_``...).
+        The scorer fitted on the components that the score reads, of the validation clips
+        (``component_names_``, ``component_center_``, ``precision_``, ``weights_``...).
     validation_scores_ : ndarray of shape (n_validation_clips,)
         ``score_samples`` of the validation clips.
     offset_ : float
@@ -335,4 +328,4 @@ iqr_factor
         **LFHFComponents._parameter_constraints,
         **ComponentScorer._parameter_constraints,
     }
-    __init__ = _composed_init(LFHFComponents)
+    __init__ = keyword_init({**init_parameters(LFHFComponents), **init_parameters(ComponentScorer)})

@@ -48,6 +48,7 @@ __all__ = [
     "cache_key",
     "extract_folder",
     "extract_videos",
+    "find_files",
 ]
 
 #: File name endings :func:`extract_folder` treats as videos (any case).
@@ -265,14 +266,12 @@ class LipLandmarkExtractor(TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : list of (str, path-like or Track) of length n_inputs
-            As in :meth:`transform`.
 
         Returns
         -------
         report : list of length n_inputs of sklearn.utils.Bunch
-            Per input: ``clip`` (its longest face segment, shape (T, K, 2), or None),
-            ``error`` (why it gave no clip, naming the input, or None) and ``note`` (frames
-            or face segments left out, or None): what :meth:`transform` raises or warns.
+            ``clip`` (the longest face segment, (T, K, 2), or None), ``error`` (why there is
+            none, naming the input) and ``note`` (frames or segments left out, or None).
         """
         report = []
         for res in self._run(X):
@@ -585,18 +584,20 @@ def _write_track_item(video, out_path, cache_dir, progress):
         return _Result(name="", path=video, error=str(exc))
 
 
-def extract_folder(
-    folder,
-    out_dir,
-    *,
-    extensions=VIDEO_EXTENSIONS,
-    recursive=False,
-    overwrite=False,
-    n_jobs=None,
-    cache_dir=None,
-    errors="raise",
-    verbose=1,
-):
+def find_files(folder, extensions=VIDEO_EXTENSIONS, *, recursive=False):
+    """The files of ``folder`` (and its sub-folders if ``recursive``) with one of ``extensions``.
+
+    Returns
+    -------
+    files : list of pathlib.Path
+        Sorted; ``extensions`` match the end of the name in any case.
+    """
+    exts = tuple(e.lower() for e in extensions)
+    found = Path(folder).rglob("*") if recursive else Path(folder).iterdir()
+    return sorted(p for p in found if p.is_file() and p.name.lower().endswith(exts))
+
+
+def extract_folder(folder, out_dir, *, extensions=VIDEO_EXTENSIONS, recursive=False, **kwargs):
     """Write a FaceMesh track file for every video of a folder.
 
     The track files hold the raw FaceMesh points (``landmarks`` (T, 478, 2), ``fps``,
@@ -615,46 +616,23 @@ def extract_folder(
         File endings that are videos (case-insensitive).
     recursive : bool, default=False
         Also look in sub-folders (their layout is kept under ``out_dir``).
-    overwrite : bool, default=False
-        Recompute videos whose track file exists already; by default they are left as
-        they are, so an interrupted run resumes where it stopped.
-    n_jobs : int or None, default=None
-        Videos processed in parallel through joblib.
-    cache_dir : str, path-like or None, default=None
-        As in :class:`LipLandmarkExtractor`.
-    errors : {"raise", "skip"}, default="raise"
-        After every video was tried, ``"raise"`` raises one :class:`InputError` listing
-        those that failed (the track files of the others are written), ``"skip"`` warns.
-    verbose : int, default=1
-        0: silent; 1: a progress bar over the videos.
+    **kwargs
+        ``overwrite``, ``n_jobs``, ``cache_dir``, ``errors``, ``verbose``: see
+        :func:`extract_videos`.
 
     Returns
     -------
     result : sklearn.utils.Bunch
-        ``videos`` (list of str, sorted), ``tracks`` (the track file of each video, or
-        None where it failed), ``status`` (``"written"``, ``"existing"`` or ``"failed"``
-        per video) and ``errors`` (dict video -> message).
+        As :func:`extract_videos`, the videos sorted.
     """
     folder, out_dir = Path(folder), Path(out_dir)
-    if errors not in ("raise", "skip"):
-        raise InputError(f"errors must be 'raise' or 'skip', got {errors!r}")
     if not folder.is_dir():
         raise InputError(f"{folder}: no such folder")
-    exts = tuple(e.lower() for e in extensions)
-    found = folder.rglob("*") if recursive else folder.iterdir()
-    videos = sorted(p for p in found if p.is_file() and p.name.lower().endswith(exts))
+    videos = find_files(folder, extensions, recursive=recursive)
     if not videos:
-        raise InputError(f"{folder}: no video files (looked for {', '.join(exts)})")
+        raise InputError(f"{folder}: no video files (looked for {', '.join(extensions)})")
     outs = [out_dir / (str(v.relative_to(folder)) + ".npz") for v in videos]
-    return extract_videos(
-        videos,
-        outs,
-        overwrite=overwrite,
-        n_jobs=n_jobs,
-        cache_dir=cache_dir,
-        errors=errors,
-        verbose=verbose,
-    )
+    return extract_videos(videos, outs, **kwargs)
 
 
 def extract_videos(
@@ -675,8 +653,18 @@ def extract_videos(
         Video files.
     out_paths : list of str or path-like
         The track file of each video.
-    overwrite, n_jobs, cache_dir, errors, verbose
-        As in :func:`extract_folder`.
+    overwrite : bool, default=False
+        Recompute videos whose track file exists already; by default they are left as
+        they are, so an interrupted run resumes where it stopped.
+    n_jobs : int or None, default=None
+        Videos processed in parallel through joblib.
+    cache_dir : str, path-like or None, default=None
+        As in :class:`LipLandmarkExtractor`.
+    errors : {"raise", "skip"}, default="raise"
+        After every video was tried, ``"raise"`` raises one :class:`InputError` listing
+        those that failed (the track files of the others are written), ``"skip"`` warns.
+    verbose : int, default=1
+        0: silent; 1: a progress bar over the videos.
 
     Returns
     -------

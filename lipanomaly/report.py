@@ -19,6 +19,7 @@ __all__ = [
     "plot_clip",
     "plot_score_timeline",
     "prepare_report_folder",
+    "score_record",
     "text_table",
     "threshold_note",
     "write_demo_folder",
@@ -141,14 +142,54 @@ def plot_clip(path, *, title, parts, window_scores, starts, window, threshold, f
     return _save(fig, path)
 
 
+def score_record(path, n_frames, score, threshold, windows, *, fps=25.0):
+    """One clip's result as ``lipanomaly score --json`` prints it.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The input.
+    n_frames : int
+        Frames of its lip sequence.
+    score, threshold : float
+        Its ``score_samples`` and the detector's ``offset_``.
+    windows : structured ndarray
+        Its windows (fields ``start``, ``stop``, ``score``), from the detector's
+        ``score_with_windows``.
+    fps : float, default=25.0
+        Frame rate of the lip sequence, for times in seconds.
+
+    Returns
+    -------
+    record : dict
+        ``path``, ``label`` ("live" or "spoof"), ``prediction`` (+1 / -1), ``score``,
+        ``decision`` (``score - threshold``), ``threshold``, ``n_frames``, ``duration_s``
+        and ``windows`` (``start_s``, ``end_s``, ``score`` of each window).
+    """
+    d = float(score) - float(threshold)  # decision_function
+    return {
+        "path": str(path),
+        "label": "live" if d >= 0 else "spoof",
+        "prediction": 1 if d >= 0 else -1,
+        "score": float(score),
+        "decision": d,
+        "threshold": float(threshold),
+        "n_frames": int(n_frames),
+        "duration_s": round(n_frames / fps, 3),
+        "windows": [
+            {"start_s": round(int(a) / fps, 3), "end_s": round(int(b) / fps, 3), "score": float(v)}
+            for a, b, v in windows
+        ],
+    }
+
+
 def plot_score_timeline(record, path, *, window=64, fs=25.0):
     """The figure of ``lipanomaly score --plot``: one clip's window scores over time.
 
     Parameters
     ----------
     record : dict
-        One clip's result as printed by ``lipanomaly score --json`` (``path``, ``label``,
-        ``score``, ``threshold``, ``windows``).
+        One clip's result as printed by ``lipanomaly score --json`` (:func:`score_record`).
     path : str or path-like
         PNG file to write.
     window : int, default=64
@@ -361,8 +402,8 @@ def _demo_figures(out, result, fps):
             out / f"example_{name}.png",
             title=title,
             parts=network.decompose(result.X[i]) if hasattr(network, "decompose") else None,
-            window_scores=result.window_scores[i],
-            starts=result.window_starts[i],
+            window_scores=result.windows[i]["score"],
+            starts=result.windows[i]["start"],
             window=network.window,
             threshold=threshold,
             fs=fps,

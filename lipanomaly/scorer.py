@@ -1,7 +1,7 @@
 """``ComponentScorer``: per-window score components to clip scores and a decision threshold.
 
 The numpy half of the detectors (no torch): it takes what a network transformer
-(:class:`lipanomaly.components.LFHFComponents`, :class:`~lipanomaly.components.OCVAEComponents`)
+(:class:`lipanomaly.components.LFHFComponents`, :class:`lipanomaly.baselines.OCVAEComponents`)
 computes, one structured array of per-window components per clip, and owns everything that
 turns them into a decision: the robust standardisation of each component, their combination
 (a two-sided Mahalanobis distance or the seed's signed linear sum), the aggregation of window
@@ -20,6 +20,7 @@ from sklearn.base import BaseEstimator, OutlierMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from . import scoring
+from ._params import keyword_init
 from ._validation import reject_unsupported
 from .exceptions import InputError, NotFittedError
 from .windows import aggregate
@@ -205,32 +206,21 @@ class ComponentScorer(OutlierMixin, BaseEstimator):
         "iqr_factor": [Interval(numbers.Real, 0, None, closed="left")],
     }
 
-    def __init__(
-        self,
-        *,
-        combination="mahalanobis",
-        components=("drs",),
-        alpha=1.0,
-        beta=1.0,
-        gamma=1.0,
-        rmse_coef=0.0,
-        latent_coef=0.0,
-        aggregation="mean",
-        contamination=0.2,
-        threshold="quantile",
-        iqr_factor=1.5,
-    ):
-        self.combination = combination
-        self.components = components
-        self.alpha = alpha
-        self.beta = beta
-        self.gamma = gamma
-        self.rmse_coef = rmse_coef
-        self.latent_coef = latent_coef
-        self.aggregation = aggregation
-        self.contamination = contamination
-        self.threshold = threshold
-        self.iqr_factor = iqr_factor
+    __init__ = keyword_init(
+        {
+            "combination": "mahalanobis",
+            "components": ("drs",),
+            "alpha": 1.0,
+            "beta": 1.0,
+            "gamma": 1.0,
+            "rmse_coef": 0.0,
+            "latent_coef": 0.0,
+            "aggregation": "mean",
+            "contamination": 0.2,
+            "threshold": "quantile",
+            "iqr_factor": 1.5,
+        }
+    )
 
     def _columns(self, names):
         """Positions in ``names`` of the Mahalanobis components (checked)."""
@@ -284,6 +274,29 @@ class ComponentScorer(OutlierMixin, BaseEstimator):
                 f"This {type(self).__name__} instance is not fitted yet; call 'fit' with the "
                 "components of live clips before using this method"
             )
+
+    def components_read(self, available):
+        """The components that these parameters make the score read: what to compute for fit.
+
+        Parameters
+        ----------
+        available : sequence of str
+            The components that can be computed (a network transformer's
+            ``component_names``).
+
+        Returns
+        -------
+        names : tuple of str
+            In the order of ``available``: for the Mahalanobis distance its ``components``
+            (all of ``available`` for None), for the linear score those with a non-zero
+            weight (all of ``available`` if no weight is).
+        """
+        if self.combination == "mahalanobis":
+            chosen = available if self.components is None else self.components
+        else:
+            weights = _linear_weights(self)
+            chosen = [n for n in available if weights.get(n, 0.0) != 0]
+        return tuple(n for n in available if n in chosen) or tuple(available)
 
     def needed_components(self):
         """The components the score reads; the others need not be computed.

@@ -37,7 +37,7 @@ import numpy as np
 from ._version import __version__
 from .exceptions import ModelFileError
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "load_model", "save_model"]
+__all__ = ["FORMAT", "FORMAT_VERSION", "load_model", "read_state", "save_model", "write_state"]
 
 FORMAT = "lipanomaly-model"
 FORMAT_VERSION = 1
@@ -49,7 +49,7 @@ _REGISTRY = {
     "LFHFVAEDetector": ("lipanomaly.detector", "LFHFVAEDetector"),
     "OCVAEDetector": ("lipanomaly.baselines", "OCVAEDetector"),
     "LFHFComponents": ("lipanomaly.components", "LFHFComponents"),
-    "OCVAEComponents": ("lipanomaly.components", "OCVAEComponents"),
+    "OCVAEComponents": ("lipanomaly.baselines", "OCVAEComponents"),
     "ComponentScorer": ("lipanomaly.scorer", "ComponentScorer"),
 }
 
@@ -255,3 +255,63 @@ def load_model(path):
         raise ModelFileError(
             f"{path}: the saved {config['class']} does not fit this lipanomaly ({exc})"
         ) from exc
+
+
+STATE_FILE = "fitted.json"
+
+
+def write_state(folder, fitted, arrays):
+    """Write a fitted state into a new folder: ``fitted.json`` + ``weights.safetensors``.
+
+    The folder is written under a temporary name and renamed: a reader never sees half of
+    it, and when several writers race, the first one's folder stays. Used by the network
+    transformers' ``memory`` (:class:`lipanomaly.components.LFHFComponents`).
+
+    Parameters
+    ----------
+    folder : str or path-like
+    fitted : dict
+        JSON-able (an estimator's ``_get_fitted_state()[0]``).
+    arrays : dict of str to ndarray
+
+    Returns
+    -------
+    written : bool
+        False if the folder existed already (nothing is written).
+    """
+    import threading
+
+    from safetensors.numpy import save_file
+
+    folder = Path(folder)
+    if folder.exists():
+        return False
+    tmp = folder.with_name(f"{folder.name}.partial-{os.getpid()}-{threading.get_ident()}")
+    tmp.mkdir(parents=True, exist_ok=True)
+    try:
+        save_file({k: np.ascontiguousarray(v) for k, v in arrays.items()}, str(tmp / WEIGHTS_FILE))
+        (tmp / STATE_FILE).write_text(json.dumps(_to_json(fitted, "fitted")))
+        os.replace(tmp, folder)
+    except OSError:  # another writer was first (or the disk refused): not an error
+        shutil.rmtree(tmp, ignore_errors=True)
+        return False
+    return True
+
+
+def read_state(folder):
+    """The ``(fitted, arrays)`` that :func:`write_state` wrote into ``folder``.
+
+    Raises
+    ------
+    ModelFileError
+        If a file is missing or cannot be read.
+    """
+    from safetensors import SafetensorError
+    from safetensors.numpy import load_file
+
+    folder = Path(folder)
+    try:
+        fitted = _from_json(json.loads((folder / STATE_FILE).read_text()))
+        return fitted, load_file(str(folder / WEIGHTS_FILE))
+    except (OSError, ValueError, SafetensorError) as exc:
+        raise ModelFileError(f"{folder}: cannot be read as a fitted state ({exc})") from exc

@@ -10,7 +10,9 @@ max_num_faces=1, refine_landmarks=True)`` (video mode: the face found first is t
 frame to frame), every decoded frame in order, converted from OpenCV's BGR to RGB.
 """
 
+import contextlib
 import os
+import sys
 
 import numpy as np
 
@@ -18,7 +20,7 @@ from ._optional import import_optional
 from .datasets import FACEMESH_N_POINTS, Track
 from .exceptions import InputError
 
-__all__ = ["FACEMESH_SETTINGS", "facemesh_fingerprint", "read_video_track"]
+__all__ = ["FACEMESH_SETTINGS", "facemesh_fingerprint", "native_logs_silenced", "read_video_track"]
 
 #: Arguments of ``mediapipe.solutions.face_mesh.FaceMesh`` used for every video.
 FACEMESH_SETTINGS = {
@@ -156,3 +158,39 @@ def read_video_track(path, *, progress=False):
         if row is not None:
             landmarks[i] = row
     return Track(landmarks=landmarks, fps=fps, width=size[0], height=size[1], path=path)
+
+
+@contextlib.contextmanager
+def native_logs_silenced(active=True):
+    """Send file descriptor 2 to the null device for a while; Python's stderr stays visible.
+
+    MediaPipe's C++ code (TensorFlow Lite, absl logging) writes INFO and WARNING lines
+    straight to the process's stderr, past Python's ``sys.stderr``, and no environment
+    variable silences all of them; on a command line they bury the messages that matter.
+    ``sys.stderr`` is pointed at a copy of the real stderr meanwhile, so that progress bars
+    and Python's warnings still show; worker processes started meanwhile inherit the null
+    device.
+
+    Parameters
+    ----------
+    active : bool, default=True
+        False leaves everything as it is (the command's ``--debug``).
+    """
+    if not active:
+        yield
+        return
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no real file descriptor (e.g. an embedded interpreter)
+        yield
+        return
+    visible = open(os.dup(saved), "w", buffering=1)  # noqa: SIM115 (closed below)
+    try:
+        with open(os.devnull, "w") as null, contextlib.redirect_stderr(visible):
+            os.dup2(null.fileno(), 2)
+            yield
+    finally:
+        visible.close()
+        os.dup2(saved, 2)
+        os.close(saved)

@@ -7,7 +7,7 @@ import numpy as np
 
 from .exceptions import InputError
 
-__all__ = ["aggregate", "make_windows"]
+__all__ = ["aggregate", "make_windows", "window_batches"]
 
 
 def make_windows(clips, *, length=64, stride=16, min_length=None):
@@ -61,6 +61,35 @@ def make_windows(clips, *, length=64, stride=16, min_length=None):
             clip_index.append(i)
             starts.append(s)
     return np.stack(windows), np.asarray(clip_index), np.asarray(starts)
+
+
+def window_batches(clips, *, length=64, stride=16, max_windows=256):
+    """Consecutive groups of clips holding about ``max_windows`` windows each.
+
+    What a network transformer computes at once: the memory of a batch stays bounded
+    whatever the number of clips.
+
+    Parameters
+    ----------
+    clips : list of ndarray of shape (T_i, ...)
+    length, stride : int
+        As in :func:`make_windows`.
+    max_windows : int, default=256
+
+    Yields
+    ------
+    batch : range
+        Indices of consecutive clips; every clip is in exactly one batch.
+    """
+    start, count = 0, 0
+    for i, c in enumerate(clips):
+        n = c.shape[0]
+        count += 1 if n <= length else -(-(n - length) // stride) + 1
+        if count >= max_windows:
+            yield range(start, i + 1)
+            start, count = i + 1, 0
+    if start < len(clips):
+        yield range(start, len(clips))
 
 
 def aggregate(values, clip_index, n_clips, *, how="mean"):

@@ -15,8 +15,8 @@ fits.
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from lipanomaly.bandsplit import BandSplit
-from lipanomaly.baselines import OCVAEDetector
-from lipanomaly.components import LFHFComponents, OCVAEComponents
+from lipanomaly.baselines import OCVAEComponents, OCVAEDetector
+from lipanomaly.components import LFHFComponents
 from lipanomaly.detector import LFHFVAEDetector
 from lipanomaly.extraction import LipLandmarkExtractor
 from lipanomaly.features import LipMotionFeatures

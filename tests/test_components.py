@@ -10,7 +10,8 @@ from sklearn.base import clone
 from sklearn.utils._param_validation import InvalidParameterError
 
 from lipanomaly import scoring
-from lipanomaly.components import LFHFComponents, OCVAEComponents
+from lipanomaly.baselines import OCVAEComponents
+from lipanomaly.components import LFHFComponents
 from lipanomaly.exceptions import InputError
 
 pytestmark = pytest.mark.slow

@@ -63,6 +63,16 @@ def test_linear_known_answer_and_needed_components(live):
     assert ComponentScorer().fit(live).needed_components() == ("drs",)
 
 
+def test_components_read_before_fit():
+    names = scoring.COMPONENTS
+    assert ComponentScorer().components_read(names) == ("drs",)
+    assert ComponentScorer(components=None).components_read(names) == names
+    linear = ComponentScorer(combination="linear", gamma=0.0, latent_coef=2.0)
+    assert linear.components_read(names) == ("drs", "delta_e", "latent_rmse")
+    nothing = ComponentScorer(combination="linear", alpha=0.0, beta=0.0, gamma=0.0)
+    assert nothing.components_read(names) == names  # every weight 0: all, as a plain fit
+
+
 def test_a_missing_component_is_a_clear_error(live):
     scorer = ComponentScorer(combination="linear").fit(live)
     only_drs = [_records(a["drs"][:, None], ("drs",)) for a in live]

@@ -209,6 +209,8 @@ def test_registry_names_the_package_estimators():
     # the two parts of a detector are saved on their own too
     assert serialization._REGISTRY["LFHFComponents"] == ("lipanomaly.components", "LFHFComponents")
     assert serialization._REGISTRY["ComponentScorer"] == ("lipanomaly.scorer", "ComponentScorer")
+    for name in serialization._REGISTRY:  # every entry names a class that exists
+        assert serialization._registered_class(name, "test").__name__ == name
 
 
 def test_loads_on_cpu_a_model_saved_from_cuda_tensors(registered, fitted, tmp_path, monkeypatch):

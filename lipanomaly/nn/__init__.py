@@ -12,6 +12,14 @@ this subpackage. The network sees standardised windows of shape ``(N, L, F)`` fl
   :func:`module_from_state` / :func:`net_from_state` for saving without pickle.
 """
 
+from .inference import (
+    encode,
+    module_from_state,
+    module_state,
+    net_from_state,
+    reconstruct,
+    reconstruct_ocvae,
+)
 from .losses import (
     DERIV_LAMBDAS_DEFAULT,
     LOSS_WEIGHTS_DEFAULT,
@@ -33,12 +41,6 @@ from .modules import OCVAE, DualVAE, DualVAEOutput, OCVAEOutput, TCNEncoder, cou
 from .training import (
     MAX_GRAD_NORM,
     WindowDataset,
-    encode,
-    module_from_state,
-    module_state,
-    net_from_state,
-    reconstruct,
-    reconstruct_ocvae,
     resolve_device,
     train_dual_vae,
     train_network,

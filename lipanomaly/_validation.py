@@ -11,9 +11,9 @@ import numbers
 
 import numpy as np
 
-from .exceptions import InputError
+from .exceptions import InputError, NotFittedError
 
-__all__ = ["check_clip", "check_clips", "live_index", "reject_unsupported"]
+__all__ = ["check_clip", "check_clips", "check_fitted", "live_index", "reject_unsupported"]
 
 
 def reject_unsupported(X, *, name="X"):
@@ -171,3 +171,15 @@ def live_index(y, n_clips):
             f"y: expected labels +1 (live) and -1 (spoof), got values {sorted(values)}"
         )
     return np.flatnonzero(y == 1)
+
+
+def check_fitted(estimator, attribute, fit_with):
+    """Raise :class:`~lipanomaly.NotFittedError` unless ``estimator`` has ``attribute``.
+
+    ``fit_with`` says what to fit it with ("live clips", ...).
+    """
+    if not hasattr(estimator, attribute):
+        raise NotFittedError(
+            f"This {type(estimator).__name__} instance is not fitted yet; call 'fit' with "
+            f"{fit_with} before using this method"
+        )

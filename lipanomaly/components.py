@@ -24,9 +24,9 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
 from . import scoring
 from ._params import keyword_init
-from ._validation import check_clips, live_index
+from ._validation import check_clips, check_fitted, live_index
 from ._version import __version__
-from .exceptions import InputError, ModelFileError, NotFittedError
+from .exceptions import InputError, ModelFileError
 from .windows import make_windows, window_batches
 
 __all__ = ["LFHFComponents", "check_component_names"]
@@ -337,11 +337,7 @@ class _NetworkComponents(TransformerMixin, BaseEstimator):
     # -- transform ----------------------------------------------------------------------
 
     def _check_fitted(self):
-        if not hasattr(self, "net_"):
-            raise NotFittedError(
-                f"This {type(self).__name__} instance is not fitted yet; call 'fit' with "
-                "live clips before using this method"
-            )
+        check_fitted(self, "net_", "live clips")
 
     def transform(self, X, *, components=None):
         """Raw (unstandardised) components of every window of every clip.

@@ -21,9 +21,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, OutlierMixin, _fit_context
 
 from ._params import init_parameters, keyword_init
-from ._validation import check_clips, live_index
+from ._validation import check_clips, check_fitted, live_index
 from .components import LFHFComponents, check_component_names
-from .exceptions import NotFittedError
 from .scorer import START, ComponentScorer, check_components
 from .windows import aggregate
 
@@ -59,14 +58,13 @@ class _ComposedDetector(OutlierMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_clips, T, K, 2) or list of array-like of shape (T_i, K, 2)
-            Lip sequences. Clips of at least ``window // 2`` frames are accepted; those
-            shorter than ``window`` are mirror-padded to one window.
+            Lip sequences (at least ``window // 2`` frames).
         y : array-like of shape (n_clips,) or None, default=None
-            Optional labels, +1 live and -1 spoof: only the ``y == +1`` clips are used (so
-            that ``GridSearchCV`` on a labelled development set trains one-class).
+            +1 live, -1 spoof: the network learns from the ``y == +1`` clips only.
         groups : array-like of shape (n_clips,) or None, default=None
-            A label per clip (recording, person): the validation clips are then whole
-            groups (see the network transformer's ``fit``).
+            A label per clip (recording, person): validation holds out whole groups.
+            Details of the three: the network transformer's ``fit``
+            (:meth:`lipanomaly.components.LFHFComponents.fit`).
 
         Returns
         -------
@@ -89,11 +87,7 @@ class _ComposedDetector(OutlierMixin, BaseEstimator):
         return self
 
     def _check_fitted(self):
-        if not hasattr(self, "offset_"):
-            raise NotFittedError(
-                f"This {type(self).__name__} instance is not fitted yet; call 'fit' with "
-                "live clips before using this method"
-            )
+        check_fitted(self, "offset_", "live clips")
 
     def score_samples(self, X):
         """Liveness score of each clip: higher is more live.
@@ -104,6 +98,7 @@ class _ComposedDetector(OutlierMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_clips, T, K, 2) or list of array-like of shape (T_i, K, 2)
+            Lip sequences with the ``K`` seen at fit (at least ``window // 2`` frames).
 
         Returns
         -------
@@ -115,11 +110,7 @@ class _ComposedDetector(OutlierMixin, BaseEstimator):
         return self.scorer_.score_samples(self.network_.transform(X, components=needed or None))
 
     def score_with_windows(self, X):
-        """:meth:`score_samples` and the window scores it aggregates, from one network pass.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_clips, T, K, 2) or list of array-like of shape (T_i, K, 2)
+        """:meth:`score_samples` of ``X`` and the window scores it aggregates, in one pass.
 
         Returns
         -------
@@ -143,29 +134,11 @@ class _ComposedDetector(OutlierMixin, BaseEstimator):
         return self.scorer_.score_samples(C), windows
 
     def decision_function(self, X):
-        """``score_samples(X) - offset_``: negative for clips called spoofs.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_clips, T, K, 2) or list of array-like of shape (T_i, K, 2)
-
-        Returns
-        -------
-        decision : ndarray of shape (n_clips,), float64
-        """
+        """``score_samples(X) - offset_``, float64 of shape (n_clips,): negative for spoofs."""
         return self.score_samples(X) - self.offset_
 
     def predict(self, X):
-        """+1 (live) or -1 (spoof) for each clip; a NaN decision is never live.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_clips, T, K, 2) or list of array-like of shape (T_i, K, 2)
-
-        Returns
-        -------
-        labels : ndarray of shape (n_clips,), int
-        """
+        """+1 (live) or -1 (spoof), ints of shape (n_clips,); a NaN decision is never live."""
         return np.where(self.decision_function(X) >= 0, 1, -1).astype(int)
 
     def _all_components(self, X):
@@ -178,11 +151,9 @@ class _ComposedDetector(OutlierMixin, BaseEstimator):
         return values, scores, clip_index, starts, names, len(C)
 
     def score_components(self, X):
-        """Every raw (unstandardised) score component, aggregated per clip.
+        """Every raw (unstandardised) score component of the clips ``X``, averaged per clip.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_clips, T, K, 2) or list of array-like of shape (T_i, K, 2)
+        (Aggregated as the scores are: with the scorer's ``aggregation``.)
 
         Returns
         -------
@@ -196,11 +167,7 @@ class _ComposedDetector(OutlierMixin, BaseEstimator):
         return {name: out[:, j].copy() for j, name in enumerate((*names, "score"))}
 
     def score_windows(self, X):
-        """Time-resolved scores: one record per window.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_clips, T, K, 2) or list of array-like of shape (T_i, K, 2)
+        """Time-resolved scores of the clips ``X``: one record per window.
 
         Returns
         -------

@@ -21,8 +21,8 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from . import scoring
 from ._params import keyword_init
-from ._validation import reject_unsupported
-from .exceptions import InputError, NotFittedError
+from ._validation import check_fitted, reject_unsupported
+from .exceptions import InputError
 from .windows import aggregate
 
 __all__ = ["ComponentScorer", "check_components"]
@@ -269,11 +269,7 @@ class ComponentScorer(OutlierMixin, BaseEstimator):
         return self
 
     def _check_fitted(self):
-        if not hasattr(self, "offset_"):
-            raise NotFittedError(
-                f"This {type(self).__name__} instance is not fitted yet; call 'fit' with the "
-                "components of live clips before using this method"
-            )
+        check_fitted(self, "offset_", "the components of live clips")
 
     def components_read(self, available):
         """The components that these parameters make the score read: what to compute for fit.
@@ -333,11 +329,7 @@ class ComponentScorer(OutlierMixin, BaseEstimator):
         return self._combine(z), clip_index
 
     def score_windows(self, C):
-        """The score of every window (higher = more live).
-
-        Parameters
-        ----------
-        C : list of structured ndarray of shape (n_windows_i,)
+        """The score of every window of the clips ``C`` (higher = more live).
 
         Returns
         -------
@@ -354,6 +346,8 @@ class ComponentScorer(OutlierMixin, BaseEstimator):
         Parameters
         ----------
         C : list of structured ndarray of shape (n_windows_i,)
+            Per clip, its windows' components (see :func:`check_components`); only those
+            that the score reads are (:meth:`needed_components`).
 
         Returns
         -------
@@ -363,29 +357,11 @@ class ComponentScorer(OutlierMixin, BaseEstimator):
         return aggregate(scores, clip_index, len(C), how=self.aggregation)
 
     def decision_function(self, C):
-        """``score_samples(C) - offset_``: negative for clips called spoofs.
-
-        Parameters
-        ----------
-        C : list of structured ndarray of shape (n_windows_i,)
-
-        Returns
-        -------
-        decision : ndarray of shape (n_clips,), float64
-        """
+        """``score_samples(C) - offset_``, float64 of shape (n_clips,): negative for spoofs."""
         return self.score_samples(C) - self.offset_
 
     def predict(self, C):
-        """+1 (live) or -1 (spoof) for each clip; a NaN decision is never live.
-
-        Parameters
-        ----------
-        C : list of structured ndarray of shape (n_windows_i,)
-
-        Returns
-        -------
-        labels : ndarray of shape (n_clips,), int
-        """
+        """+1 (live) or -1 (spoof), ints of shape (n_clips,); a NaN decision is never live."""
         return np.where(self.decision_function(C) >= 0, 1, -1).astype(int)
 
     # -- persistence (lipanomaly.save_model) ----------------------------------------------

@@ -128,8 +128,8 @@ def reconstruct_ocvae(module, windows, *, batch_size=256, device="cpu"):
     ----------
     module : OCVAE or skorch.NeuralNet
     windows : array-like of shape (N, L, F)
-    batch_size : int, default=256
-    device : {"cpu", "cuda", "auto"}, default="cpu"
+    batch_size, device
+        As in :func:`encode`.
 
     Returns
     -------

@@ -292,35 +292,21 @@ class DualVAE(nn.Module):
         self.n_features = n_features
         scale = torch.ones(n_features) if hf_scale is None else torch.as_tensor(hf_scale)
         self.register_buffer("hf_scale", scale.to(torch.float32).reshape(n_features).clone())
-        self.encoder = TCNEncoder(
-            n_features,
-            channels=channels,
-            n_layers=n_layers,
-            kernel_size=kernel_size,
-            dropout=dropout,
-        )
+        conv = {"channels": channels, "kernel_size": kernel_size, "dropout": dropout}
+        self.encoder = TCNEncoder(n_features, n_layers=n_layers, **conv)
         self.pool = _AttentionPool(channels, segments=lf_segments)
         self.lf_hidden = nn.Sequential(nn.Linear(2 * channels, channels), nn.GELU())
         self.lf_posterior = nn.Linear(channels, 2 * latent_lf)
         self.lf_decoder = _WindowDecoder(
             latent_lf,
             n_features,
-            channels=channels,
             n_layers=decoder_layers,
-            kernel_size=kernel_size,
-            dropout=dropout,
             stride=lf_stride,
             positions=lf_positions,
+            **conv,
         )
         self.hf_posterior = nn.Linear(channels, 2 * latent_hf)
-        self.hf_decoder = _FrameDecoder(
-            latent_hf,
-            n_features,
-            channels=channels,
-            n_layers=decoder_layers,
-            kernel_size=kernel_size,
-            dropout=dropout,
-        )
+        self.hf_decoder = _FrameDecoder(latent_hf, n_features, n_layers=decoder_layers, **conv)
 
     def _posteriors(self, x):
         h = self.encoder(x)
@@ -417,25 +403,13 @@ class OCVAE(nn.Module):
     ):
         super().__init__()
         self.n_features = n_features
-        self.encoder = TCNEncoder(
-            n_features,
-            channels=channels,
-            n_layers=n_layers,
-            kernel_size=kernel_size,
-            dropout=dropout,
-        )
+        conv = {"channels": channels, "kernel_size": kernel_size, "dropout": dropout}
+        self.encoder = TCNEncoder(n_features, n_layers=n_layers, **conv)
         self.pool = _AttentionPool(channels, segments=segments)
         self.hidden = nn.Sequential(nn.Linear(2 * channels, channels), nn.GELU())
         self.posterior = nn.Linear(channels, 2 * latent)
         self.decoder = _WindowDecoder(
-            latent,
-            n_features,
-            channels=channels,
-            n_layers=decoder_layers,
-            kernel_size=kernel_size,
-            dropout=dropout,
-            stride=1,
-            positions=positions,
+            latent, n_features, n_layers=decoder_layers, stride=1, positions=positions, **conv
         )
 
     def _posterior(self, x):

@@ -37,22 +37,7 @@ from ..augment import augment as _augment
 from ..augment import time_jitter
 from ..exceptions import InputError, TrainingError
 from ..signal import DEFAULT_CUTOFF_HZ, lowpass
-from .losses import (
-    DERIV_LAMBDAS_DEFAULT,
-    LOSS_WEIGHTS_DEFAULT,
-    OCVAE_LOSS_WEIGHTS_DEFAULT,
-    decor_loss,
-    deriv_loss,
-    full_loss,
-    jitter_loss,
-    kl_divergence,
-    latent_loss,
-    masked_loss,
-    rec_hf_loss,
-    rec_lf_loss,
-    stft_loss,
-    total_loss,
-)
+from . import losses
 from .modules import OCVAE, DualVAE
 
 __all__ = [
@@ -185,7 +170,7 @@ def vae_objective(
     loss_weights=None,
     kl_scale=1.0,
     rng=None,
-    deriv_lambdas=DERIV_LAMBDAS_DEFAULT,
+    deriv_lambdas=losses.DERIV_LAMBDAS_DEFAULT,
     stft_high_weight=2.5,
     mask_runs=(2, 4, 8),
 ):
@@ -223,7 +208,7 @@ def vae_objective(
     """
     rng = np.random.default_rng(0) if rng is None else rng
     if objective == "dual":
-        defaults = LOSS_WEIGHTS_DEFAULT
+        defaults = losses.LOSS_WEIGHTS_DEFAULT
         weights = {**defaults, **(loss_weights or {})}
         r_target = x - x_lp
         x_hat = out.x_hat
@@ -231,35 +216,35 @@ def vae_objective(
         s = module.hf_scale
         r_hat_s, r_target_s = out.r_hf / s, r_target / s
         terms = {
-            "rec_lf": rec_lf_loss(out.x_lf, x_lp),
-            "kl_lf": kl_divergence(out.mu_lf, out.logvar_lf),
-            "rec_hf": rec_hf_loss(r_hat_s, r_target_s),
-            "stft": stft_loss(r_hat_s, r_target_s, high_weight=stft_high_weight),
-            "deriv": deriv_loss(x_hat, x, lambdas=deriv_lambdas),
-            "kl_hf": kl_divergence(out.mu_hf, out.logvar_hf),
-            "full": full_loss(x_hat, x),
-            "decor": decor_loss(out.mu_lf, out.mu_hf),
+            "rec_lf": losses.rec_lf_loss(out.x_lf, x_lp),
+            "kl_lf": losses.kl_divergence(out.mu_lf, out.logvar_lf),
+            "rec_hf": losses.rec_hf_loss(r_hat_s, r_target_s),
+            "stft": losses.stft_loss(r_hat_s, r_target_s, high_weight=stft_high_weight),
+            "deriv": losses.deriv_loss(x_hat, x, lambdas=deriv_lambdas),
+            "kl_hf": losses.kl_divergence(out.mu_hf, out.logvar_hf),
+            "full": losses.full_loss(x_hat, x),
+            "decor": losses.decor_loss(out.mu_lf, out.mu_hf),
         }
         if weights["jitter"]:
             xj = torch.from_numpy(time_jitter(x.detach().cpu().numpy(), rng)).to(x.device)
-            terms["jitter"] = jitter_loss(module.forward_hf(xj) / s, r_hat_s)
+            terms["jitter"] = losses.jitter_loss(module.forward_hf(xj) / s, r_hat_s)
         if weights["mask"]:
             mask = _random_mask(x, rng, mask_runs)
             out_m = module(x.masked_fill(mask[..., None], 0.0))
-            terms["mask"] = masked_loss(out_m.x_hat, x, mask)
+            terms["mask"] = losses.masked_loss(out_m.x_hat, x, mask)
     elif objective == "ocvae":
-        defaults = OCVAE_LOSS_WEIGHTS_DEFAULT
+        defaults = losses.OCVAE_LOSS_WEIGHTS_DEFAULT
         weights = {**defaults, **(loss_weights or {})}
         terms = {
             "rec": torch.mean((out.x_hat - x) ** 2),
-            "kl": kl_divergence(out.mu, out.logvar),
+            "kl": losses.kl_divergence(out.mu, out.logvar),
         }
         if weights["latent"]:
             # OC-FakeDect-2: re-encode the reconstruction with the same encoder
-            terms["latent"] = latent_loss(out.mu, module.encode(out.x_hat))
+            terms["latent"] = losses.latent_loss(out.mu, module.encode(out.x_hat))
     else:
         raise ValueError(f"objective must be 'dual' or 'ocvae', got {objective!r}")
-    total = total_loss(
+    total = losses.total_loss(
         terms,
         weights,
         kl_scale=kl_scale,
@@ -279,7 +264,7 @@ class _VAENet(NeuralNet):
         *args,
         objective="dual",
         loss_weights=None,
-        deriv_lambdas=DERIV_LAMBDAS_DEFAULT,
+        deriv_lambdas=losses.DERIV_LAMBDAS_DEFAULT,
         stft_high_weight=2.5,
         mask_runs=(2, 4, 8),
         **kwargs,
@@ -343,10 +328,10 @@ _NETWORKS = {
     # kind: (module class, objective, loss weight defaults, terms recorded even at weight 0)
     "dual": (
         DualVAE,
-        LOSS_WEIGHTS_DEFAULT,
+        losses.LOSS_WEIGHTS_DEFAULT,
         ("rec_lf", "kl_lf", "rec_hf", "stft", "deriv", "kl_hf", "full", "decor"),
     ),
-    "ocvae": (OCVAE, OCVAE_LOSS_WEIGHTS_DEFAULT, ("rec", "kl")),
+    "ocvae": (OCVAE, losses.OCVAE_LOSS_WEIGHTS_DEFAULT, ("rec", "kl")),
 }
 
 

@@ -10,8 +10,8 @@ search below avoids the three traps of one-class models in ``GridSearchCV``
    as ``score_samples`` (higher = more live) does;
 3. the detector trains on the ``y == +1`` clips of each training fold only.
 
-Only the scoring changes between grid points, so the detector trains one network per fold
-and reuses it (an in-memory cache), not one per grid point.
+Only the scoring changes between grid points, so with a ``memory`` folder the detector trains
+one network per fold and every other grid point loads it, not one per grid point.
 
 The network is small and briefly trained so that the example runs in a few minutes on a
 laptop CPU; ``LIPANOMALY_QUICK=1`` (used by the tests) shrinks the data and the grid.
@@ -20,6 +20,7 @@ Run: ``python examples/grid_search.py``
 """
 
 import os
+import tempfile
 
 import numpy as np
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
@@ -42,6 +43,7 @@ detector = LFHFVAEDetector(
     max_epochs=2 if QUICK else 20,
     n_jitter_draws=1,
     random_state=0,
+    memory=tempfile.mkdtemp(prefix="lipanomaly-networks-"),  # trained networks, reused
 )
 grid = {"alpha": [0.0, 1.0], "beta": [-1.0, 1.0], "gamma": [-1.0, 1.0]}
 if not QUICK:

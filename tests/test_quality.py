@@ -56,9 +56,16 @@ def paired_setup(development):
 
 
 @pytest.fixture(scope="module")
-def high_band_detector(paired_setup):
+def memory(tmp_path_factory):
+    """Where the module's one network is kept: both tests score it."""
+    return tmp_path_factory.mktemp("networks")
+
+
+@pytest.fixture(scope="module")
+def high_band_detector(paired_setup, memory):
     X_train, _, _ = paired_setup
-    return LFHFVAEDetector(components=("e_detail", "delta_e"), **BRIEF).fit(X_train)
+    det = LFHFVAEDetector(components=("e_detail", "delta_e"), **BRIEF, memory=memory)
+    return det.fit(X_train)
 
 
 def test_high_band_score_separates_held_out_pairs(paired_setup, high_band_detector):
@@ -70,10 +77,11 @@ def test_high_band_score_separates_held_out_pairs(paired_setup, high_band_detect
     assert auc >= FLOOR_AUC, f"paired real/fake AUC {auc:.2f} < floor {FLOOR_AUC}"
 
 
-def test_default_score_separates_held_out_pairs(paired_setup):
+def test_default_score_separates_held_out_pairs(paired_setup, high_band_detector, memory):
     X_train, X_test, y_test = paired_setup
-    # the same network as the high-band detector's (same data, seed and network parameters):
-    # only the scoring differs
-    default = LFHFVAEDetector(**BRIEF).fit(X_train)
+    # the same network as the high-band detector's (same data, seed and network parameters,
+    # loaded from memory): only the scoring differs
+    default = LFHFVAEDetector(**BRIEF, memory=memory).fit(X_train)
+    assert default.network_.network_from_cache_
     auc = roc_auc_score(y_test == 1, default.score_samples(X_test))
     assert auc >= FLOOR_AUC, f"paired real/fake AUC {auc:.2f} < floor {FLOOR_AUC}"

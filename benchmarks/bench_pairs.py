@@ -14,6 +14,7 @@ Usage::
 
 import argparse
 import sys
+import tempfile
 from pathlib import Path
 
 import torch
@@ -38,11 +39,13 @@ def main():
     X_train, X_test, y_test, pairs = paired_split(load_development(args.data))
     live = y_test == 1
 
+    memory = tempfile.mkdtemp(prefix="bench-pairs-")  # one network per seed for both scores
     print("| seed | epochs | high band AUC | pairs | DRS (default) AUC | pairs |")
     print("| ---: | ---: | ---: | ---: | ---: | ---: |")
     for seed in args.seeds:
         brief = BRIEF | {"random_state": seed, "max_epochs": args.max_epochs}
         brief |= {"patience": args.max_epochs, "kl_anneal_epochs": max(1, args.max_epochs // 2)}
+        brief |= {"memory": memory}
         row = [str(seed), str(args.max_epochs)]
         for components in (("e_detail", "delta_e"), ("drs",)):
             det = LFHFVAEDetector(components=components, **brief).fit(X_train)

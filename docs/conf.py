@@ -52,6 +52,20 @@ numpydoc_validation_checks = set()
 
 # no intersphinx: the docs build offline (CI has no network)
 
+
+def _skip_metadata_requests(app, what, name, obj, skip, options):
+    """scikit-learn's generated ``set_<method>_request`` (fit has ``groups``, transform has
+    ``components``): its own API, documented by scikit-learn, whose docstrings point into
+    scikit-learn's glossary."""
+    if name.startswith("set_") and name.endswith("_request"):
+        return True
+    return skip
+
+
+def setup(app):
+    app.connect("autodoc-skip-member", _skip_metadata_requests)
+
+
 html_theme = "alabaster"
 html_title = f"lipanomaly {release}"
 html_static_path = []

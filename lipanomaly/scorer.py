@@ -164,8 +164,8 @@ class ComponentScorer(OutlierMixin, BaseEstimator):
         Median and IQR / 1.349 of each component over the live windows.
     columns_ : ndarray of int
         Positions in ``component_names_`` of the components of the Mahalanobis distance.
-    precision_ : ndarray of shape (len(columns_), len(columns_))
-        Inverse robust covariance of those standardised components.
+    precision_ : ndarray of shape (p, p)
+        Inverse robust covariance of those ``p`` standardised components.
     weights_ : ndarray of shape (n_components,)
         Weights of the linear score, one per component (signs included).
     calibration_scores_ : ndarray of shape (n_clips,)

@@ -43,6 +43,7 @@ _SUBMODULES = {
     "extraction",
     "features",
     "landmarks",
+    "limits",
     "scoring",
     "serialization",
     "signal",

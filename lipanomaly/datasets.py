@@ -17,12 +17,21 @@ generator    str, optional            for fakes, the generator family
 origin       str, optional            provenance
 ============ ======================== =====================================================
 
-Unknown keys are ignored. Files are read with ``allow_pickle=False``: a track file is data,
-never code.
+Unknown keys are never read (only their names are listed). A track file is data, never
+code: every array is read with :mod:`numpy.lib.format`'s header parser, its declared dtype
+and shape are checked against the key (no object or pickled arrays, at most
+:data:`~lipanomaly.limits.MAX_FRAMES` frames, ...) and against the size stored in the
+archive *before* its data is read, so that a small file cannot make the reader allocate
+much (see ``docs/guide/security.md`` and :mod:`lipanomaly.limits`). Files are published
+atomically: :func:`write_track` writes a uniquely named temporary file in the destination
+folder and renames it, so a reader sees the old file or the new one, never half of one.
 """
 
+import contextlib
 import csv
+import math
 import os
+import uuid
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +40,16 @@ import numpy as np
 from sklearn.utils import Bunch
 
 from .exceptions import InputError
+from .limits import (
+    COORD_RANGE,
+    MAX_COMPRESSION_RATIO,
+    MAX_FPS,
+    MAX_FRAME_SIZE,
+    MAX_FRAMES,
+    MAX_TEXT_CHARS,
+    MIN_FPS,
+    RATIO_FREE_BYTES,
+)
 
 __all__ = [
     "FACEMESH_N_POINTS",
@@ -45,25 +64,39 @@ __all__ = [
 FACEMESH_N_POINTS = 478
 _REQUIRED = ("landmarks", "fps", "width", "height")
 _TEXT_KEYS = ("label", "source", "generator", "origin")
+# optional arrays that are read into Track.extra (the reference extractions' lip indices)
+_EXTRA_KEYS = ("lips_idx",)
 
 
 @dataclass(frozen=True, eq=False)
 class Track:
     """One video's FaceMesh landmarks with what is needed to interpret them.
 
+    Every track is checked on creation, whether read from a file or built in memory: a
+    track outside the limits of :mod:`lipanomaly.limits` is refused with an
+    :class:`~lipanomaly.exceptions.InputError` that names it.
+
     Parameters
     ----------
     landmarks : ndarray of shape (T, 478, 2) or (T, 478, 3)
-        FaceMesh points per frame, normalised by frame width (x) and height (y); a row of
-        NaN where no face was found.
+        FaceMesh points per frame, normalised by frame width (x) and height (y), MediaPipe's
+        convention; a row of NaN where no face was found. At most
+        :data:`~lipanomaly.limits.MAX_FRAMES` frames; x and y within
+        :data:`~lipanomaly.limits.COORD_RANGE` (points slightly outside the frame are
+        normal), no inf. Landmarks in pixels are refused, not guessed: the message says
+        to divide x by ``width`` and y by ``height``.
     fps : float
-        Frame rate of the video.
+        Frame rate of the video, from :data:`~lipanomaly.limits.MIN_FPS` to
+        :data:`~lipanomaly.limits.MAX_FPS`.
     width, height : int
-        Frame size in pixels.
+        Frame size in pixels, at most :data:`~lipanomaly.limits.MAX_FRAME_SIZE`.
     path : str or None
         Where the track came from (used in messages).
     label, source, generator, origin : str or None
         Optional metadata of the development set.
+    extra : dict
+        Other known optional arrays of a track file: ``lips_idx`` (the reference
+        extractions' lip indices) when present. Unknown keys are not read.
     """
 
     landmarks: np.ndarray
@@ -85,16 +118,32 @@ class Track:
                 f"{name}: 'landmarks' must have shape (T, {FACEMESH_N_POINTS}, 2) or "
                 f"(T, {FACEMESH_N_POINTS}, 3) (FaceMesh points per frame), got {lm.shape}"
             )
+        if lm.shape[0] > MAX_FRAMES:
+            raise InputError(
+                f"{name}: {lm.shape[0]} frames, more than the {MAX_FRAMES} a track may hold "
+                "(lipanomaly.limits.MAX_FRAMES); split the video"
+            )
         object.__setattr__(self, "landmarks", lm)
         fps = float(_scalar(self.fps, "fps", name))
         if not np.isfinite(fps) or fps <= 0:
             raise InputError(f"{name}: 'fps' must be a positive frame rate, got {fps}")
+        if not MIN_FPS <= fps <= MAX_FPS:
+            raise InputError(
+                f"{name}: 'fps' is {fps:g}, outside the plausible frame rates {MIN_FPS:g} to "
+                f"{MAX_FPS:g} (lipanomaly.limits.MIN_FPS, MAX_FPS)"
+            )
         object.__setattr__(self, "fps", fps)
         for key in ("width", "height"):
             value = _scalar(getattr(self, key), key, name)
             if not np.isfinite(value) or value <= 0 or value != int(value):
                 raise InputError(f"{name}: {key!r} must be a positive pixel count, got {value}")
+            if value > MAX_FRAME_SIZE:
+                raise InputError(
+                    f"{name}: {key!r} is {int(value)} pixels, more than "
+                    f"{MAX_FRAME_SIZE} (lipanomaly.limits.MAX_FRAME_SIZE)"
+                )
             object.__setattr__(self, key, int(value))
+        _check_coordinates(lm, self.width, self.height, name)
 
     @property
     def n_frames(self):
@@ -112,6 +161,42 @@ class Track:
         return Path(self.path).name if self.path else "track"
 
 
+def _check_coordinates(lm, width, height, name):
+    """Refuse inf and x, y outside :data:`COORD_RANGE`; say so when they look like pixels."""
+    xy = lm[..., :2]
+    if np.isinf(xy).any():
+        frames = np.flatnonzero(np.isinf(xy).any(axis=(1, 2)))
+        raise InputError(
+            f"{name}: 'landmarks' holds inf in {frames.size} frame(s) (first: "
+            f"{frames[:5].tolist()}); a frame without a face is a row of NaN"
+        )
+    if lm.shape[0] == 0 or np.isnan(xy).all():
+        return
+    lo, hi = COORD_RANGE
+    x_min, x_max = float(np.nanmin(xy[..., 0])), float(np.nanmax(xy[..., 0]))
+    y_min, y_max = float(np.nanmin(xy[..., 1])), float(np.nanmax(xy[..., 1]))
+    if lo <= min(x_min, y_min) and max(x_max, y_max) <= hi:
+        return
+    span = f"x runs from {x_min:.4g} to {x_max:.4g}, y from {y_min:.4g} to {y_max:.4g}"
+    # pixels of this frame: within it (a margin for faces cut by its edge) and past [0, 1]
+    in_frame = (
+        -0.5 * width <= x_min
+        and x_max <= 1.5 * width
+        and -0.5 * height <= y_min
+        and y_max <= 1.5 * height
+    )
+    if in_frame and max(x_max, y_max) > hi:
+        raise InputError(
+            f"{name}: 'landmarks' look like pixel coordinates of the {width}x{height} frame "
+            f"({span}); a track holds MediaPipe's normalised coordinates: divide x by the "
+            "width and y by the height (landmarks / [width, height])"
+        )
+    raise InputError(
+        f"{name}: 'landmarks' lie far outside MediaPipe's normalised [0, 1] ({span}; "
+        f"accepted: {lo:g} to {hi:g}, lipanomaly.limits.COORD_RANGE)"
+    )
+
+
 def _numeric(value, key, name):
     arr = np.asarray(value)
     if arr.dtype.kind not in "biuf":
@@ -126,8 +211,137 @@ def _scalar(value, key, name):
     return arr.reshape(()).item()
 
 
+# what each known key may hold: dtype kinds, and a check of the declared shape that
+# returns None when it is acceptable, else what was expected
+def _landmarks_shape(shape):
+    ok = len(shape) == 3 and shape[1] == FACEMESH_N_POINTS and shape[2] in (2, 3)
+    if not ok:
+        return (
+            f"must have shape (T, {FACEMESH_N_POINTS}, 2) or (T, {FACEMESH_N_POINTS}, 3) "
+            "(FaceMesh points per frame)"
+        )
+    if shape[0] > MAX_FRAMES:
+        return f"declares {shape[0]} frames, more than {MAX_FRAMES} (lipanomaly.limits.MAX_FRAMES)"
+    return None
+
+
+def _single(shape):
+    return None if math.prod(shape) == 1 else "must be a single number"
+
+
+def _text(shape):
+    return None if math.prod(shape) == 1 else "must be a single string"
+
+
+def _indices(shape):
+    return None if len(shape) == 1 and shape[0] <= FACEMESH_N_POINTS else "must be FaceMesh indices"
+
+
+_SPECS = {
+    "landmarks": ("biuf", _landmarks_shape),
+    **{k: ("biuf", _single) for k in ("fps", "width", "height")},
+    **{k: ("biufUS", _text) for k in _TEXT_KEYS},  # and text keys read by _read_track
+    "lips_idx": ("iu", _indices),
+}
+_CHUNK = 1 << 20  # bytes decompressed at a time
+
+
+def _read_member(zf, info, key, path):
+    """Read one ``.npy`` member after checking its header against ``_SPECS[key]``.
+
+    Nothing is allocated before the declared dtype and shape are accepted and agree with
+    the member's uncompressed size, and that size with its compressed size.
+    """
+    kinds, check_shape = _SPECS.get(key, ("biufUS", _text))
+    where = f"{path}: {key!r}"
+    with zf.open(info) as fh:
+        version = np.lib.format.read_magic(fh)
+        if version == (1, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_1_0(fh)
+        elif version == (2, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_2_0(fh)
+        else:
+            raise InputError(f"{where}: unsupported .npy format version {version}")
+        if dtype.hasobject or dtype.kind not in kinds or dtype.fields is not None:
+            what = "numeric" if "U" not in kinds else "a number or a string"
+            raise InputError(f"{where} must be {what}, got dtype {dtype}")
+        if dtype.kind in "US" and dtype.itemsize > MAX_TEXT_CHARS * 4:
+            raise InputError(
+                f"{where}: text longer than {MAX_TEXT_CHARS} characters "
+                "(lipanomaly.limits.MAX_TEXT_CHARS)"
+            )
+        problem = check_shape(shape)
+        if problem is not None:
+            raise InputError(f"{where} {problem}, got {shape}")
+        nbytes = math.prod(shape) * dtype.itemsize
+        stored = info.file_size - fh.tell()
+        if stored != nbytes:
+            raise InputError(
+                f"{where}: the header declares {dtype} {shape} ({nbytes} bytes) but the archive "
+                f"holds {stored} bytes of data (a corrupt or forged file)"
+            )
+        ratio = info.file_size / max(info.compress_size, 1)
+        if nbytes > RATIO_FREE_BYTES and ratio > MAX_COMPRESSION_RATIO:
+            raise InputError(
+                f"{where}: compressed {ratio:.0f} to 1 ({info.compress_size} bytes for "
+                f"{info.file_size}), more than {MAX_COMPRESSION_RATIO:g} to 1 "
+                "(lipanomaly.limits.MAX_COMPRESSION_RATIO): not landmark data"
+            )
+        arr = np.empty(math.prod(shape), dtype=dtype)
+        buf = arr.view(np.uint8)
+        done = 0
+        while done < nbytes:
+            chunk = fh.read(min(_CHUNK, nbytes - done))
+            if not chunk:
+                raise InputError(f"{where}: truncated ({done} of {nbytes} bytes)")
+            buf[done : done + len(chunk)] = np.frombuffer(chunk, dtype=np.uint8)
+            done += len(chunk)
+        if fh.read(1):  # also makes zipfile check the CRC
+            raise InputError(f"{where}: more data than its header declares")
+    order = "F" if fortran else "C"
+    return arr.reshape(shape, order=order)
+
+
+def _read_npz(path, keys):
+    """The members of ``keys`` (those present) of the ``.npz`` at ``path``, checked.
+
+    Other members are never opened.
+    """
+    try:
+        if not zipfile.is_zipfile(path):
+            raise InputError(f"{path}: cannot be read as an .npz track file (not a zip archive)")
+        with zipfile.ZipFile(path) as zf:
+            members = {}
+            for info in zf.infolist():
+                name = info.filename
+                key = name[: -len(".npy")] if name.endswith(".npy") else name
+                if key in keys and (name.endswith(".npy") or key not in members):
+                    members[key] = info
+            found = sorted(n[: -len(".npy")] if n.endswith(".npy") else n for n in zf.namelist())
+            return {k: _read_member(zf, info, k, path) for k, info in members.items()}, found
+    except InputError:
+        raise
+    except Exception as exc:  # zipfile, zlib, numpy's header parser, MemoryError, ...
+        raise InputError(
+            f"{path}: cannot be read as an .npz track file ({type(exc).__name__}: {exc})"
+        ) from exc
+
+
+def _text_value(arr):
+    value = arr.reshape(()).item()
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", errors="replace")
+    return str(value) or None
+
+
 def read_track(path):
     """Read a track file.
+
+    Only the keys of the format are read (``landmarks``, ``fps``, ``width``, ``height``,
+    the optional text keys and ``lips_idx``); each one's ``.npy`` header is checked
+    (dtype, shape, size in the archive, compression ratio) before its data is read, and
+    the track is then checked like any :class:`Track`. No pickle: an object array is
+    refused.
 
     Parameters
     ----------
@@ -142,31 +356,30 @@ def read_track(path):
     ------
     InputError
         If the file is missing, not an ``.npz`` archive, lacks a required key
-        (``landmarks``, ``fps``, ``width``, ``height``), or holds a wrong shape or a
-        non-numeric array. The message names the file.
+        (``landmarks``, ``fps``, ``width``, ``height``), holds a wrong shape, a
+        non-numeric array, a header that does not match its data, or values outside the
+        limits of :mod:`lipanomaly.limits`. The message names the file.
     """
+    return _read_track(path)
+
+
+def _read_track(path, extra_keys=()):
+    """:func:`read_track`, also reading the text keys ``extra_keys`` into ``Track.extra``."""
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise InputError(f"{path}: no such track file")
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            missing = [k for k in _REQUIRED if k not in npz.files]
-            if missing:
-                raise InputError(
-                    f"{path}: not a track file, missing key(s) {missing} "
-                    f"(found {sorted(npz.files)}; required {list(_REQUIRED)})"
-                )
-            data = {k: npz[k] for k in npz.files}
-    except InputError:
-        raise
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
-        raise InputError(f"{path}: cannot be read as an .npz track file ({exc})") from exc
-    text = {}
-    for key in _TEXT_KEYS:
-        if key in data:
-            value = str(data[key].reshape(()).item()) if data[key].size == 1 else None
-            text[key] = value or None
-    extra = {k: v for k, v in data.items() if k not in _REQUIRED and k not in _TEXT_KEYS}
+    known = set(_REQUIRED) | set(_TEXT_KEYS) | set(_EXTRA_KEYS) | set(extra_keys)
+    data, found = _read_npz(path, known)
+    missing = [k for k in _REQUIRED if k not in data]
+    if missing:
+        raise InputError(
+            f"{path}: not a track file, missing key(s) {missing} "
+            f"(found {found[:20]}{' ...' if len(found) > 20 else ''}; "
+            f"required {list(_REQUIRED)})"
+        )
+    text = {k: _text_value(data[k]) for k in _TEXT_KEYS if k in data}
+    extra = {k: data[k] for k in _EXTRA_KEYS if k in data}
+    extra.update({k: _text_value(data[k]) for k in extra_keys if k in data})
     return Track(
         landmarks=data["landmarks"],
         fps=data["fps"],
@@ -178,13 +391,53 @@ def read_track(path):
     )
 
 
+def _publish(path, write):
+    """Atomically create or replace ``path``: ``write(fh)`` into a unique temporary file of
+    the same folder, then rename it over ``path``.
+
+    A reader sees the old file or the complete new one; concurrent writers never share a
+    temporary file; the temporary file is removed if anything fails. Files are created
+    with the user's umask (as ``open`` does).
+    """
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    tmp = os.path.join(folder, f".{os.path.basename(path)}.{uuid.uuid4().hex}.tmp")
+    try:
+        with open(tmp, "xb") as fh:
+            write(fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _track_arrays(track):
+    arrays = {
+        "landmarks": np.asarray(track.landmarks, dtype=np.float32),
+        "fps": np.float64(track.fps),
+        "width": np.int64(track.width),
+        "height": np.int64(track.height),
+    }
+    for key in _TEXT_KEYS:
+        if getattr(track, key):
+            arrays[key] = np.str_(getattr(track, key))
+    return arrays
+
+
 def write_track(path, track, *, overwrite=False):
     """Write ``track`` to ``path`` as an ``.npz`` track file.
+
+    The file is published atomically: written under a unique temporary name
+    (``.<name>.<random>.tmp``) in the destination folder, then renamed, so a concurrent
+    reader never sees a partial file and concurrent writers never clash.
 
     Parameters
     ----------
     path : str or path-like
-        Destination; ``.npz`` is appended by numpy if missing.
+        Destination; ``.npz`` is appended if missing.
     track : Track
     overwrite : bool, default=False
         An existing file is never replaced unless this is True.
@@ -199,19 +452,8 @@ def write_track(path, track, *, overwrite=False):
         path += ".npz"
     if os.path.exists(path) and not overwrite:
         raise InputError(f"{path}: exists already; pass overwrite=True to replace it")
-    arrays = {
-        "landmarks": np.asarray(track.landmarks, dtype=np.float32),
-        "fps": np.float64(track.fps),
-        "width": np.int64(track.width),
-        "height": np.int64(track.height),
-    }
-    for key in _TEXT_KEYS:
-        if getattr(track, key):
-            arrays[key] = np.str_(getattr(track, key))
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    tmp = path[: -len(".npz")] + ".partial.npz"
-    np.savez_compressed(tmp, **arrays)
-    os.replace(tmp, path)  # atomic: a reader never sees half a file
+    arrays = _track_arrays(track)
+    _publish(path, lambda fh: np.savez_compressed(fh, **arrays))
     return path
 
 

@@ -1,7 +1,9 @@
 """The in-memory data contract, checked in one place.
 
 One sample is one clip. A clip is a ``(T, K, 2)`` float array: ``T`` frames at the analysis
-rate, ``K`` lip points, x and y in head-normalised units. A collection of clips is either an
+rate, ``K`` lip points, x and y in head-normalised units (inter-ocular distances from the
+head origin: real lips lie within 3, and values beyond
+:data:`~lipanomaly.limits.MAX_LIP_UNITS` are refused). A collection of clips is either an
 ``(n, T, K, 2)`` array (all clips of one length) or a list of clips of different lengths.
 Every estimator of the package goes through :func:`check_clips`, so a bad input gets the
 same clear message wherever it enters.
@@ -12,6 +14,7 @@ import numbers
 import numpy as np
 
 from .exceptions import InputError
+from .limits import MAX_LIP_UNITS
 
 __all__ = ["check_clip", "check_clips"]
 
@@ -40,7 +43,10 @@ def check_clip(clip, *, name="clip", n_points=None, min_length=1, dtype=np.float
     ------
     InputError
         If the clip is not numeric, not 3-D with a last dimension of 2, too short, holds
-        NaN or inf, or has a ``K`` other than ``n_points``.
+        NaN or inf, holds a value beyond :data:`~lipanomaly.limits.MAX_LIP_UNITS` in
+        absolute value (not head-normalised lip coordinates: such magnitudes overflow
+        the network's float32 arithmetic into NaN scores), or has a ``K`` other than
+        ``n_points``.
     """
     try:
         arr = np.asarray(clip)
@@ -65,6 +71,14 @@ def check_clip(clip, *, name="clip", n_points=None, min_length=1, dtype=np.float
         raise InputError(
             f"{name}: contains NaN or inf in {bad.size} frame(s) (first: {bad[:5].tolist()}); "
             "interpolate or drop missing frames first (LipLandmarkExtractor does)"
+        )
+    if arr.size and not (np.abs(arr) <= MAX_LIP_UNITS).all():
+        bad = np.flatnonzero(~(np.abs(arr) <= MAX_LIP_UNITS).all(axis=(1, 2)))
+        raise InputError(
+            f"{name}: values up to {float(np.abs(arr).max()):.3g} in {bad.size} frame(s) "
+            f"(first: {bad[:5].tolist()}), beyond the {MAX_LIP_UNITS:g} inter-ocular distances "
+            "of head-normalised lip coordinates (lipanomaly.limits.MAX_LIP_UNITS); "
+            "LipLandmarkExtractor gives such coordinates"
         )
     return arr
 

@@ -15,7 +15,7 @@ import hashlib
 import json
 import numbers
 import os
-import uuid
+import time
 import warnings
 from dataclasses import dataclass, field
 from numbers import Integral, Real
@@ -29,8 +29,8 @@ from sklearn.utils import Bunch
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._validation import check_clips
-from .datasets import Track, read_track, write_track
-from .exceptions import InputError
+from .datasets import Track, _publish, _read_track, _track_arrays, read_track, write_track
+from .exceptions import InputError, MissingDependencyError
 from .landmarks import (
     POINT_SETS,
     ema_smooth,
@@ -43,6 +43,7 @@ from .landmarks import (
 
 __all__ = [
     "VIDEO_EXTENSIONS",
+    "CacheWarning",
     "ExtractionWarning",
     "LipLandmarkExtractor",
     "cache_key",
@@ -52,12 +53,16 @@ __all__ = [
 #: File name endings :func:`extract_folder` treats as videos (any case).
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mpg", ".mpeg", ".mkv", ".webm", ".m4v")
 
-# bump when the layout of cache entries changes
-_CACHE_VERSION = 1
+# bump when the layout of cache entries changes (2: entries hold their key)
+_CACHE_VERSION = 2
 
 
 class ExtractionWarning(UserWarning):
     """Frames or inputs were dropped during extraction (the message names the file)."""
+
+
+class CacheWarning(UserWarning):
+    """An extractor cache entry was foreign or damaged (recomputed) or could not be written."""
 
 
 class LipLandmarkExtractor(TransformerMixin, BaseEstimator):
@@ -321,6 +326,7 @@ class _Result:
     ranges: list = field(default_factory=list)  # native frame range of each segment
     n_frames: int = 0
     note: str | None = None  # frames dropped before segments were chosen
+    cache_notes: list = field(default_factory=list)  # cache entries repaired or not written
 
 
 def _check_inputs(X):
@@ -357,23 +363,49 @@ def _check_inputs(X):
 
 
 def _extract_item(i, item, settings, frame_bar):
-    """Worker: one input to its segments; input errors are returned, not raised."""
+    """Worker: one input to its segments; every failure of the input is returned, not raised.
+
+    Any exception (a ``MemoryError`` too) becomes this input's error, so that one bad input
+    never aborts a batch; a missing optional dependency is not the input's fault and
+    propagates.
+    """
     name = f"X[{i}]"
+    notes = []
+    track = None
     try:
-        track = _load_track(item, settings.cache_dir, frame_bar)
-        return _track_to_segments(track, settings, name)
-    except InputError as exc:
-        return _Result(name=name, error=str(exc))
+        track = _load_track(item, settings.cache_dir, frame_bar, notes)
+        res = _track_to_segments(track, settings, name)
+    except MissingDependencyError:
+        raise
+    except Exception as exc:
+        label = track.path if track is not None and track.path else _input_label(item)
+        res = _Result(name=name, error=_input_error(exc, label))
+    res.cache_notes = notes
+    return res
 
 
-def _load_track(item, cache_dir, progress):
+def _input_label(item):
+    if isinstance(item, Track):
+        return item.path or "in-memory track"
+    return os.fspath(item)
+
+
+def _input_error(exc, label):
+    """One line naming the input: the message of an InputError (prefixed with the input when
+    it does not name it), or the type and message of any other exception."""
+    text = str(exc) if isinstance(exc, InputError) else f"{type(exc).__name__}: {exc}"
+    text = " ".join(text.split()) or type(exc).__name__
+    return text if text.startswith(label) else f"{label}: {text}"
+
+
+def _load_track(item, cache_dir, progress, notes=None):
     if isinstance(item, Track):
         return item
     path = os.fspath(item)
     if path.lower().endswith(".npz"):
         return read_track(path)
     if cache_dir is not None:
-        return _cached_video_track(path, cache_dir, progress)
+        return _cached_video_track(path, cache_dir, progress, [] if notes is None else notes)
     from .video import read_video_track
 
     return read_video_track(path, progress=progress)
@@ -464,6 +496,9 @@ def _run_parallel(func, arg_tuples, *, n_jobs, progress, desc):
 
 
 def _handle_errors(results, errors, n, *, what, stacklevel):
+    for r in results:  # workers cannot warn across processes: they return their notes
+        for note in r.cache_notes:
+            warnings.warn(note, CacheWarning, stacklevel=stacklevel)
     bad = [r for r in results if r.error is not None]
     if not bad:
         return
@@ -501,7 +536,8 @@ def cache_key(path):
     -------
     key : str
         ``"<sha256 of the file>-<hash of the settings>.npz"``; the settings are those of
-        :func:`lipanomaly.video.facemesh_fingerprint` and the cache format version.
+        :func:`lipanomaly.video.facemesh_fingerprint` and the cache format version. An
+        entry stores its key (``cache_key``) and is used only when it matches.
     """
     from .video import facemesh_fingerprint
 
@@ -510,24 +546,82 @@ def cache_key(path):
     return f"{_file_hash(path)}-{digest[:16]}.npz"
 
 
-def _cached_video_track(path, cache_dir, progress):
+_TMP_SUFFIX = ".tmp"  # temporary files of _publish: ".<entry>.<random>.tmp"
+
+
+def _read_cache_entry(entry, key, video):
+    """The track of a cache entry, or None (a miss) with the reason.
+
+    An entry is used only when it is a readable track file that holds its own key: a
+    damaged entry, a directory or other junk at its path, or an entry of another video
+    (swapped or copied in) is a miss, recomputed and replaced.
+    """
+    if not os.path.lexists(entry):
+        return None, None
+    if not os.path.isfile(entry):
+        return None, f"cache entry {entry} is not a file; recomputed"
+    try:
+        t = _read_track(entry, extra_keys=("cache_key",))
+    except InputError as exc:
+        return None, f"damaged cache entry recomputed ({exc})"
+    stored = t.extra.get("cache_key")
+    if stored != key:
+        return None, (
+            f"cache entry {entry} belongs to another video (its key is {stored!r}); recomputed"
+        )
+    return Track(t.landmarks, fps=t.fps, width=t.width, height=t.height, path=video), None
+
+
+def _write_cache_entry(entry, key, track):
+    """Publish ``track`` as the cache entry ``entry`` (atomically), holding its key."""
+    arrays = {**_track_arrays(track), "cache_key": np.str_(key)}
+    _publish(entry, lambda fh: np.savez_compressed(fh, **arrays))
+
+
+def _clean_cache_temporaries(cache_dir, max_age=None):
+    """Remove temporary files that crashed writers left in the cache (older than
+    :data:`~lipanomaly.limits.CACHE_TEMP_MAX_AGE_S`). Returns how many were removed."""
+    from .limits import CACHE_TEMP_MAX_AGE_S
+
+    limit = time.time() - (CACHE_TEMP_MAX_AGE_S if max_age is None else max_age)
+    removed = 0
+    try:
+        entries = list(os.scandir(cache_dir))
+    except OSError:
+        return 0
+    for e in entries:
+        if not (e.name.startswith(".") and e.name.endswith(_TMP_SUFFIX)):
+            continue
+        try:
+            if e.is_file(follow_symlinks=False) and e.stat(follow_symlinks=False).st_mtime < limit:
+                os.unlink(e.path)
+                removed += 1
+        except OSError:  # removed by another process meanwhile, or not ours to remove
+            continue
+    return removed
+
+
+def _cached_video_track(path, cache_dir, progress, notes):
+    """A video's FaceMesh track through the cache; what went wrong with the cache (never
+    fatal: the cache is only a shortcut) is appended to ``notes``."""
     from .video import read_video_track
 
     if not os.path.isfile(path):
         raise InputError(f"{path}: no such video file")
-    entry = os.path.join(cache_dir, cache_key(path))
-    if os.path.isfile(entry):
-        try:
-            t = read_track(entry)
-            return Track(t.landmarks, fps=t.fps, width=t.width, height=t.height, path=path)
-        except InputError:
-            pass  # a damaged entry is recomputed and replaced
+    key = cache_key(path)
+    entry = os.path.join(cache_dir, key)
+    track, problem = _read_cache_entry(entry, key, path)
+    if track is not None:
+        return track
+    if problem:
+        notes.append(f"{path}: {problem}")
     track = read_video_track(path, progress=progress)
-    os.makedirs(cache_dir, exist_ok=True)
-    # a unique temporary name, then an atomic rename: parallel workers never clash
-    tmp = os.path.join(cache_dir, f".tmp-{uuid.uuid4().hex}.npz")
-    write_track(tmp, track, overwrite=True)
-    os.replace(tmp, entry)
+    try:
+        os.makedirs(cache_dir, exist_ok=True)  # mode 0o777 minus the umask
+        _clean_cache_temporaries(cache_dir)
+        _write_cache_entry(entry, key, track)
+    except OSError as exc:
+        notes.append(f"{path}: cache entry {entry} not written ({type(exc).__name__}: {exc})")
     return track
 
 
@@ -535,8 +629,9 @@ def _cached_video_track(path, cache_dir, progress):
 
 
 def _write_track_item(video, out_path, cache_dir, progress):
+    notes = []
     try:
-        track = _load_track(video, cache_dir, progress)
+        track = _load_track(video, cache_dir, progress, notes)
         write_track(
             out_path,
             Track(
@@ -548,9 +643,11 @@ def _write_track_item(video, out_path, cache_dir, progress):
             ),
             overwrite=True,
         )
-        return _Result(name="", path=video)
-    except InputError as exc:
-        return _Result(name="", path=video, error=str(exc))
+        return _Result(name="", path=video, cache_notes=notes)
+    except MissingDependencyError:
+        raise
+    except Exception as exc:  # any failure is this video's error, never the batch's
+        return _Result(name="", path=video, error=_input_error(exc, video), cache_notes=notes)
 
 
 def extract_folder(

@@ -112,7 +112,9 @@ class Track:
 
     def __post_init__(self):
         name = self.path or "track"
-        lm = _numeric(self.landmarks, "landmarks", name)
+        lm = np.asarray(self.landmarks)
+        if lm.dtype.kind not in "biuf":
+            raise InputError(f"{name}: 'landmarks' must be numeric, got dtype {lm.dtype}")
         if lm.ndim != 3 or lm.shape[1] != FACEMESH_N_POINTS or lm.shape[2] not in (2, 3):
             raise InputError(
                 f"{name}: 'landmarks' must have shape (T, {FACEMESH_N_POINTS}, 2) or "
@@ -123,6 +125,7 @@ class Track:
                 f"{name}: {lm.shape[0]} frames, more than the {MAX_FRAMES} a track may hold "
                 "(lipanomaly.limits.MAX_FRAMES); split the video"
             )
+        lm = _numeric(lm, "landmarks", name)  # checked before this copy
         object.__setattr__(self, "landmarks", lm)
         fps = float(_scalar(self.fps, "fps", name))
         if not np.isfinite(fps) or fps <= 0:
@@ -163,18 +166,26 @@ class Track:
 
 def _check_coordinates(lm, width, height, name):
     """Refuse inf and x, y outside :data:`COORD_RANGE`; say so when they look like pixels."""
-    xy = lm[..., :2]
-    if np.isinf(xy).any():
-        frames = np.flatnonzero(np.isinf(xy).any(axis=(1, 2)))
+    if lm.shape[0] == 0:
+        return
+    # fmin / fmax skip NaN (missing faces) and allocate nothing; all-NaN gives NaN
+    x_min, x_max = (
+        float(np.fmin.reduce(lm[..., 0], axis=None)),
+        float(np.fmax.reduce(lm[..., 0], axis=None)),
+    )
+    y_min, y_max = (
+        float(np.fmin.reduce(lm[..., 1], axis=None)),
+        float(np.fmax.reduce(lm[..., 1], axis=None)),
+    )
+    if np.isinf([x_min, x_max, y_min, y_max]).any():
+        frames = np.flatnonzero(np.isinf(lm[..., :2]).any(axis=(1, 2)))
         raise InputError(
             f"{name}: 'landmarks' holds inf in {frames.size} frame(s) (first: "
             f"{frames[:5].tolist()}); a frame without a face is a row of NaN"
         )
-    if lm.shape[0] == 0 or np.isnan(xy).all():
+    if np.isnan(x_min) or np.isnan(y_min):  # no face in any frame
         return
     lo, hi = COORD_RANGE
-    x_min, x_max = float(np.nanmin(xy[..., 0])), float(np.nanmax(xy[..., 0]))
-    y_min, y_max = float(np.nanmin(xy[..., 1])), float(np.nanmax(xy[..., 1]))
     if lo <= min(x_min, y_min) and max(x_max, y_max) <= hi:
         return
     span = f"x runs from {x_min:.4g} to {x_max:.4g}, y from {y_min:.4g} to {y_max:.4g}"

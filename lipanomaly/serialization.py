@@ -160,9 +160,11 @@ def _check_replaceable(path):
 
 
 def _write_model_files(tmp, config, arrays, extra_files):
-    from safetensors.numpy import save_file
+    from safetensors.numpy import save
 
-    save_file(arrays, str(tmp / WEIGHTS_FILE), metadata={"format": FORMAT})
+    # safetensors' save_file creates the file 0600; open() honours the umask
+    with open(tmp / WEIGHTS_FILE, "wb") as fh:
+        fh.write(save(arrays, metadata={"format": FORMAT}))
     config["weights_sha256"] = _sha256(tmp / WEIGHTS_FILE)
     with open(tmp / CONFIG_FILE, "w", encoding="utf-8") as fh:
         json.dump(config, fh, indent=2, sort_keys=True)

@@ -296,7 +296,8 @@ def _read_member(zf, info, key, path):
             raise InputError(
                 f"{where}: compressed {ratio:.0f} to 1 ({info.compress_size} bytes for "
                 f"{info.file_size}), more than {MAX_COMPRESSION_RATIO:g} to 1 "
-                "(lipanomaly.limits.MAX_COMPRESSION_RATIO): not landmark data"
+                "(lipanomaly.limits.MAX_COMPRESSION_RATIO): a deflate bomb, or a long track "
+                "with a face in almost no frame (cut it to the part with the face)"
             )
         arr = np.empty(math.prod(shape), dtype=dtype)
         buf = arr.view(np.uint8)

@@ -15,6 +15,7 @@ import hashlib
 import json
 import numbers
 import os
+import re
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -546,7 +547,8 @@ def cache_key(path):
     return f"{_file_hash(path)}-{digest[:16]}.npz"
 
 
-_TMP_SUFFIX = ".tmp"  # temporary files of _publish: ".<entry>.<random>.tmp"
+# a temporary file of _publish for a cache entry: ".<entry name>.<32 hex digits>.tmp"
+_CACHE_TEMP = re.compile(r"\.[0-9a-f]{64}-[0-9a-f]{16}\.npz\.[0-9a-f]{32}\.tmp")
 
 
 def _read_cache_entry(entry, key, video):
@@ -590,7 +592,7 @@ def _clean_cache_temporaries(cache_dir, max_age=None):
     except OSError:
         return 0
     for e in entries:
-        if not (e.name.startswith(".") and e.name.endswith(_TMP_SUFFIX)):
+        if not _CACHE_TEMP.fullmatch(e.name):  # only the cache's own temporaries
             continue
         try:
             if e.is_file(follow_symlinks=False) and e.stat(follow_symlinks=False).st_mtime < limit:

@@ -124,9 +124,10 @@ def test_orphan_temporaries_are_cleaned(fake_facemesh, tmp_path):
     (a, _, _), _ = fake_facemesh
     cache = tmp_path / "cache"
     cache.mkdir()
-    old = cache / ".x.npz.0123abcd.tmp"
-    fresh = cache / ".y.npz.4567ef01.tmp"
-    mine = cache / "notes.tmp"  # not a temporary of the cache: never touched
+    name = f".{'a' * 64}-{'b' * 16}.npz.{{}}.tmp"
+    old = cache / name.format("0" * 32)
+    fresh = cache / name.format("1" * 32)
+    mine = cache / ".notes.npz.tmp"  # not a temporary of the cache: never touched
     for p in (old, fresh, mine):
         p.write_bytes(b"half a file")
     two_hours_ago = time.time() - 7200
@@ -135,7 +136,7 @@ def test_orphan_temporaries_are_cleaned(fake_facemesh, tmp_path):
     _transform([a], cache)
     assert not old.exists() and fresh.exists() and mine.exists()
     assert _clean_cache_temporaries(cache, max_age=0) == 1 and not fresh.exists()
-    assert sorted(p.name for p in cache.iterdir()) == [cache_key(a), "notes.tmp"]
+    assert sorted(p.name for p in cache.iterdir()) == [".notes.npz.tmp", cache_key(a)]
 
 
 def test_cache_folder_honours_the_umask(fake_facemesh, tmp_path):

@@ -52,6 +52,8 @@ from .limits import (
 )
 
 __all__ = [
+    "COLLECTIONS",
+    "DEVELOPMENT_LINKED_SOURCES",
     "FACEMESH_N_POINTS",
     "Track",
     "default_data_dir",
@@ -253,6 +255,16 @@ _SPECS = {
     **{k: ("biuf", _single) for k in ("fps", "width", "height")},
     **{k: ("biufUS", _text) for k in _TEXT_KEYS},  # and text keys read by _read_track
     "lips_idx": ("iu", _indices),
+    # the packed files of the development data's wild/ collection (see _read_packed)
+    "q": ("u", lambda shape: None if len(shape) == 1 else "must be a byte string"),
+    "ok": (
+        "b",
+        lambda shape: (
+            None
+            if len(shape) == 1 and shape[0] <= MAX_FRAMES
+            else f"must be one flag per frame, at most {MAX_FRAMES}"
+        ),
+    ),
 }
 _CHUNK = 1 << 20  # bytes decompressed at a time
 
@@ -493,33 +505,117 @@ def default_data_dir():
     )
 
 
-def load_development(data_dir=None, *, label=None):
+#: The collections of the development data: ``landmarks/`` (track files) and ``wild/``
+#: (packed track files of many more recording set-ups; see ``docs/data.md``).
+COLLECTIONS = ("landmarks", "wild")
+
+#: Sources of ``landmarks/`` that show the same person, as ``{source: linked_source}``: the
+#: EAMM clip ``M030_sad`` is the MEAD speaker M030 of the DreamTalk sources, and the man of
+#: ``lipsync_assignment`` is the one in the ``wav2lip_forks`` fake
+#: ``kuwarkapur_result_voice`` (manifest ``kind`` column). :func:`load_development` gives
+#: linked sources one group.
+DEVELOPMENT_LINKED_SOURCES = {"eamm": "dreamtalk", "lipsync_assignment": "wav2lip_forks"}
+
+# a packed wild/ file: landmarks as pixel coordinates * 256 (int32), differenced over time,
+# lzma-compressed .npy (key "q"), and a per-frame face mask ("ok")
+_PACK_SCALE = 256.0
+_NPY_HEADER_MAX = 4096
+
+
+def _read_packed(path):
+    """Read a packed track file of ``wild/`` (development data) into a :class:`Track`."""
+    import io
+    import lzma
+
+    arrays, _ = _read_npz(path, ("q", "ok", "fps", "width", "height", *_TEXT_KEYS))
+    if "q" not in arrays or "ok" not in arrays:
+        raise InputError(f"{path}: not a packed track file (no 'q' and 'ok' arrays)")
+    ok = np.asarray(arrays["ok"], dtype=bool).reshape(-1)
+    # the decompressed size is known from the frame count: never inflate more than that
+    limit = ok.size * FACEMESH_N_POINTS * 2 * 4 + _NPY_HEADER_MAX
+    try:
+        raw = lzma.LZMADecompressor().decompress(arrays["q"].tobytes(), max_length=limit + 1)
+        if len(raw) > limit:
+            raise ValueError("more data than the frame count allows")
+        q = np.load(io.BytesIO(raw), allow_pickle=False)
+    except (lzma.LZMAError, ValueError, EOFError) as exc:
+        raise InputError(f"{path}: corrupt packed landmarks ({exc})") from exc
+    if q.shape != (ok.size, FACEMESH_N_POINTS, 2) or q.dtype.kind not in "iu":
+        raise InputError(
+            f"{path}: packed landmarks of shape {q.shape} and dtype {q.dtype}, expected "
+            f"({ok.size}, {FACEMESH_N_POINTS}, 2) integers"
+        )
+    width, height = (float(_scalar(arrays.get(k), k, path)) for k in ("width", "height"))
+    pixels = np.cumsum(q, axis=0, dtype=np.int64) / _PACK_SCALE
+    landmarks = (pixels / np.array([width, height])).astype(np.float32)
+    landmarks[~ok] = np.nan
+    text = {k: _text_value(arrays[k]) for k in _TEXT_KEYS if k in arrays}
+    return Track(
+        landmarks=landmarks,
+        fps=arrays.get("fps"),
+        width=arrays.get("width"),
+        height=arrays.get("height"),
+        path=os.fspath(path),
+        **text,
+    )
+
+
+def _manifest_rows(root, collection, label):
+    manifest = root / collection / "MANIFEST.csv"
+    if not manifest.is_file():
+        raise InputError(f"{manifest}: no manifest; expected the development data layout")
+    with open(manifest, newline="") as fh:
+        rows = [r for r in csv.DictReader(fh) if label is None or r["label"] == label]
+    for r in rows:
+        r["collection"] = collection
+        if collection == "landmarks":  # a source, or the source it shows the same person as
+            r["group"] = DEVELOPMENT_LINKED_SOURCES.get(r["source"], r["source"])
+    return rows
+
+
+def load_development(data_dir=None, *, label=None, collections=("landmarks",)):
     """Load the development set: track files of real and fake clips with their metadata.
 
     Parameters
     ----------
     data_dir : str or path-like, default=None
-        The folder holding ``landmarks/MANIFEST.csv``; None uses :func:`default_data_dir`.
+        The folder holding ``landmarks/MANIFEST.csv`` (and ``wild/``); None uses
+        :func:`default_data_dir`.
     label : {"real", "fake"} or None, default=None
         Keep only clips with this label.
+    collections : sequence of {"landmarks", "wild"}, default=("landmarks",)
+        Which collections to load, in this order: ``landmarks/`` (140 clips of about 12
+        recording sources) and ``wild/`` (166 clips of 76 people or recording groups, read
+        from its packed files in memory: nothing is unpacked to disk).
 
     Returns
     -------
     data : sklearn.utils.Bunch
         ``tracks`` (list of :class:`Track`), ``y`` (int array, +1 real / -1 fake),
         ``files``, ``sources``, ``generators`` (``"real"`` for real clips), ``kinds``
-        (the manifest's description) and ``groups`` (the recording source, for
-        group-wise cross-validation).
+        (the manifest's description), ``collections`` (which collection each clip comes
+        from) and ``groups``: the unit a leak-free protocol keeps on one side (the same
+        person or recording set-up: for ``landmarks/`` the source, linked sources merged
+        (:data:`DEVELOPMENT_LINKED_SOURCES`); for ``wild/`` the manifest's ``group``). A
+        fake made from a real recording of the set carries that recording's source and
+        group.
     """
     root = Path(data_dir) if data_dir is not None else default_data_dir()
-    manifest = root / "landmarks" / "MANIFEST.csv"
-    if not manifest.is_file():
-        raise InputError(f"{manifest}: no manifest; expected the development data layout")
     if label not in (None, "real", "fake"):
         raise InputError(f"label must be 'real', 'fake' or None, got {label!r}")
-    with open(manifest, newline="") as fh:
-        rows = [r for r in csv.DictReader(fh) if label is None or r["label"] == label]
-    tracks = [read_track(root / "landmarks" / r["file"]) for r in rows]
+    collections = (collections,) if isinstance(collections, str) else tuple(collections)
+    unknown = sorted(set(collections) - set(COLLECTIONS))
+    if unknown or not collections:
+        raise InputError(
+            f"collections must be a non-empty subset of {list(COLLECTIONS)}, got {collections}"
+        )
+    rows = [r for c in collections for r in _manifest_rows(root, c, label)]
+    tracks = [
+        (read_track if r["collection"] == "landmarks" else _read_packed)(
+            root / r["collection"] / r["file"]
+        )
+        for r in rows
+    ]
     return Bunch(
         tracks=tracks,
         y=np.array([1 if r["label"] == "real" else -1 for r in rows], dtype=int),
@@ -527,7 +623,8 @@ def load_development(data_dir=None, *, label=None):
         sources=np.array([r["source"] for r in rows]),
         generators=np.array([r["generator"] or "real" for r in rows]),
         kinds=[r["kind"] for r in rows],
-        groups=np.array([r["source"] for r in rows]),
+        collections=np.array([r["collection"] for r in rows]),
+        groups=np.array([r["group"] for r in rows]),
     )
 
 

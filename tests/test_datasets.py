@@ -1,3 +1,5 @@
+import os
+
 import numpy as np
 import pytest
 
@@ -77,7 +79,6 @@ def test_not_an_npz(tmp_path):
 # -- hostile and out-of-range track files (issue 14) -----------------------------------------
 
 import io  # noqa: E402
-import os  # noqa: E402
 import resource  # noqa: E402
 import time  # noqa: E402
 import tracemalloc  # noqa: E402
@@ -322,3 +323,37 @@ def test_write_track_honours_the_umask(tmp_path):
         os.umask(old)
     assert os.stat(path).st_mode & 0o777 == 0o640
     assert os.stat(tmp_path / "new").st_mode & 0o777 == 0o750
+
+
+def test_wild_collection(data_dir):
+    """wild/ is read from its packed files, exactly as the data's own unpacker writes them."""
+    import runpy
+    import shutil
+    import tempfile
+
+    data = load_development(data_dir, collections=("landmarks", "wild"))
+    wild = data.collections == "wild"
+    assert (wild.sum(), (data.y[wild] == 1).sum()) == (166, 149)
+    assert len(set(data.groups[wild & (data.y == 1)])) == 76
+    assert {"DPE", "AD-NeRF", "AudioDVP", "DiffusedHeads", "NeuralTextures", "Face2Face"} == set(
+        data.generators[wild & (data.y == -1)]
+    )
+    # landmarks/ groups merge the sources that show the same person
+    assert "eamm" not in set(data.groups) and "dreamtalk" in set(data.groups)
+    i = int(np.flatnonzero(wild)[0])
+    name = data.files[i]
+    unpack = runpy.run_path(str(data_dir / "unpack_tracks.py"))["unpack"]
+    with tempfile.TemporaryDirectory() as tmp:
+        src, dst = os.path.join(tmp, "src"), os.path.join(tmp, "dst")
+        os.makedirs(src)
+        shutil.copy(data_dir / "wild" / name, src)
+        shutil.copy(data_dir / "wild" / "MANIFEST.csv", src)
+        unpack(src, dst)
+        reference = read_track(os.path.join(dst, name))
+    np.testing.assert_array_equal(data.tracks[i].landmarks, reference.landmarks)
+    assert (data.tracks[i].fps, data.tracks[i].width) == (reference.fps, reference.width)
+
+
+def test_unknown_collection(data_dir):
+    with pytest.raises(InputError, match="collections"):
+        load_development(data_dir, collections=("nope",))

@@ -51,6 +51,7 @@ _SUBMODULES = {
     "extraction",
     "features",
     "landmarks",
+    "limits",
     "scorer",
     "scoring",
     "serialization",

@@ -1,7 +1,9 @@
 """The in-memory data contract, checked in one place.
 
 One sample is one clip. A clip is a ``(T, K, 2)`` float array: ``T`` frames at the analysis
-rate, ``K`` lip points, x and y in head-normalised units. A collection of clips is either an
+rate, ``K`` lip points, x and y in head-normalised units (inter-ocular distances from the
+head origin: real lips lie within 3, and values beyond
+:data:`~lipanomaly.limits.MAX_LIP_UNITS` are refused). A collection of clips is either an
 ``(n, T, K, 2)`` array (all clips of one length) or a list of clips of different lengths.
 Every estimator of the package goes through :func:`check_clips`, so a bad input gets the
 same clear message wherever it enters.
@@ -12,6 +14,7 @@ import numbers
 import numpy as np
 
 from .exceptions import InputError, NotFittedError
+from .limits import MAX_LIP_UNITS
 
 __all__ = ["check_clip", "check_clips", "check_fitted", "live_index", "reject_unsupported"]
 
@@ -36,7 +39,9 @@ def reject_unsupported(X, *, name="X"):
         raise InputError(f"{name}: Complex data not supported; expected real values")
 
 
-def check_clip(clip, *, name="clip", n_points=None, min_length=1, dtype=np.float64):
+def check_clip(
+    clip, *, name="clip", n_points=None, min_length=1, dtype=np.float64, max_abs=MAX_LIP_UNITS
+):
     """Validate one clip and return it as a ``(T, K, 2)`` array of ``dtype``.
 
     Parameters
@@ -51,6 +56,10 @@ def check_clip(clip, *, name="clip", n_points=None, min_length=1, dtype=np.float
         Fewest frames accepted.
     dtype : numpy dtype, default=np.float64
         Output dtype.
+    max_abs : float or None, default=MAX_LIP_UNITS
+        Largest absolute value accepted (:data:`~lipanomaly.limits.MAX_LIP_UNITS`, 20
+        inter-ocular distances, for head-normalised lips); None accepts any finite value
+        (for linear transforms such as :class:`~lipanomaly.BandSplit`).
 
     Returns
     -------
@@ -60,7 +69,9 @@ def check_clip(clip, *, name="clip", n_points=None, min_length=1, dtype=np.float
     ------
     InputError
         If the clip is not numeric, not 3-D with a last dimension of 2, too short, holds
-        NaN or inf, or has a ``K`` other than ``n_points``.
+        NaN or inf, holds a value beyond ``max_abs`` in absolute value (not
+        head-normalised lip coordinates: magnitudes like 1e37 overflow the network's
+        float32 arithmetic into NaN scores), or has a ``K`` other than ``n_points``.
     """
     try:
         arr = np.asarray(clip)
@@ -86,10 +97,20 @@ def check_clip(clip, *, name="clip", n_points=None, min_length=1, dtype=np.float
             f"{name}: contains NaN or inf in {bad.size} frame(s) (first: {bad[:5].tolist()}); "
             "interpolate or drop missing frames first (LipLandmarkExtractor does)"
         )
+    if max_abs is not None and arr.size and not (np.abs(arr) <= max_abs).all():
+        bad = np.flatnonzero(~(np.abs(arr) <= max_abs).all(axis=(1, 2)))
+        raise InputError(
+            f"{name}: values up to {float(np.abs(arr).max()):.3g} in {bad.size} frame(s) "
+            f"(first: {bad[:5].tolist()}), beyond the {max_abs:g} inter-ocular distances "
+            "of head-normalised lip coordinates (lipanomaly.limits.MAX_LIP_UNITS); "
+            "LipLandmarkExtractor gives such coordinates"
+        )
     return arr
 
 
-def check_clips(X, *, n_points=None, min_length=1, dtype=np.float64, name="X"):
+def check_clips(
+    X, *, n_points=None, min_length=1, dtype=np.float64, name="X", max_abs=MAX_LIP_UNITS
+):
     """Validate a collection of clips and return it as a list of ``(T_i, K, 2)`` arrays.
 
     Parameters
@@ -97,7 +118,7 @@ def check_clips(X, *, n_points=None, min_length=1, dtype=np.float64, name="X"):
     X : array-like of shape (n_clips, T, K, 2) or list of array-like of shape (T_i, K, 2)
         The collection. A single ``(T, K, 2)`` clip is rejected (wrap it in a list), so
         that one clip is never silently read as ``T`` clips.
-    n_points, min_length, dtype
+    n_points, min_length, dtype, max_abs
         As in :func:`check_clip`; every clip must have the same ``K``.
     name : str, default="X"
         How the collection is named in error messages; clip ``i`` is ``f"{name}[{i}]"``.
@@ -134,7 +155,14 @@ def check_clips(X, *, n_points=None, min_length=1, dtype=np.float64, name="X"):
     if len(items) == 0:
         raise InputError(f"{name}: the collection is empty; expected at least one clip")
     clips = [
-        check_clip(c, name=f"{name}[{i}]", n_points=n_points, min_length=min_length, dtype=dtype)
+        check_clip(
+            c,
+            name=f"{name}[{i}]",
+            n_points=n_points,
+            min_length=min_length,
+            dtype=dtype,
+            max_abs=max_abs,
+        )
         for i, c in enumerate(items)
     ]
     k = clips[0].shape[1]

@@ -124,7 +124,7 @@ class BandSplit(TransformerMixin, BaseEstimator):
         self : BandSplit
         """
         self._check_cutoff()
-        clips = check_clips(X)
+        clips = check_clips(X, max_abs=None)  # linear: any finite values (pixels too)
         self.n_points_ = clips[0].shape[1]
         return self
 
@@ -146,7 +146,7 @@ class BandSplit(TransformerMixin, BaseEstimator):
             otherwise 2. An array for an array input, a list for a list.
         """
         _check_fitted(self)
-        clips = check_clips(X, n_points=self.n_points_)
+        clips = check_clips(X, n_points=self.n_points_, max_abs=None)
         out = []
         for clip in clips:
             low, high = self._split(clip)
@@ -186,7 +186,9 @@ class BandSplit(TransformerMixin, BaseEstimator):
                     f"got shape {arr.shape}"
                 )
             # the 4 channels hold 2 lip sequences: check them with the data contract
-            low_high = check_clips([arr[..., :2], arr[..., 2:]], n_points=self.n_points_)
+            low_high = check_clips(
+                [arr[..., :2], arr[..., 2:]], n_points=self.n_points_, max_abs=None
+            )
             out.append(low_high[0] + low_high[1])
         return _like_input(X, out)
 

@@ -17,12 +17,21 @@ generator    str, optional            for fakes, the generator family
 origin       str, optional            provenance
 ============ ======================== =====================================================
 
-Unknown keys are ignored. Files are read with ``allow_pickle=False``: a track file is data,
-never code.
+Unknown keys are never read (only their names are listed). A track file is data, never
+code: every array is read with :mod:`numpy.lib.format`'s header parser, its declared dtype
+and shape are checked against the key (no object or pickled arrays, at most
+:data:`~lipanomaly.limits.MAX_FRAMES` frames, ...) and against the size stored in the
+archive *before* its data is read, so that a small file cannot make the reader allocate
+much (see ``docs/guide/security.md`` and :mod:`lipanomaly.limits`). Files are published
+atomically: :func:`write_track` writes a uniquely named temporary file in the destination
+folder and renames it, so a reader sees the old file or the new one, never half of one.
 """
 
+import contextlib
 import csv
+import math
 import os
+import uuid
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,8 +40,20 @@ import numpy as np
 from sklearn.utils import Bunch
 
 from .exceptions import InputError
+from .limits import (
+    COORD_RANGE,
+    MAX_COMPRESSION_RATIO,
+    MAX_FPS,
+    MAX_FRAME_SIZE,
+    MAX_FRAMES,
+    MAX_TEXT_CHARS,
+    MIN_FPS,
+    RATIO_FREE_BYTES,
+)
 
 __all__ = [
+    "COLLECTIONS",
+    "DEVELOPMENT_LINKED_SOURCES",
     "FACEMESH_N_POINTS",
     "Track",
     "default_data_dir",
@@ -45,25 +66,39 @@ __all__ = [
 FACEMESH_N_POINTS = 478
 _REQUIRED = ("landmarks", "fps", "width", "height")
 _TEXT_KEYS = ("label", "source", "generator", "origin")
+# optional arrays that are read into Track.extra (the reference extractions' lip indices)
+_EXTRA_KEYS = ("lips_idx",)
 
 
 @dataclass(frozen=True, eq=False)
 class Track:
     """One video's FaceMesh landmarks with what is needed to interpret them.
 
+    Every track is checked on creation, whether read from a file or built in memory: a
+    track outside the limits of :mod:`lipanomaly.limits` is refused with an
+    :class:`~lipanomaly.exceptions.InputError` that names it.
+
     Parameters
     ----------
     landmarks : ndarray of shape (T, 478, 2) or (T, 478, 3)
-        FaceMesh points per frame, normalised by frame width (x) and height (y); a row of
-        NaN where no face was found.
+        FaceMesh points per frame, normalised by frame width (x) and height (y), MediaPipe's
+        convention; a row of NaN where no face was found. At most
+        :data:`~lipanomaly.limits.MAX_FRAMES` frames; x and y within
+        :data:`~lipanomaly.limits.COORD_RANGE` (points slightly outside the frame are
+        normal), no inf. Landmarks in pixels are refused, not guessed: the message says
+        to divide x by ``width`` and y by ``height``.
     fps : float
-        Frame rate of the video.
+        Frame rate of the video, from :data:`~lipanomaly.limits.MIN_FPS` to
+        :data:`~lipanomaly.limits.MAX_FPS`.
     width, height : int
-        Frame size in pixels.
+        Frame size in pixels, at most :data:`~lipanomaly.limits.MAX_FRAME_SIZE`.
     path : str or None
         Where the track came from (used in messages).
     label, source, generator, origin : str or None
         Optional metadata of the development set.
+    extra : dict
+        Other known optional arrays of a track file: ``lips_idx`` (the reference
+        extractions' lip indices) when present. Unknown keys are not read.
     """
 
     landmarks: np.ndarray
@@ -79,22 +114,41 @@ class Track:
 
     def __post_init__(self):
         name = self.path or "track"
-        lm = _numeric(self.landmarks, "landmarks", name)
+        lm = np.asarray(self.landmarks)
+        if lm.dtype.kind not in "biuf":
+            raise InputError(f"{name}: 'landmarks' must be numeric, got dtype {lm.dtype}")
         if lm.ndim != 3 or lm.shape[1] != FACEMESH_N_POINTS or lm.shape[2] not in (2, 3):
             raise InputError(
                 f"{name}: 'landmarks' must have shape (T, {FACEMESH_N_POINTS}, 2) or "
                 f"(T, {FACEMESH_N_POINTS}, 3) (FaceMesh points per frame), got {lm.shape}"
             )
+        if lm.shape[0] > MAX_FRAMES:
+            raise InputError(
+                f"{name}: {lm.shape[0]} frames, more than the {MAX_FRAMES} a track may hold "
+                "(lipanomaly.limits.MAX_FRAMES); split the video"
+            )
+        lm = _numeric(lm, "landmarks", name)  # checked before this copy
         object.__setattr__(self, "landmarks", lm)
         fps = float(_scalar(self.fps, "fps", name))
         if not np.isfinite(fps) or fps <= 0:
             raise InputError(f"{name}: 'fps' must be a positive frame rate, got {fps}")
+        if not MIN_FPS <= fps <= MAX_FPS:
+            raise InputError(
+                f"{name}: 'fps' is {fps:g}, outside the plausible frame rates {MIN_FPS:g} to "
+                f"{MAX_FPS:g} (lipanomaly.limits.MIN_FPS, MAX_FPS)"
+            )
         object.__setattr__(self, "fps", fps)
         for key in ("width", "height"):
             value = _scalar(getattr(self, key), key, name)
             if not np.isfinite(value) or value <= 0 or value != int(value):
                 raise InputError(f"{name}: {key!r} must be a positive pixel count, got {value}")
+            if value > MAX_FRAME_SIZE:
+                raise InputError(
+                    f"{name}: {key!r} is {int(value)} pixels, more than "
+                    f"{MAX_FRAME_SIZE} (lipanomaly.limits.MAX_FRAME_SIZE)"
+                )
             object.__setattr__(self, key, int(value))
+        _check_coordinates(lm, self.width, self.height, name)
 
     @property
     def n_frames(self):
@@ -112,6 +166,50 @@ class Track:
         return Path(self.path).name if self.path else "track"
 
 
+def _check_coordinates(lm, width, height, name):
+    """Refuse inf and x, y outside :data:`COORD_RANGE`; say so when they look like pixels."""
+    if lm.shape[0] == 0:
+        return
+    # fmin / fmax skip NaN (missing faces) and allocate nothing; all-NaN gives NaN
+    x_min, x_max = (
+        float(np.fmin.reduce(lm[..., 0], axis=None)),
+        float(np.fmax.reduce(lm[..., 0], axis=None)),
+    )
+    y_min, y_max = (
+        float(np.fmin.reduce(lm[..., 1], axis=None)),
+        float(np.fmax.reduce(lm[..., 1], axis=None)),
+    )
+    if np.isinf([x_min, x_max, y_min, y_max]).any():
+        frames = np.flatnonzero(np.isinf(lm[..., :2]).any(axis=(1, 2)))
+        raise InputError(
+            f"{name}: 'landmarks' holds inf in {frames.size} frame(s) (first: "
+            f"{frames[:5].tolist()}); a frame without a face is a row of NaN"
+        )
+    if np.isnan(x_min) or np.isnan(y_min):  # no face in any frame
+        return
+    lo, hi = COORD_RANGE
+    if lo <= min(x_min, y_min) and max(x_max, y_max) <= hi:
+        return
+    span = f"x runs from {x_min:.4g} to {x_max:.4g}, y from {y_min:.4g} to {y_max:.4g}"
+    # pixels of this frame: within it (a margin for faces cut by its edge) and past [0, 1]
+    in_frame = (
+        -0.5 * width <= x_min
+        and x_max <= 1.5 * width
+        and -0.5 * height <= y_min
+        and y_max <= 1.5 * height
+    )
+    if in_frame and max(x_max, y_max) > hi:
+        raise InputError(
+            f"{name}: 'landmarks' look like pixel coordinates of the {width}x{height} frame "
+            f"({span}); a track holds MediaPipe's normalised coordinates: divide x by the "
+            "width and y by the height (landmarks / [width, height])"
+        )
+    raise InputError(
+        f"{name}: 'landmarks' lie far outside MediaPipe's normalised [0, 1] ({span}; "
+        f"accepted: {lo:g} to {hi:g}, lipanomaly.limits.COORD_RANGE)"
+    )
+
+
 def _numeric(value, key, name):
     arr = np.asarray(value)
     if arr.dtype.kind not in "biuf":
@@ -126,8 +224,148 @@ def _scalar(value, key, name):
     return arr.reshape(()).item()
 
 
+# what each known key may hold: dtype kinds, and a check of the declared shape that
+# returns None when it is acceptable, else what was expected
+def _landmarks_shape(shape):
+    ok = len(shape) == 3 and shape[1] == FACEMESH_N_POINTS and shape[2] in (2, 3)
+    if not ok:
+        return (
+            f"must have shape (T, {FACEMESH_N_POINTS}, 2) or (T, {FACEMESH_N_POINTS}, 3) "
+            "(FaceMesh points per frame)"
+        )
+    if shape[0] > MAX_FRAMES:
+        return f"declares {shape[0]} frames, more than {MAX_FRAMES} (lipanomaly.limits.MAX_FRAMES)"
+    return None
+
+
+def _single(shape):
+    return None if math.prod(shape) == 1 else "must be a single number"
+
+
+def _text(shape):
+    return None if math.prod(shape) == 1 else "must be a single string"
+
+
+def _indices(shape):
+    return None if len(shape) == 1 and shape[0] <= FACEMESH_N_POINTS else "must be FaceMesh indices"
+
+
+_SPECS = {
+    "landmarks": ("biuf", _landmarks_shape),
+    **{k: ("biuf", _single) for k in ("fps", "width", "height")},
+    **{k: ("biufUS", _text) for k in _TEXT_KEYS},  # and text keys read by _read_track
+    "lips_idx": ("iu", _indices),
+    # the packed files of the development data's wild/ collection (see _read_packed)
+    "q": ("u", lambda shape: None if len(shape) == 1 else "must be a byte string"),
+    "ok": (
+        "b",
+        lambda shape: (
+            None
+            if len(shape) == 1 and shape[0] <= MAX_FRAMES
+            else f"must be one flag per frame, at most {MAX_FRAMES}"
+        ),
+    ),
+}
+_CHUNK = 1 << 20  # bytes decompressed at a time
+
+
+def _read_member(zf, info, key, path):
+    """Read one ``.npy`` member after checking its header against ``_SPECS[key]``.
+
+    Nothing is allocated before the declared dtype and shape are accepted and agree with
+    the member's uncompressed size, and that size with its compressed size.
+    """
+    kinds, check_shape = _SPECS.get(key, ("biufUS", _text))
+    where = f"{path}: {key!r}"
+    with zf.open(info) as fh:
+        version = np.lib.format.read_magic(fh)
+        if version == (1, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_1_0(fh)
+        elif version == (2, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_2_0(fh)
+        else:
+            raise InputError(f"{where}: unsupported .npy format version {version}")
+        if dtype.hasobject or dtype.kind not in kinds or dtype.fields is not None:
+            what = "numeric" if "U" not in kinds else "a number or a string"
+            raise InputError(f"{where} must be {what}, got dtype {dtype}")
+        if dtype.kind in "US" and dtype.itemsize > MAX_TEXT_CHARS * 4:
+            raise InputError(
+                f"{where}: text longer than {MAX_TEXT_CHARS} characters "
+                "(lipanomaly.limits.MAX_TEXT_CHARS)"
+            )
+        problem = check_shape(shape)
+        if problem is not None:
+            raise InputError(f"{where} {problem}, got {shape}")
+        nbytes = math.prod(shape) * dtype.itemsize
+        stored = info.file_size - fh.tell()
+        if stored != nbytes:
+            raise InputError(
+                f"{where}: the header declares {dtype} {shape} ({nbytes} bytes) but the archive "
+                f"holds {stored} bytes of data (a corrupt or forged file)"
+            )
+        ratio = info.file_size / max(info.compress_size, 1)
+        if nbytes > RATIO_FREE_BYTES and ratio > MAX_COMPRESSION_RATIO:
+            raise InputError(
+                f"{where}: compressed {ratio:.0f} to 1 ({info.compress_size} bytes for "
+                f"{info.file_size}), more than {MAX_COMPRESSION_RATIO:g} to 1 "
+                "(lipanomaly.limits.MAX_COMPRESSION_RATIO): a deflate bomb, or a long track "
+                "with a face in almost no frame (cut it to the part with the face)"
+            )
+        arr = np.empty(math.prod(shape), dtype=dtype)
+        buf = arr.view(np.uint8)
+        done = 0
+        while done < nbytes:
+            chunk = fh.read(min(_CHUNK, nbytes - done))
+            if not chunk:
+                raise InputError(f"{where}: truncated ({done} of {nbytes} bytes)")
+            buf[done : done + len(chunk)] = np.frombuffer(chunk, dtype=np.uint8)
+            done += len(chunk)
+        if fh.read(1):  # also makes zipfile check the CRC
+            raise InputError(f"{where}: more data than its header declares")
+    order = "F" if fortran else "C"
+    return arr.reshape(shape, order=order)
+
+
+def _read_npz(path, keys):
+    """The members of ``keys`` (those present) of the ``.npz`` at ``path``, checked.
+
+    Other members are never opened.
+    """
+    try:
+        if not zipfile.is_zipfile(path):
+            raise InputError(f"{path}: cannot be read as an .npz track file (not a zip archive)")
+        with zipfile.ZipFile(path) as zf:
+            members = {}
+            for info in zf.infolist():
+                name = info.filename
+                key = name[: -len(".npy")] if name.endswith(".npy") else name
+                if key in keys and (name.endswith(".npy") or key not in members):
+                    members[key] = info
+            found = sorted(n[: -len(".npy")] if n.endswith(".npy") else n for n in zf.namelist())
+            return {k: _read_member(zf, info, k, path) for k, info in members.items()}, found
+    except InputError:
+        raise
+    except Exception as exc:  # zipfile, zlib, numpy's header parser, MemoryError, ...
+        raise InputError(
+            f"{path}: cannot be read as an .npz track file ({type(exc).__name__}: {exc})"
+        ) from exc
+
+
+def _text_value(arr):
+    value = arr.reshape(()).item()
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", errors="replace")
+    return str(value) or None
+
+
 def read_track(path):
     """Read a track file.
+
+    Only the keys of the format are read (``landmarks``, ``fps``, ``width``, ``height``,
+    the optional text keys and ``lips_idx``); each one's ``.npy`` header is checked
+    (dtype, shape, size in the archive, compression ratio) before its data is read, and
+    the track is then checked like any :class:`Track`. No pickle: an object array is
+    refused.
 
     Parameters
     ----------
@@ -142,31 +380,30 @@ def read_track(path):
     ------
     InputError
         If the file is missing, not an ``.npz`` archive, lacks a required key
-        (``landmarks``, ``fps``, ``width``, ``height``), or holds a wrong shape or a
-        non-numeric array. The message names the file.
+        (``landmarks``, ``fps``, ``width``, ``height``), holds a wrong shape, a
+        non-numeric array, a header that does not match its data, or values outside the
+        limits of :mod:`lipanomaly.limits`. The message names the file.
     """
+    return _read_track(path)
+
+
+def _read_track(path, extra_keys=()):
+    """:func:`read_track`, also reading the text keys ``extra_keys`` into ``Track.extra``."""
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise InputError(f"{path}: no such track file")
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            missing = [k for k in _REQUIRED if k not in npz.files]
-            if missing:
-                raise InputError(
-                    f"{path}: not a track file, missing key(s) {missing} "
-                    f"(found {sorted(npz.files)}; required {list(_REQUIRED)})"
-                )
-            data = {k: npz[k] for k in npz.files}
-    except InputError:
-        raise
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
-        raise InputError(f"{path}: cannot be read as an .npz track file ({exc})") from exc
-    text = {}
-    for key in _TEXT_KEYS:
-        if key in data:
-            value = str(data[key].reshape(()).item()) if data[key].size == 1 else None
-            text[key] = value or None
-    extra = {k: v for k, v in data.items() if k not in _REQUIRED and k not in _TEXT_KEYS}
+    known = set(_REQUIRED) | set(_TEXT_KEYS) | set(_EXTRA_KEYS) | set(extra_keys)
+    data, found = _read_npz(path, known)
+    missing = [k for k in _REQUIRED if k not in data]
+    if missing:
+        raise InputError(
+            f"{path}: not a track file, missing key(s) {missing} "
+            f"(found {found[:20]}{' ...' if len(found) > 20 else ''}; "
+            f"required {list(_REQUIRED)})"
+        )
+    text = {k: _text_value(data[k]) for k in _TEXT_KEYS if k in data}
+    extra = {k: data[k] for k in _EXTRA_KEYS if k in data}
+    extra.update({k: _text_value(data[k]) for k in extra_keys if k in data})
     return Track(
         landmarks=data["landmarks"],
         fps=data["fps"],
@@ -178,13 +415,53 @@ def read_track(path):
     )
 
 
+def _publish(path, write):
+    """Atomically create or replace ``path``: ``write(fh)`` into a unique temporary file of
+    the same folder, then rename it over ``path``.
+
+    A reader sees the old file or the complete new one; concurrent writers never share a
+    temporary file; the temporary file is removed if anything fails. Files are created
+    with the user's umask (as ``open`` does).
+    """
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    tmp = os.path.join(folder, f".{os.path.basename(path)}.{uuid.uuid4().hex}.tmp")
+    try:
+        with open(tmp, "xb") as fh:
+            write(fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _track_arrays(track):
+    arrays = {
+        "landmarks": np.asarray(track.landmarks, dtype=np.float32),
+        "fps": np.float64(track.fps),
+        "width": np.int64(track.width),
+        "height": np.int64(track.height),
+    }
+    for key in _TEXT_KEYS:
+        if getattr(track, key):
+            arrays[key] = np.str_(getattr(track, key))
+    return arrays
+
+
 def write_track(path, track, *, overwrite=False):
     """Write ``track`` to ``path`` as an ``.npz`` track file.
+
+    The file is published atomically: written under a unique temporary name
+    (``.<name>.<random>.tmp``) in the destination folder, then renamed, so a concurrent
+    reader never sees a partial file and concurrent writers never clash.
 
     Parameters
     ----------
     path : str or path-like
-        Destination; ``.npz`` is appended by numpy if missing.
+        Destination; ``.npz`` is appended if missing.
     track : Track
     overwrite : bool, default=False
         An existing file is never replaced unless this is True.
@@ -199,19 +476,8 @@ def write_track(path, track, *, overwrite=False):
         path += ".npz"
     if os.path.exists(path) and not overwrite:
         raise InputError(f"{path}: exists already; pass overwrite=True to replace it")
-    arrays = {
-        "landmarks": np.asarray(track.landmarks, dtype=np.float32),
-        "fps": np.float64(track.fps),
-        "width": np.int64(track.width),
-        "height": np.int64(track.height),
-    }
-    for key in _TEXT_KEYS:
-        if getattr(track, key):
-            arrays[key] = np.str_(getattr(track, key))
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    tmp = path[: -len(".npz")] + ".partial.npz"
-    np.savez_compressed(tmp, **arrays)
-    os.replace(tmp, path)  # atomic: a reader never sees half a file
+    arrays = _track_arrays(track)
+    _publish(path, lambda fh: np.savez_compressed(fh, **arrays))
     return path
 
 
@@ -239,33 +505,117 @@ def default_data_dir():
     )
 
 
-def load_development(data_dir=None, *, label=None):
+#: The collections of the development data: ``landmarks/`` (track files) and ``wild/``
+#: (packed track files of many more recording set-ups; see ``docs/data.md``).
+COLLECTIONS = ("landmarks", "wild")
+
+#: Sources of ``landmarks/`` that show the same person, as ``{source: linked_source}``: the
+#: EAMM clip ``M030_sad`` is the MEAD speaker M030 of the DreamTalk sources, and the man of
+#: ``lipsync_assignment`` is the one in the ``wav2lip_forks`` fake
+#: ``kuwarkapur_result_voice`` (manifest ``kind`` column). :func:`load_development` gives
+#: linked sources one group.
+DEVELOPMENT_LINKED_SOURCES = {"eamm": "dreamtalk", "lipsync_assignment": "wav2lip_forks"}
+
+# a packed wild/ file: landmarks as pixel coordinates * 256 (int32), differenced over time,
+# lzma-compressed .npy (key "q"), and a per-frame face mask ("ok")
+_PACK_SCALE = 256.0
+_NPY_HEADER_MAX = 4096
+
+
+def _read_packed(path):
+    """Read a packed track file of ``wild/`` (development data) into a :class:`Track`."""
+    import io
+    import lzma
+
+    arrays, _ = _read_npz(path, ("q", "ok", "fps", "width", "height", *_TEXT_KEYS))
+    if "q" not in arrays or "ok" not in arrays:
+        raise InputError(f"{path}: not a packed track file (no 'q' and 'ok' arrays)")
+    ok = np.asarray(arrays["ok"], dtype=bool).reshape(-1)
+    # the decompressed size is known from the frame count: never inflate more than that
+    limit = ok.size * FACEMESH_N_POINTS * 2 * 4 + _NPY_HEADER_MAX
+    try:
+        raw = lzma.LZMADecompressor().decompress(arrays["q"].tobytes(), max_length=limit + 1)
+        if len(raw) > limit:
+            raise ValueError("more data than the frame count allows")
+        q = np.load(io.BytesIO(raw), allow_pickle=False)
+    except (lzma.LZMAError, ValueError, EOFError) as exc:
+        raise InputError(f"{path}: corrupt packed landmarks ({exc})") from exc
+    if q.shape != (ok.size, FACEMESH_N_POINTS, 2) or q.dtype.kind not in "iu":
+        raise InputError(
+            f"{path}: packed landmarks of shape {q.shape} and dtype {q.dtype}, expected "
+            f"({ok.size}, {FACEMESH_N_POINTS}, 2) integers"
+        )
+    width, height = (float(_scalar(arrays.get(k), k, path)) for k in ("width", "height"))
+    pixels = np.cumsum(q, axis=0, dtype=np.int64) / _PACK_SCALE
+    landmarks = (pixels / np.array([width, height])).astype(np.float32)
+    landmarks[~ok] = np.nan
+    text = {k: _text_value(arrays[k]) for k in _TEXT_KEYS if k in arrays}
+    return Track(
+        landmarks=landmarks,
+        fps=arrays.get("fps"),
+        width=arrays.get("width"),
+        height=arrays.get("height"),
+        path=os.fspath(path),
+        **text,
+    )
+
+
+def _manifest_rows(root, collection, label):
+    manifest = root / collection / "MANIFEST.csv"
+    if not manifest.is_file():
+        raise InputError(f"{manifest}: no manifest; expected the development data layout")
+    with open(manifest, newline="") as fh:
+        rows = [r for r in csv.DictReader(fh) if label is None or r["label"] == label]
+    for r in rows:
+        r["collection"] = collection
+        if collection == "landmarks":  # a source, or the source it shows the same person as
+            r["group"] = DEVELOPMENT_LINKED_SOURCES.get(r["source"], r["source"])
+    return rows
+
+
+def load_development(data_dir=None, *, label=None, collections=("landmarks",)):
     """Load the development set: track files of real and fake clips with their metadata.
 
     Parameters
     ----------
     data_dir : str or path-like, default=None
-        The folder holding ``landmarks/MANIFEST.csv``; None uses :func:`default_data_dir`.
+        The folder holding ``landmarks/MANIFEST.csv`` (and ``wild/``); None uses
+        :func:`default_data_dir`.
     label : {"real", "fake"} or None, default=None
         Keep only clips with this label.
+    collections : sequence of {"landmarks", "wild"}, default=("landmarks",)
+        Which collections to load, in this order: ``landmarks/`` (140 clips of about 12
+        recording sources) and ``wild/`` (166 clips of 76 people or recording groups, read
+        from its packed files in memory: nothing is unpacked to disk).
 
     Returns
     -------
     data : sklearn.utils.Bunch
         ``tracks`` (list of :class:`Track`), ``y`` (int array, +1 real / -1 fake),
         ``files``, ``sources``, ``generators`` (``"real"`` for real clips), ``kinds``
-        (the manifest's description) and ``groups`` (the recording source, for
-        group-wise cross-validation).
+        (the manifest's description), ``collections`` (which collection each clip comes
+        from) and ``groups``: the unit a leak-free protocol keeps on one side (the same
+        person or recording set-up: for ``landmarks/`` the source, linked sources merged
+        (:data:`DEVELOPMENT_LINKED_SOURCES`); for ``wild/`` the manifest's ``group``). A
+        fake made from a real recording of the set carries that recording's source and
+        group.
     """
     root = Path(data_dir) if data_dir is not None else default_data_dir()
-    manifest = root / "landmarks" / "MANIFEST.csv"
-    if not manifest.is_file():
-        raise InputError(f"{manifest}: no manifest; expected the development data layout")
     if label not in (None, "real", "fake"):
         raise InputError(f"label must be 'real', 'fake' or None, got {label!r}")
-    with open(manifest, newline="") as fh:
-        rows = [r for r in csv.DictReader(fh) if label is None or r["label"] == label]
-    tracks = [read_track(root / "landmarks" / r["file"]) for r in rows]
+    collections = (collections,) if isinstance(collections, str) else tuple(collections)
+    unknown = sorted(set(collections) - set(COLLECTIONS))
+    if unknown or not collections:
+        raise InputError(
+            f"collections must be a non-empty subset of {list(COLLECTIONS)}, got {collections}"
+        )
+    rows = [r for c in collections for r in _manifest_rows(root, c, label)]
+    tracks = [
+        (read_track if r["collection"] == "landmarks" else _read_packed)(
+            root / r["collection"] / r["file"]
+        )
+        for r in rows
+    ]
     return Bunch(
         tracks=tracks,
         y=np.array([1 if r["label"] == "real" else -1 for r in rows], dtype=int),
@@ -273,7 +623,8 @@ def load_development(data_dir=None, *, label=None):
         sources=np.array([r["source"] for r in rows]),
         generators=np.array([r["generator"] or "real" for r in rows]),
         kinds=[r["kind"] for r in rows],
-        groups=np.array([r["source"] for r in rows]),
+        collections=np.array([r["collection"] for r in rows]),
+        groups=np.array([r["group"] for r in rows]),
     )
 
 

@@ -11,11 +11,8 @@ This module imports neither OpenCV nor MediaPipe: :mod:`lipanomaly.video` does, 
 first video is read.
 """
 
-import hashlib
-import json
 import numbers
 import os
-import uuid
 import warnings
 from dataclasses import dataclass, field
 from numbers import Integral, Real
@@ -30,7 +27,8 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._validation import check_clips
 from .datasets import Track, read_track, write_track
-from .exceptions import InputError
+from .exceptions import InputError, MissingDependencyError
+from .landmark_cache import cache_key, cached_video_track
 from .landmarks import (
     POINT_SETS,
     ema_smooth,
@@ -43,6 +41,7 @@ from .landmarks import (
 
 __all__ = [
     "VIDEO_EXTENSIONS",
+    "CacheWarning",
     "ExtractionWarning",
     "LipLandmarkExtractor",
     "cache_key",
@@ -54,12 +53,13 @@ __all__ = [
 #: File name endings :func:`extract_folder` treats as videos (any case).
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mpg", ".mpeg", ".mkv", ".webm", ".m4v")
 
-# bump when the layout of cache entries changes
-_CACHE_VERSION = 1
-
 
 class ExtractionWarning(UserWarning):
     """Frames or inputs were dropped during extraction (the message names the file)."""
+
+
+class CacheWarning(UserWarning):
+    """An extractor cache entry was foreign or damaged (recomputed) or could not be written."""
 
 
 class LipLandmarkExtractor(TransformerMixin, BaseEstimator):
@@ -271,16 +271,16 @@ class LipLandmarkExtractor(TransformerMixin, BaseEstimator):
         -------
         report : list of length n_inputs of sklearn.utils.Bunch
             ``clip`` (the longest face segment, (T, K, 2), or None), ``error`` (why there is
-            none, naming the input) and ``note`` (frames or segments left out, or None).
+            none, naming the input) and ``note`` (frames or segments left out, cache entries
+            repaired or not written; or None).
         """
         report = []
         for res in self._run(X):
-            if res.error is not None:
-                report.append(Bunch(clip=None, error=res.error, note=None))
-                continue
-            dropped = res.note or len(res.segments) > 1
-            note = _drop_message(res, "longest", named=False) if dropped else None
-            report.append(Bunch(clip=res.segments[_longest(res.segments)], error=None, note=note))
+            notes = list(res.cache_notes)  # the landmark cache's, never fatal
+            if res.error is None and (res.note or len(res.segments) > 1):
+                notes.insert(0, _drop_message(res, "longest", named=False))
+            clip = None if res.error is not None else res.segments[_longest(res.segments)]
+            report.append(Bunch(clip=clip, error=res.error, note="; ".join(notes) or None))
         return report
 
     def __sklearn_tags__(self):
@@ -350,6 +350,7 @@ class _Result:
     ranges: list = field(default_factory=list)  # native frame range of each segment
     n_frames: int = 0
     note: str | None = None  # frames dropped before segments were chosen
+    cache_notes: list = field(default_factory=list)  # cache entries repaired or not written
 
 
 def _check_inputs(X):
@@ -386,23 +387,49 @@ def _check_inputs(X):
 
 
 def _extract_item(i, item, settings, frame_bar):
-    """Worker: one input to its segments; input errors are returned, not raised."""
+    """Worker: one input to its segments; every failure of the input is returned, not raised.
+
+    Any exception (a ``MemoryError`` too) becomes this input's error, so that one bad input
+    never aborts a batch; a missing optional dependency is not the input's fault and
+    propagates.
+    """
     name = f"X[{i}]"
+    notes = []
+    track = None
     try:
-        track = _load_track(item, settings.cache_dir, frame_bar)
-        return _track_to_segments(track, settings, name)
-    except InputError as exc:
-        return _Result(name=name, error=str(exc))
+        track = _load_track(item, settings.cache_dir, frame_bar, notes)
+        res = _track_to_segments(track, settings, name)
+    except MissingDependencyError:
+        raise
+    except Exception as exc:
+        label = track.path if track is not None and track.path else _input_label(item)
+        res = _Result(name=name, error=_input_error(exc, label))
+    res.cache_notes = notes
+    return res
 
 
-def _load_track(item, cache_dir, progress):
+def _input_label(item):
+    if isinstance(item, Track):
+        return item.path or "in-memory track"
+    return os.fspath(item)
+
+
+def _input_error(exc, label):
+    """One line naming the input: the message of an InputError (prefixed with the input when
+    it does not name it), or the type and message of any other exception."""
+    text = str(exc) if isinstance(exc, InputError) else f"{type(exc).__name__}: {exc}"
+    text = " ".join(text.split()) or type(exc).__name__
+    return text if text.startswith(label) else f"{label}: {text}"
+
+
+def _load_track(item, cache_dir, progress, notes=None):
     if isinstance(item, Track):
         return item
     path = os.fspath(item)
     if path.lower().endswith(".npz"):
         return read_track(path)
     if cache_dir is not None:
-        return _cached_video_track(path, cache_dir, progress)
+        return cached_video_track(path, cache_dir, progress, [] if notes is None else notes)
     from .video import read_video_track
 
     return read_video_track(path, progress=progress)
@@ -495,6 +522,9 @@ def _run_parallel(func, arg_tuples, *, n_jobs, progress, desc):
 
 
 def _handle_errors(results, errors, n, *, what, stacklevel):
+    for r in results:  # workers cannot warn across processes: they return their notes
+        for note in r.cache_notes:
+            warnings.warn(note, CacheWarning, stacklevel=stacklevel)
     bad = [r for r in results if r.error is not None]
     if not bad:
         return
@@ -509,65 +539,13 @@ def _handle_errors(results, errors, n, *, what, stacklevel):
         warnings.warn(f"{prefix}skipped: {r.error}", ExtractionWarning, stacklevel=stacklevel)
 
 
-# -- the on-disk cache ----------------------------------------------------------------------
-
-
-def _file_hash(path, chunk=1 << 20):
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(chunk), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def cache_key(path):
-    """The cache file name of a video: content hash and landmark settings.
-
-    Parameters
-    ----------
-    path : str or path-like
-        A video file.
-
-    Returns
-    -------
-    key : str
-        ``"<sha256 of the file>-<hash of the settings>.npz"``; the settings are those of
-        :func:`lipanomaly.video.facemesh_fingerprint` and the cache format version.
-    """
-    from .video import facemesh_fingerprint
-
-    settings = {"cache_version": _CACHE_VERSION, **facemesh_fingerprint()}
-    digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()
-    return f"{_file_hash(path)}-{digest[:16]}.npz"
-
-
-def _cached_video_track(path, cache_dir, progress):
-    from .video import read_video_track
-
-    if not os.path.isfile(path):
-        raise InputError(f"{path}: no such video file")
-    entry = os.path.join(cache_dir, cache_key(path))
-    if os.path.isfile(entry):
-        try:
-            t = read_track(entry)
-            return Track(t.landmarks, fps=t.fps, width=t.width, height=t.height, path=path)
-        except InputError:
-            pass  # a damaged entry is recomputed and replaced
-    track = read_video_track(path, progress=progress)
-    os.makedirs(cache_dir, exist_ok=True)
-    # a unique temporary name, then an atomic rename: parallel workers never clash
-    tmp = os.path.join(cache_dir, f".tmp-{uuid.uuid4().hex}.npz")
-    write_track(tmp, track, overwrite=True)
-    os.replace(tmp, entry)
-    return track
-
-
 # -- track files for a folder -----------------------------------------------------------------
 
 
 def _write_track_item(video, out_path, cache_dir, progress):
+    notes = []
     try:
-        track = _load_track(video, cache_dir, progress)
+        track = _load_track(video, cache_dir, progress, notes)
         write_track(
             out_path,
             Track(
@@ -579,9 +557,11 @@ def _write_track_item(video, out_path, cache_dir, progress):
             ),
             overwrite=True,
         )
-        return _Result(name="", path=video)
-    except InputError as exc:
-        return _Result(name="", path=video, error=str(exc))
+        return _Result(name="", path=video, cache_notes=notes)
+    except MissingDependencyError:
+        raise
+    except Exception as exc:  # any failure is this video's error, never the batch's
+        return _Result(name="", path=video, error=_input_error(exc, video), cache_notes=notes)
 
 
 def find_files(folder, extensions=VIDEO_EXTENSIONS, *, recursive=False):

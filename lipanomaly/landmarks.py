@@ -30,6 +30,7 @@ import numpy as np
 from scipy import signal as _sps
 
 from .exceptions import InputError
+from .limits import MAX_FRAMES, MAX_LIP_UNITS
 
 __all__ = [
     "FACEMESH_LIPS",
@@ -129,6 +130,13 @@ def normalize_head(landmarks, width, height, points=FACEMESH_LIPS):
     Head translation, in-plane rotation (roll) and distance to the camera (scale) are
     removed; out-of-plane rotation (yaw, pitch) is not, since the tracks are 2-D.
 
+    A frame whose head frame is degenerate is not a face and comes out as NaN, like a
+    frame where FaceMesh found none (so that it is interpolated over when the gap is short,
+    or splits the track): the eye line has collapsed (``s == 0``), or it is so short that
+    a lip point lands more than :data:`~lipanomaly.limits.MAX_LIP_UNITS` inter-ocular
+    distances from the origin (real faces: under 3). Dividing by an inter-ocular distance
+    near 0 can therefore never produce huge or non-finite lip coordinates.
+
     Parameters
     ----------
     landmarks : array-like of shape (T, 478, 2) or (T, 478, 3)
@@ -142,8 +150,8 @@ def normalize_head(landmarks, width, height, points=FACEMESH_LIPS):
     Returns
     -------
     normalized : ndarray of shape (T, K, 2), float64
-        ``points`` in inter-ocular units; NaN in frames without a face (or with a
-        degenerate eye line).
+        ``points`` in inter-ocular units, each within ``MAX_LIP_UNITS`` of 0; NaN in
+        frames without a face (or with a degenerate eye line).
     """
     lm = np.asarray(landmarks)
     pts = np.asarray(points, dtype=np.intp)
@@ -164,6 +172,8 @@ def normalize_head(landmarks, width, height, points=FACEMESH_LIPS):
         out = np.empty_like(d)
         out[..., 0] = (cos * d[..., 0] + sin * d[..., 1]) / scale[:, None]
         out[..., 1] = (-sin * d[..., 0] + cos * d[..., 1]) / scale[:, None]
+        # a near-collapsed eye line blows the lips up: such a frame is no face either
+        out[~(np.abs(out) <= MAX_LIP_UNITS).all(axis=(1, 2))] = np.nan
     return np.ascontiguousarray(out)
 
 
@@ -244,13 +254,27 @@ def resample(x, fps_in, fps_out):
     -------
     resampled : ndarray of shape (T_out, ...), float64
         ``T_out = floor((T - 1) * fps_out / fps_in) + 1``.
+
+    Raises
+    ------
+    InputError
+        If a rate is not a positive finite number, or ``T_out`` would exceed
+        :data:`~lipanomaly.limits.MAX_FRAMES` (checked before anything is allocated).
     """
     x = np.asarray(x, dtype=np.float64)
     n = len(x)
+    for what, rate in (("fps_in", fps_in), ("fps_out", fps_out)):
+        if not (np.isfinite(rate) and rate > 0):
+            raise InputError(f"resample: {what} must be a positive frame rate, got {rate}")
     if n <= 1 or np.isclose(fps_in, fps_out, rtol=1e-9, atol=0):
         return x.copy()
     ratio = fps_in / fps_out
     n_out = int(np.floor((n - 1) / ratio + 1e-9)) + 1
+    if n_out > MAX_FRAMES:
+        raise InputError(
+            f"resampling {n} frames from {fps_in:g} to {fps_out:g} fps gives {n_out} frames, "
+            f"more than {MAX_FRAMES} (lipanomaly.limits.MAX_FRAMES)"
+        )
     t = np.arange(n_out) * ratio  # output frame times in input frames
     i0 = np.minimum(np.floor(t).astype(np.intp), n - 2)
     w = (t - i0).reshape((-1,) + (1,) * (x.ndim - 1))

@@ -49,7 +49,8 @@ def save_pipeline(pipeline, path, *, overwrite=False):
     path : str or path-like
         The folder to write; it must not exist unless ``overwrite`` is True.
     overwrite : bool, default=False
-        Replace an existing folder.
+        Replace an existing folder: only an empty one or a lipanomaly model folder with
+        nothing else in it (see :func:`lipanomaly.save_model`).
 
     Returns
     -------
@@ -65,8 +66,6 @@ def save_pipeline(pipeline, path, *, overwrite=False):
             f"detector, got {pipeline!r}"
         )
     extractor, detector = steps[0][1], steps[1][1]
-    path = Path(path)
-    save_model(detector, path, overwrite=overwrite)
     params = extractor.get_params(deep=False)
     config = {
         "format": _EXTRACTOR_FORMAT,
@@ -75,8 +74,9 @@ def save_pipeline(pipeline, path, *, overwrite=False):
         "step_names": [steps[0][0], steps[1][0]],
         "params": {k: _jsonable(params[k]) for k in _EXTRACTOR_KEYS},
     }
-    (path / EXTRACTOR_FILE).write_text(json.dumps(config, indent=2) + "\n")
-    return path
+    # extractor.json is written with the model, inside the same atomic folder swap
+    text = json.dumps(config, indent=2) + "\n"
+    return save_model(detector, path, overwrite=overwrite, _extra_files={EXTRACTOR_FILE: text})
 
 
 def load_pipeline(path, *, n_jobs=None, cache_dir=None, errors="raise", verbose=0):
@@ -115,18 +115,8 @@ def load_pipeline(path, *, n_jobs=None, cache_dir=None, errors="raise", verbose=
     names = ["extractor", "detector"]
     params = {}
     config_file = path / EXTRACTOR_FILE
-    if config_file.is_file():
-        try:
-            config = json.loads(config_file.read_text())
-        except (OSError, ValueError) as exc:
-            raise ModelFileError(f"{config_file}: cannot be read as JSON ({exc})") from exc
-        if not isinstance(config, dict) or config.get("format") != _EXTRACTOR_FORMAT:
-            raise ModelFileError(
-                f"{config_file}: not a lipanomaly extractor configuration "
-                f"(expected format {_EXTRACTOR_FORMAT!r})"
-            )
-        params = {k: v for k, v in config.get("params", {}).items() if k in _EXTRACTOR_KEYS}
-        names = config.get("step_names", names)
+    if config_file.exists():
+        params, names = _read_extractor_config(config_file)
     extractor = LipLandmarkExtractor(
         **params,
         n_jobs=n_jobs,
@@ -135,6 +125,79 @@ def load_pipeline(path, *, n_jobs=None, cache_dir=None, errors="raise", verbose=
         verbose=verbose,
     ).fit()
     return Pipeline([(names[0], extractor), (names[1], detector)])
+
+
+def _read_extractor_config(config_file):
+    """The extractor parameters and step names of ``extractor.json``, validated.
+
+    Everything a hostile or damaged file could hold is refused with a ``ModelFileError``
+    naming the file: wrong JSON or format, unknown keys, wrong types, values the
+    extractor's own parameter constraints reject, a frame rate outside ``MIN_FPS`` to
+    ``MAX_FPS``.
+    """
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    from .extraction import LipLandmarkExtractor
+    from .limits import MAX_FPS, MAX_FRAMES, MIN_FPS
+    from .serialization import _read_json
+
+    try:
+        config = _read_json(config_file)
+    except OSError as exc:
+        raise ModelFileError(f"{config_file}: cannot be read ({exc})") from exc
+    if not isinstance(config, dict) or config.get("format") != _EXTRACTOR_FORMAT:
+        raise ModelFileError(
+            f"{config_file}: not a lipanomaly extractor configuration "
+            f"(expected format {_EXTRACTOR_FORMAT!r})"
+        )
+    if config.get("format_version") != 1:
+        raise ModelFileError(
+            f"{config_file}: extractor format version {config.get('format_version')!r}, "
+            "this lipanomaly reads version 1"
+        )
+    names = config.get("step_names", ["extractor", "detector"])
+    if (
+        not isinstance(names, list)
+        or len(names) != 2
+        or not all(isinstance(n, str) and n and "__" not in n for n in names)
+        or names[0] == names[1]
+    ):
+        raise ModelFileError(
+            f"{config_file}: 'step_names' must be two distinct step names, got {names!r}"[:300]
+        )
+    params = config.get("params", {})
+    if not isinstance(params, dict) or not set(params) <= set(_EXTRACTOR_KEYS):
+        unknown = sorted(set(params) - set(_EXTRACTOR_KEYS)) if isinstance(params, dict) else []
+        raise ModelFileError(
+            f"{config_file}: 'params' must map {list(_EXTRACTOR_KEYS)} to values"
+            + (f"; unknown {unknown[:5]}" if unknown else "")
+        )
+    fps = params.get("fps", 25.0)
+    if fps is not None and (
+        isinstance(fps, bool) or not isinstance(fps, int | float) or not MIN_FPS <= fps <= MAX_FPS
+    ):
+        raise ModelFileError(
+            f"{config_file}: 'fps' must be a frame rate from {MIN_FPS:g} to {MAX_FPS:g} "
+            f"(lipanomaly.limits) or null, got {fps!r}"[:300]
+        )
+    longest = MAX_FRAMES / MIN_FPS  # seconds: the longest track there can be
+    for key in ("max_gap", "min_segment"):
+        value = params.get(key, 0.0)
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not 0 <= value <= longest
+        ):
+            raise ModelFileError(
+                f"{config_file}: {key!r} must be a duration from 0 to {longest:g} s, got {value!r}"[
+                    :300
+                ]
+            )
+    try:
+        LipLandmarkExtractor(**params).fit()  # the extractor's own parameter constraints
+    except (InvalidParameterError, InputError, TypeError, ValueError) as exc:
+        raise ModelFileError(f"{config_file}: invalid extractor parameters ({exc})") from exc
+    return params, names
 
 
 def load_pretrained(*, n_jobs=None, cache_dir=None, errors="raise", verbose=0):

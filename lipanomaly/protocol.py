@@ -34,6 +34,7 @@ from sklearn.base import clone
 from sklearn.model_selection import BaseCrossValidator
 from sklearn.utils import Bunch
 
+from .datasets import DEVELOPMENT_LINKED_SOURCES
 from .exceptions import InputError
 
 __all__ = [
@@ -42,13 +43,8 @@ __all__ = [
     "check_no_leak",
     "cross_val_scores",
     "development_pairs",
+    "source_pairs",
 ]
-
-#: Sources of the development set that show the same person, as ``{source: linked_source}``:
-#: the EAMM clip ``M030_sad`` is the MEAD speaker M030 of the DreamTalk sources, and the man of
-#: ``lipsync_assignment`` is the one in the ``wav2lip_forks`` fake ``kuwarkapur_result_voice``
-#: (manifest ``kind`` column). Linked sources always share a fold.
-DEVELOPMENT_LINKED_SOURCES = {"eamm": "dreamtalk", "lipsync_assignment": "wav2lip_forks"}
 
 # (real file, fake files) of the development set: fakes made from that very real video.
 _DEVELOPMENT_PAIRS = (
@@ -437,4 +433,36 @@ def development_pairs(files):
     for real, fakes in _DEVELOPMENT_PAIRS:
         if real in index and all(f in index for f in fakes):
             pairs.append((index[real], np.array([index[f] for f in fakes], dtype=int)))
+    return pairs
+
+
+def source_pairs(y, sources):
+    """Real clips and the fakes made from the same recording: one pair per shared source.
+
+    In ``wild/`` a fake made from a real recording of the set carries that recording's
+    ``source``, so a source holding both real clips and fakes is a pair of the same person,
+    camera and recording (``landmarks/`` sources are coarser: use :func:`development_pairs`
+    there).
+
+    Parameters
+    ----------
+    y : array-like of shape (n_clips,)
+        +1 real / -1 fake.
+    sources : array-like of shape (n_clips,)
+        The recording source of each clip.
+
+    Returns
+    -------
+    pairs : list of (ndarray of int, ndarray of int)
+        ``(indices of the real clips, indices of the fakes)`` of every source that has both,
+        in sorted source order.
+    """
+    y = np.asarray(y)
+    sources = np.asarray(sources).astype(str)
+    pairs = []
+    for source in np.unique(sources):
+        real = np.flatnonzero((sources == source) & (y == 1))
+        fake = np.flatnonzero((sources == source) & (y == -1))
+        if real.size and fake.size:
+            pairs.append((real, fake))
     return pairs

@@ -1,6 +1,7 @@
 """Save and load fitted estimators as a folder of JSON + safetensors: no pickle anywhere.
 
-A saved model is a folder with two files:
+A saved model is a folder with two files (a pipeline folder, :mod:`lipanomaly.pretrained`,
+adds ``extractor.json``):
 
 ``config.json``
     ``{"format": "lipanomaly-model", "format_version": 1, "lipanomaly_version": "0.4.0",
@@ -29,13 +30,15 @@ import importlib
 import json
 import os
 import shutil
-import tempfile
+import uuid
+import warnings
 from pathlib import Path
 
 import numpy as np
 
 from ._version import __version__
 from .exceptions import ModelFileError
+from .limits import MAX_JSON_BYTES
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "load_model", "read_state", "save_model", "write_state"]
 
@@ -43,6 +46,11 @@ FORMAT = "lipanomaly-model"
 FORMAT_VERSION = 1
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "weights.safetensors"
+#: Every file the package writes into a model folder: ``save_model`` (config and weights),
+#: ``pretrained.save_pipeline`` (``extractor.json``) and ``scripts/train_pretrained.py``
+#: (``TRAINING.json``, notes on the training run). ``overwrite=True`` replaces a folder
+#: only when it holds nothing else.
+MODEL_FILES = (CONFIG_FILE, WEIGHTS_FILE, "extractor.json", "TRAINING.json")
 
 # class name -> (module, attribute): the only classes load_model will build
 _REGISTRY = {
@@ -107,8 +115,101 @@ def _sha256(path):
     return h.hexdigest()
 
 
-def save_model(estimator, path, *, overwrite=False):
+def _make_dir(parent, prefix):
+    """Create a new, uniquely named folder in ``parent`` with the user's umask (``mkdtemp``
+    would make it 0700)."""
+    while True:
+        path = Path(parent) / f"{prefix}{uuid.uuid4().hex[:12]}"
+        try:
+            path.mkdir()  # mode 0o777 minus the umask
+            return path
+        except FileExistsError:  # pragma: no cover - 48 random bits
+            continue
+
+
+def _check_replaceable(path):
+    """Refuse to replace ``path`` unless it is empty or a lipanomaly model folder that holds
+    nothing but files the package writes."""
+    if path.is_symlink() or not path.is_dir():
+        raise ModelFileError(
+            f"{path}: exists and is not a folder; refusing to replace it with a model folder"
+        )
+    entries = sorted(path.iterdir())
+    if not entries:
+        return
+    foreign = [
+        e.name + ("/" if e.is_dir() else "")
+        for e in entries
+        if e.name not in MODEL_FILES or e.is_symlink() or not e.is_file()
+    ]
+    if foreign:
+        shown = ", ".join(foreign[:5]) + (
+            f" and {len(foreign) - 5} more" if len(foreign) > 5 else ""
+        )
+        raise ModelFileError(
+            f"{path}: not a lipanomaly model folder, it holds what the package does not write "
+            f"({shown}); refusing to replace it (overwrite replaces only a model folder with "
+            "nothing else in it: choose another path or move those files)"
+        )
+    try:
+        config = _read_json(path / CONFIG_FILE)
+    except (ModelFileError, OSError):
+        config = None
+    if not isinstance(config, dict) or config.get("format") != FORMAT:
+        raise ModelFileError(
+            f"{path}: not a lipanomaly model folder (no {CONFIG_FILE} with format "
+            f"{FORMAT!r}); refusing to replace it"
+        )
+
+
+def _write_model_files(tmp, config, arrays, extra_files):
+    from safetensors.numpy import save
+
+    # safetensors' save_file creates the file 0600; open() honours the umask
+    with open(tmp / WEIGHTS_FILE, "wb") as fh:
+        fh.write(save(arrays, metadata={"format": FORMAT}))
+    config["weights_sha256"] = _sha256(tmp / WEIGHTS_FILE)
+    with open(tmp / CONFIG_FILE, "w", encoding="utf-8") as fh:
+        json.dump(config, fh, indent=2, sort_keys=True)
+    for name, text in extra_files.items():
+        (tmp / name).write_text(text, encoding="utf-8")
+
+
+def _swap_in(tmp, path):
+    """Move the complete folder ``tmp`` to ``path``; an existing ``path`` (checked by
+    :func:`_check_replaceable`) is moved aside first and its known files deleted after."""
+    if not path.exists():
+        os.replace(tmp, path)
+        return
+    old = path.parent / f".{path.name}.old-{uuid.uuid4().hex[:12]}"
+    os.replace(path, old)  # atomic; from here on, a crash leaves the old model under `old`
+    try:
+        os.replace(tmp, path)
+    except BaseException:
+        os.replace(old, path)  # put it back
+        raise
+    # delete only what the package wrote; anything that appeared meanwhile stays
+    for name in MODEL_FILES:
+        f = old / name
+        if f.is_file() and not f.is_symlink():
+            f.unlink()
+    try:
+        old.rmdir()
+    except OSError:
+        warnings.warn(
+            f"{path}: the replaced model folder gained other files while it was written; "
+            f"they are kept in {old}",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
+def save_model(estimator, path, *, overwrite=False, _extra_files=None):
     """Save a fitted estimator to the folder ``path`` (config.json + weights.safetensors).
+
+    The folder is written under a temporary name beside ``path`` and then moved into
+    place, so a crash never leaves half a model, and a refusal changes nothing. Folders
+    and files are created with the user's umask.
 
     Parameters
     ----------
@@ -117,7 +218,10 @@ def save_model(estimator, path, *, overwrite=False):
     path : str or path-like
         The folder to write. It must not exist, unless ``overwrite=True``.
     overwrite : bool, default=False
-        Replace an existing folder (only one that holds a lipanomaly model, or is empty).
+        Replace an existing folder, but only an empty one or a lipanomaly model folder
+        (a ``config.json`` with the format marker) that holds nothing but the files the
+        package writes (:data:`MODEL_FILES`): a folder with anything else in it is
+        refused, never deleted.
 
     Returns
     -------
@@ -128,12 +232,10 @@ def save_model(estimator, path, *, overwrite=False):
     ------
     ModelFileError
         If ``path`` exists and ``overwrite`` is False, or would replace something that is
-        not a lipanomaly model folder.
+        not a lipanomaly model folder (the message names the foreign entries).
     TypeError
         If the estimator is not a registered class or a value cannot be stored as JSON.
     """
-    from safetensors.numpy import save_file
-
     from .exceptions import NotFittedError
 
     name = type(estimator).__name__
@@ -144,14 +246,14 @@ def save_model(estimator, path, *, overwrite=False):
         )
     if not hasattr(estimator, "_get_fitted_state"):
         raise TypeError(f"{name} does not implement _get_fitted_state")
+    extra_files = dict(_extra_files or {})
+    if not set(extra_files) <= set(MODEL_FILES) - {CONFIG_FILE, WEIGHTS_FILE}:
+        raise ValueError(f"_extra_files: only {MODEL_FILES[2:]} may be added")
     path = Path(path)
-    if path.exists():
+    if path.exists() or path.is_symlink():
         if not overwrite:
             raise ModelFileError(f"{path}: already exists; pass overwrite=True to replace it")
-        if not path.is_dir() or not ((path / CONFIG_FILE).is_file() or not any(path.iterdir())):
-            raise ModelFileError(
-                f"{path}: exists and is not a lipanomaly model folder; refusing to replace it"
-            )
+        _check_replaceable(path)
     try:
         fitted, arrays = estimator._get_fitted_state()
     except (AttributeError, NotFittedError) as exc:
@@ -167,19 +269,29 @@ def save_model(estimator, path, *, overwrite=False):
     arrays = {k: np.ascontiguousarray(v) for k, v in arrays.items()}
     # write into a fresh sibling folder, then swap it in: a crash never leaves half a model
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    tmp = _make_dir(path.parent, f".{path.name}.new-")
     try:
-        save_file(arrays, str(tmp / WEIGHTS_FILE), metadata={"format": FORMAT})
-        config["weights_sha256"] = _sha256(tmp / WEIGHTS_FILE)
-        with open(tmp / CONFIG_FILE, "w", encoding="utf-8") as fh:
-            json.dump(config, fh, indent=2, sort_keys=True)
-        if path.exists():
-            shutil.rmtree(path)
-        os.replace(tmp, path)
+        _write_model_files(tmp, config, arrays, extra_files)
+        _swap_in(tmp, path)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return path
+
+
+def _read_json(path, what="JSON"):
+    """Parse a model folder's JSON file, refusing one larger than ``MAX_JSON_BYTES``."""
+    size = path.stat().st_size
+    if size > MAX_JSON_BYTES:
+        raise ModelFileError(
+            f"{path}: {size} bytes, larger than the {MAX_JSON_BYTES} a lipanomaly model's "
+            "JSON file may be (lipanomaly.limits.MAX_JSON_BYTES)"
+        )
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return json.load(fh)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise ModelFileError(f"{path}: corrupt {what} ({type(exc).__name__}: {exc})") from exc
 
 
 def _read_config(path):
@@ -188,11 +300,7 @@ def _read_config(path):
         raise ModelFileError(f"{path}: no such model folder")
     if not cfg_path.is_file():
         raise ModelFileError(f"{path}: not a lipanomaly model folder (no {CONFIG_FILE})")
-    try:
-        with open(cfg_path, encoding="utf-8") as fh:
-            config = json.load(fh)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ModelFileError(f"{cfg_path}: corrupt configuration ({exc})") from exc
+    config = _read_json(cfg_path, "configuration")
     if not isinstance(config, dict) or config.get("format") != FORMAT:
         raise ModelFileError(f"{cfg_path}: not a lipanomaly model (format is not {FORMAT!r})")
     version = config.get("format_version")

@@ -19,6 +19,7 @@ import numpy as np
 from ._optional import import_optional
 from .datasets import FACEMESH_N_POINTS, Track
 from .exceptions import InputError
+from .limits import MAX_FPS, MAX_FRAME_SIZE, MAX_FRAMES, MIN_FPS
 
 __all__ = ["FACEMESH_SETTINGS", "facemesh_fingerprint", "native_logs_silenced", "read_video_track"]
 
@@ -97,8 +98,12 @@ def read_video_track(path, *, progress=False):
     ------
     InputError
         If the file is missing, cannot be opened as a video (not a video, an unsupported
-        codec, a truncated ``.mp4`` / ``.mov`` whose index is lost), has no frame rate, or
-        no frame can be decoded. The message names the file.
+        codec, a truncated ``.mp4`` / ``.mov`` whose index is lost), has no frame rate or
+        one outside :data:`~lipanomaly.limits.MIN_FPS` to :data:`~lipanomaly.limits.MAX_FPS`
+        (checked before decoding), frames larger than
+        :data:`~lipanomaly.limits.MAX_FRAME_SIZE`, more than
+        :data:`~lipanomaly.limits.MAX_FRAMES` frames (checked while decoding), or no frame
+        can be decoded. The message names the file.
 
     Notes
     -----
@@ -123,6 +128,11 @@ def read_video_track(path, *, progress=False):
         fps = float(cap.get(cv2.CAP_PROP_FPS))
         if not np.isfinite(fps) or fps <= 0:
             raise InputError(f"{path}: the video reports no valid frame rate (got {fps})")
+        if not MIN_FPS <= fps <= MAX_FPS:  # checked before a frame is decoded
+            raise InputError(
+                f"{path}: the video reports {fps:g} fps, outside the plausible frame rates "
+                f"{MIN_FPS:g} to {MAX_FPS:g} (lipanomaly.limits.MIN_FPS, MAX_FPS)"
+            )
         n_expected = int(max(cap.get(cv2.CAP_PROP_FRAME_COUNT), 0)) or None
         rows = []
         size = None
@@ -143,6 +153,16 @@ def read_video_track(path, *, progress=False):
                     break
                 if size is None:
                     size = frame.shape[1], frame.shape[0]
+                    if max(size) > MAX_FRAME_SIZE:
+                        raise InputError(
+                            f"{path}: frames of {size[0]}x{size[1]} pixels, larger than "
+                            f"{MAX_FRAME_SIZE} (lipanomaly.limits.MAX_FRAME_SIZE)"
+                        )
+                if len(rows) == MAX_FRAMES:  # the landmarks of every frame are kept
+                    raise InputError(
+                        f"{path}: more than {MAX_FRAMES} frames "
+                        "(lipanomaly.limits.MAX_FRAMES); split the video"
+                    )
                 result = mesh.process(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
                 if result.multi_face_landmarks:
                     rows.append(_xy(result.multi_face_landmarks[0]))

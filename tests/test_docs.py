@@ -45,3 +45,16 @@ def test_cli_page_documents_every_subcommand():
     page = (REPO / "docs" / "cli.md").read_text()
     for name in sub.choices:
         assert f"## `{name}`" in page
+
+
+def test_security_page_quotes_the_limits():
+    """docs/guide/security.md quotes every constant of lipanomaly.limits with its value."""
+    import re
+
+    from lipanomaly import limits
+
+    page = (REPO / "docs" / "guide" / "security.md").read_text()
+    rows = dict(re.findall(r"^\| `([A-Z_]+)` \| `([^`]+)` \|", page, flags=re.MULTILINE))
+    assert set(rows) == set(limits.__all__)
+    for name in limits.__all__:
+        assert rows[name] == repr(getattr(limits, name)), name

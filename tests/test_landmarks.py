@@ -176,3 +176,37 @@ def test_ema_smooth_is_light_and_zero_phase():
     np.testing.assert_allclose(ema_smooth(np.full((10, 2, 2), 3.0), 0.5), 3.0)
     jitter = np.random.default_rng(0).normal(size=(500, 1, 1))
     assert 0.3 < ema_smooth(jitter, 0.8).std() / jitter.std() < 0.9
+
+
+# -- degenerate inputs (issue 14) -------------------------------------------------------
+
+
+@pytest.mark.parametrize("eye_distance", [0.0, 1e-12, 1e-3, 0.1])
+def test_a_near_collapsed_eye_line_is_no_face(eye_distance):
+    """Dividing by an inter-ocular distance near 0 never gives huge lip coordinates: the
+    frame comes out NaN (no face), like a frame where FaceMesh found none."""
+    from lipanomaly.limits import MAX_LIP_UNITS
+
+    lm = np.repeat(_face(), 3, axis=0)
+    lm[:, 0] = [0.0, 4.75]  # a lip point 1 inter-ocular distance below the anchors
+    d = eye_distance / 2
+    lm[1, [33, 133]] = [[-d, 0.0], [-d, 0.0]]
+    lm[1, [362, 263]] = [[d, 0.0], [d, 0.0]]
+    out = normalize_head(lm, 1, 1, points=[0])
+    assert np.isfinite(out[[0, 2]]).all() and np.isnan(out[1]).all()
+    lm[1] = _face()[0] * 0.5  # a plausibly small head is kept
+    lm[1, 0] = [0.0, 2.375]
+    out = normalize_head(lm, 1, 1, points=[0])
+    assert np.isfinite(out).all() and np.abs(out).max() <= MAX_LIP_UNITS
+
+
+def test_resample_is_bounded_before_allocation():
+    from lipanomaly.limits import MAX_FRAMES
+
+    x = np.zeros((1000, 40, 2))
+    with pytest.raises(InputError, match=r"0\.001 to 25 fps gives \d+ frames, more than 108000"):
+        resample(x, 0.001, 25.0)
+    assert len(resample(x[:2], 1.0, MAX_FRAMES - 1.0)) == MAX_FRAMES  # the limit itself
+    for bad in (0.0, -1.0, np.nan, np.inf):
+        with pytest.raises(InputError, match="positive frame rate"):
+            resample(x, bad, 25.0)

@@ -100,3 +100,92 @@ def test_pipeline_folder_round_trip(pretrained, tmp_path):
     (path / "extractor.json").write_text("{not json")
     with pytest.raises(ModelFileError, match=r"extractor\.json"):
         load_pipeline(path)
+
+
+# -- hostile pipeline folders (issue 14) --------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def pipeline_folder(pretrained, tmp_path_factory):
+    path = tmp_path_factory.mktemp("pipe") / "model"
+    return save_pipeline(pretrained, path)
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"fps": 1e12}, r"'fps' must be a frame rate from 1 to 240"),
+        ({"fps": -3}, r"'fps' must be a frame rate"),
+        ({"fps": "25"}, r"'fps' must be a frame rate"),
+        ({"fps": float("nan")}, r"'fps' must be a frame rate"),
+        ({"max_gap": float("inf")}, r"'max_gap' must be a duration"),
+        ({"min_segment": [1]}, r"'min_segment' must be a duration"),
+        ({"points": [1000]}, "invalid extractor parameters"),
+        ({"points": {"a": 1}}, "invalid extractor parameters"),
+        ({"points": [[1, 2], [3]]}, "invalid extractor parameters"),
+        ({"smoothing": 7}, "invalid extractor parameters"),
+        ({"n_jobs": 64}, r"unknown \['n_jobs'\]"),
+    ],
+)
+def test_malformed_extractor_json(pipeline_folder, tmp_path, params, message):
+    import shutil
+
+    path = tmp_path / "model"
+    shutil.copytree(pipeline_folder, path)
+    config = json.loads((path / "extractor.json").read_text())
+    config["params"].update(params)
+    (path / "extractor.json").write_text(json.dumps(config))
+    with pytest.raises(ModelFileError, match=message) as info:
+        load_pipeline(path)
+    assert str(info.value).startswith(str(path / "extractor.json"))
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "[1, 2]",
+        '{"format": "lipanomaly-extractor", "format_version": 2}',
+        '{"format": "lipanomaly-extractor", "format_version": 1, "params": [1]}',
+        '{"format": "lipanomaly-extractor", "format_version": 1, "step_names": ["a"]}',
+        '{"format": "lipanomaly-extractor", "format_version": 1, "step_names": [1, 2]}',
+        '{"format": "lipanomaly-extractor", "format_version": 1, "step_names": ["a", "a"]}',
+        "\xff\xfe",
+        "",
+    ],
+)
+def test_malformed_extractor_json_structure(pipeline_folder, tmp_path, content):
+    import shutil
+
+    path = tmp_path / "model"
+    shutil.copytree(pipeline_folder, path)
+    (path / "extractor.json").write_bytes(content.encode("latin1"))
+    with pytest.raises(ModelFileError, match=r"extractor\.json: "):
+        load_pipeline(path)
+    (path / "extractor.json").unlink()
+    (path / "extractor.json").mkdir()  # not even a file
+    with pytest.raises(ModelFileError, match=r"extractor\.json: "):
+        load_pipeline(path)
+
+
+def test_pipeline_overwrite_replaces_its_own_folder_only(pretrained, pipeline_folder, tmp_path):
+    import shutil
+
+    path = tmp_path / "model"
+    shutil.copytree(pipeline_folder, path)
+    pipe = Pipeline([("extractor", LipLandmarkExtractor(fps=30.0)), ("detector", pretrained[-1])])
+    save_pipeline(pipe, path, overwrite=True)  # a pipeline folder: replaced, extractor.json too
+    assert load_pipeline(path)[0].fps == 30.0
+    (path / "notes.txt").write_text("mine")
+    with pytest.raises(ModelFileError, match=r"not a lipanomaly model folder.*notes\.txt"):
+        save_pipeline(pipe, path, overwrite=True)
+    assert (path / "notes.txt").read_text() == "mine" and load_pipeline(path)[0].fps == 30.0
+
+
+def test_a_huge_clip_is_refused_not_called_live(pretrained, data_dir):
+    """x 1e37 gave a NaN score that predict turned into +1; now an InputError."""
+    from lipanomaly.exceptions import InputError
+
+    clip = pretrained[0].transform([data_dir / "videos" / "carphone_pristine.mp4.mp_lm.npz"])[0]
+    for method in ("score_samples", "predict"):
+        with pytest.raises(InputError, match=r"X\[0\]: values up to 1\.\d+e\+37"):
+            getattr(pretrained[-1], method)([clip * 1e37])

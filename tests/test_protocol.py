@@ -12,6 +12,7 @@ from lipanomaly.protocol import (
     check_no_leak,
     cross_val_scores,
     development_pairs,
+    source_pairs,
 )
 
 
@@ -52,11 +53,14 @@ def test_development_folds_are_a_partition_without_leaks(development):
 
 
 def test_linked_sources_share_a_fold(development):
-    fold = SourceFolds().assign_folds(development.y, development.groups)
-    by_source = {s: set(fold[development.groups == s].tolist()) for s in set(development.groups)}
+    sources = development.sources
+    fold = SourceFolds().assign_folds(development.y, sources)
+    by_source = {s: set(fold[sources == s].tolist()) for s in set(sources)}
     assert all(len(v) == 1 for v in by_source.values())
     for a, b in DEVELOPMENT_LINKED_SOURCES.items():
         assert by_source[a] == by_source[b]
+        # load_development's groups merge them already
+        assert set(development.groups[sources == a]) == set(development.groups[sources == b])
 
 
 def test_paired_fakes_are_tested_with_their_real_input(development):
@@ -71,8 +75,8 @@ def test_paired_fakes_are_tested_with_their_real_input(development):
 
 def test_the_development_folds_are_the_documented_ones(development):
     """docs/quality.md states these folds; a change in the data or the rule must show here."""
-    fold = SourceFolds().assign_folds(development.y, development.groups)
-    got = [sorted(set(development.groups[fold == k].tolist())) for k in range(5)]
+    fold = SourceFolds().assign_folds(development.y, development.sources)
+    got = [sorted(set(development.sources[fold == k].tolist())) for k in range(5)]
     assert got == [
         ["dreamtalk", "eamm"],
         ["geneface", "styletalk"],
@@ -164,3 +168,10 @@ def test_describe_lists_every_fold(development):
     lines = table.splitlines()
     assert len(lines) == 2 + 5
     assert "`hyperlips`" in lines[2 + 4] and "HyperLips 5" in lines[2 + 4]
+
+
+def test_source_pairs():
+    y = np.array([1, -1, 1, 1, -1, -1, 1])
+    sources = np.array(["a", "a", "b", "c", "c", "d", "a"])
+    pairs = source_pairs(y, sources)
+    assert [(r.tolist(), f.tolist()) for r, f in pairs] == [([0, 6], [1]), ([3], [4])]

@@ -220,3 +220,116 @@ def test_loads_on_cpu_a_model_saved_from_cuda_tensors(registered, fitted, tmp_pa
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     loaded = load_model(path)
     assert next(loaded.module_.parameters()).device.type == "cpu"
+
+
+# -- overwrite replaces only the package's own model folder (issue 14) ----------------------
+
+
+def _snapshot(folder):
+    return {
+        str(p.relative_to(folder)): (p.read_bytes() if p.is_file() else None)
+        for p in sorted(folder.rglob("*"))
+    }
+
+
+def test_overwrite_refuses_a_user_folder_with_a_config_json(registered, fitted, tmp_path):
+    """A project folder with a config.json and a src/ is never deleted, not even in part."""
+    project = tmp_path / "project"
+    (project / "src").mkdir(parents=True)
+    (project / "src" / "main.py").write_text("print('mine')\n")
+    (project / "config.json").write_text('{"name": "my project"}')
+    before = _snapshot(project)
+    with pytest.raises(ModelFileError) as info:
+        save_model(fitted, project, overwrite=True)
+    message = str(info.value)
+    assert message.startswith(f"{project}: not a lipanomaly model folder")
+    assert "src/" in message and "\n" not in message
+    assert _snapshot(project) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["project"]  # no temporary left
+
+
+def test_overwrite_refuses_a_config_json_of_another_format(registered, fitted, tmp_path):
+    folder = tmp_path / "other"
+    folder.mkdir()
+    (folder / "config.json").write_text('{"format": "something-else"}')
+    (folder / "weights.safetensors").write_bytes(b"mine")
+    before = _snapshot(folder)
+    with pytest.raises(ModelFileError, match=r"no config\.json with format 'lipanomaly-model'"):
+        save_model(fitted, folder, overwrite=True)
+    assert _snapshot(folder) == before
+
+
+def test_overwrite_refuses_a_file_and_a_symlink(registered, fitted, tmp_path):
+    afile = tmp_path / "model.txt"
+    afile.write_text("mine")
+    with pytest.raises(ModelFileError, match="exists and is not a folder"):
+        save_model(fitted, afile, overwrite=True)
+    target = save_model(fitted, tmp_path / "real-model")
+    link = tmp_path / "link"
+    link.symlink_to(target)
+    with pytest.raises(ModelFileError, match="exists and is not a folder"):
+        save_model(fitted, link, overwrite=True)
+    assert afile.read_text() == "mine" and link.is_symlink()
+
+
+def test_overwrite_replaces_a_genuine_model_folder(registered, fitted, tmp_path):
+    from lipanomaly.pretrained import PRETRAINED_DIR
+
+    path = save_model(fitted, tmp_path / "model")
+    # the files of a pipeline folder and of the pretrained model are the package's own
+    for name in ("extractor.json", "TRAINING.json"):
+        (path / name).write_bytes((PRETRAINED_DIR / name).read_bytes())
+    old_config = (path / "config.json").read_text()
+    save_model(fitted, path, overwrite=True)
+    assert sorted(p.name for p in path.iterdir()) == ["config.json", "weights.safetensors"]
+    assert (path / "config.json").read_text() == old_config  # same model, same bytes
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]  # no temporary left
+    load_model(path)
+
+
+def test_overwrite_fills_an_empty_folder(registered, fitted, tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    save_model(fitted, empty, overwrite=True)
+    load_model(empty)
+
+
+def test_a_failed_write_leaves_the_old_model(registered, fitted, tmp_path, monkeypatch):
+    path = save_model(fitted, tmp_path / "model")
+    before = _snapshot(path)
+
+    def fail(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(serialization, "_sha256", fail)
+    with pytest.raises(OSError, match="disk full"):
+        save_model(fitted, path, overwrite=True)
+    assert _snapshot(path) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
+
+
+def test_folders_honour_the_umask(registered, fitted, tmp_path):
+    import os
+
+    old = os.umask(0o022)
+    try:
+        path = save_model(fitted, tmp_path / "a" / "model")
+        save_model(fitted, path, overwrite=True)
+    finally:
+        os.umask(old)
+    assert path.stat().st_mode & 0o777 == 0o755
+    assert (tmp_path / "a").stat().st_mode & 0o777 == 0o755
+    assert (path / "config.json").stat().st_mode & 0o777 == 0o644
+    assert (path / "weights.safetensors").stat().st_mode & 0o777 == 0o644
+
+
+def test_oversized_config_is_refused_unread(registered, fitted, tmp_path):
+    from lipanomaly.limits import MAX_JSON_BYTES
+
+    path = save_model(fitted, tmp_path / "model")
+    (path / "config.json").write_text(" " * (MAX_JSON_BYTES + 1))
+    with pytest.raises(ModelFileError, match=r"config\.json: \d+ bytes, larger than"):
+        load_model(path)
+    (path / "config.json").write_text("[" * 100_000)  # nesting past the recursion limit
+    with pytest.raises(ModelFileError, match="corrupt configuration"):
+        load_model(path)

@@ -36,3 +36,16 @@ def test_points_and_length_checked():
         check_clips([np.zeros((20, 20, 2))], n_points=40)
     with pytest.raises(InputError, match="at least 30 frames"):
         check_clips([np.zeros((20, 40, 2))], min_length=30)
+
+
+@pytest.mark.parametrize("scale", [1e37, 1e3, -25.0])
+def test_magnitudes_beyond_head_normalised_lips_are_refused(rng, scale):
+    """A lip sequence far beyond a few inter-ocular distances (x 1e37 overflows the
+    network's float32 into NaN scores) is refused, naming the clip and the frames."""
+    clip = rng.uniform(-1, 1, (30, 40, 2))
+    clip[7:9] *= scale
+    with pytest.raises(
+        InputError, match=r"X\[1\]: values up to .* in 2 frame\(s\) \(first: \[7, 8\]\)"
+    ):
+        check_clips([rng.uniform(-1, 1, (30, 40, 2)), clip])
+    check_clips([clip.clip(-20, 20)])  # MAX_LIP_UNITS itself is accepted

@@ -125,3 +125,29 @@ def test_fingerprint_names_versions():
     import mediapipe
 
     assert (fp["mediapipe"], fp["opencv"]) == (mediapipe.__version__, cv2.__version__)
+
+
+def _synthetic_video(path, fps, n_frames=3):
+    import cv2
+
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, (64, 48))
+    for _ in range(n_frames):
+        writer.write(np.zeros((48, 64, 3), dtype=np.uint8))
+    writer.release()
+    return path
+
+
+def test_implausible_frame_rate_refused_before_decoding(tmp_path):
+    path = _synthetic_video(tmp_path / "fast.avi", 1000.0)
+    with pytest.raises(InputError, match=r"fast\.avi: the video reports 1000 fps, outside"):
+        read_video_track(path)
+
+
+def test_frame_count_bounded_while_decoding(tmp_path, monkeypatch):
+    import lipanomaly.video as video
+
+    monkeypatch.setattr(video, "MAX_FRAMES", 4)
+    path = _synthetic_video(tmp_path / "long.avi", 25.0, n_frames=6)
+    with pytest.raises(InputError, match=r"long\.avi: more than 4 frames"):
+        read_video_track(path)
+    assert read_video_track(_synthetic_video(tmp_path / "ok.avi", 25.0, n_frames=4)).n_frames == 4

@@ -1,0 +1,59 @@
+"""The limits every input is checked against, in one place.
+
+A track file, an in-memory :class:`~lipanomaly.datasets.Track`, a lip sequence or a model
+folder that lies outside these limits is refused with an
+:class:`~lipanomaly.exceptions.InputError` or :class:`~lipanomaly.exceptions.ModelFileError`
+that names it, *before* anything sized by it is allocated. The values are generous: the
+323 real track files of the development data (``landmarks/``, ``wild/`` and the reference
+extractions of ``videos/``) use at most 3 % of any of them. ``docs/guide/security.md``
+quotes them (a test checks that the page and this module agree).
+
+Pure constants: importing this module imports nothing.
+"""
+
+__all__ = [
+    "CACHE_TEMP_MAX_AGE_S",
+    "COORD_RANGE",
+    "MAX_COMPRESSION_RATIO",
+    "MAX_FPS",
+    "MAX_FRAMES",
+    "MAX_FRAME_SIZE",
+    "MAX_JSON_BYTES",
+    "MAX_LIP_UNITS",
+    "MAX_TEXT_CHARS",
+    "MIN_FPS",
+    "RATIO_FREE_BYTES",
+]
+
+#: Lowest frame rate (frames per second) of a track and of the analysis rate.
+MIN_FPS = 1.0
+#: Highest frame rate (frames per second) of a track and of the analysis rate.
+MAX_FPS = 240.0
+#: Most frames of a track, and of a lip sequence after resampling to the analysis rate
+#: (one hour at 30 fps; a 478-point float32 track of this length takes 413 MB).
+MAX_FRAMES = 108_000
+#: Largest frame width or height in pixels.
+MAX_FRAME_SIZE = 16_384
+#: Range of MediaPipe's normalised x and y (x / width, y / height). FaceMesh places points
+#: slightly outside the frame when the face is cut by its edge (-0.005 to 1.03 in the
+#: development data); a coordinate outside this range is not a normalised landmark.
+COORD_RANGE = (-1.0, 2.0)
+#: Largest absolute value of a head-normalised lip coordinate, in inter-ocular distances
+#: (at most 2.9 in the development data). A video frame whose lips land farther from the
+#: head origin has a degenerate eye line and counts as a frame without a face; an
+#: in-memory lip sequence beyond it is refused.
+MAX_LIP_UNITS = 20.0
+#: Largest ratio of uncompressed to compressed size of an array in a track file that is
+#: larger than :data:`RATIO_FREE_BYTES` (real landmarks compress at most 2.7 to 1; a
+#: track that is nothing but frames without a face, about 1000 to 1).
+MAX_COMPRESSION_RATIO = 100.0
+#: Arrays up to this many uncompressed bytes (16 MiB) are exempt from
+#: :data:`MAX_COMPRESSION_RATIO`.
+RATIO_FREE_BYTES = 16 * 2**20
+#: Longest text value (``label``, ``source``, ``generator``, ``origin``) of a track file.
+MAX_TEXT_CHARS = 4096
+#: Largest ``config.json`` or ``extractor.json`` of a model folder, in bytes (1 MiB).
+MAX_JSON_BYTES = 2**20
+#: Temporary files of the extractor cache older than this (in seconds) are left by a
+#: writer that crashed, and are removed.
+CACHE_TEMP_MAX_AGE_S = 3600

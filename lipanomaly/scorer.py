@@ -251,11 +251,18 @@ class ComponentScorer(OutlierMixin, BaseEstimator):
         if not names:
             raise InputError("C: the arrays hold no component (only 'start')")
         self.component_names_ = names
-        self.columns_ = self._columns(names)
         self.component_center_, self.component_scale_ = scoring.fit_robust_scale(values)
         z = scoring.apply_robust_scale(values, self.component_center_, self.component_scale_)
-        # both combinations are learnt (cheap), so that each can be inspected
-        self.precision_ = scoring.fit_mahalanobis(z[:, self.columns_])
+        # both combinations are learnt (cheap), so that each can be inspected; for the
+        # linear score, the distance only over those of its components that were given
+        if self.combination == "linear":
+            wanted = names if self.components is None else self.components
+            self.columns_ = np.asarray([j for j, n in enumerate(names) if n in wanted], np.intp)
+        else:
+            self.columns_ = self._columns(names)
+        self.precision_ = (
+            scoring.fit_mahalanobis(z[:, self.columns_]) if self.columns_.size else np.zeros((0, 0))
+        )
         weights = _linear_weights(self)
         self.weights_ = np.array([weights.get(n, 0.0) for n in names], dtype=np.float64)
         scores = aggregate(self._combine(z), clip_index, len(C), how=self.aggregation)

@@ -99,7 +99,11 @@ def test_offset_is_t80_of_the_validation_clips(fitted, lips):
 
 @pytest.mark.parametrize(
     ("params", "needed"),
-    [({}, ("drs",)), ({"combination": "linear"}, ("drs", "delta_e", "complexity"))],
+    [
+        ({}, ("drs",)),
+        ({"combination": "linear"}, ("drs", "delta_e", "complexity")),
+        ({"combination": "linear", "alpha": 0.0, "gamma": 0.0}, ("delta_e",)),
+    ],
 )
 def test_score_computes_only_what_it_reads(fitted, lips, params, needed, tmp_path):
     det = clone(fitted).set_params(**params, memory=tmp_path)

@@ -73,6 +73,17 @@ def test_components_read_before_fit():
     assert nothing.components_read(names) == names  # every weight 0: all, as a plain fit
 
 
+def test_linear_score_without_the_distance_s_components(live):
+    """A linear score that does not read DRS fits on records without it."""
+    scorer = ComponentScorer(combination="linear", alpha=0.0, beta=1.0, gamma=0.0)
+    only_de = [_records(a["delta_e"][:, None], ("delta_e",)) for a in live]
+    scorer.fit(only_de)
+    assert scorer.needed_components() == ("delta_e",) and scorer.columns_.size == 0
+    z = np.concatenate([a["delta_e"] for a in live]) - scorer.component_center_[0]
+    z /= scorer.component_scale_[0]
+    np.testing.assert_allclose(np.concatenate(scorer.score_windows(only_de)), -z)
+
+
 def test_a_missing_component_is_a_clear_error(live):
     scorer = ComponentScorer(combination="linear").fit(live)
     only_drs = [_records(a["drs"][:, None], ("drs",)) for a in live]

@@ -40,8 +40,9 @@ def paired_split(development):
     """
     pairs = development_pairs(development.files)
     test = np.concatenate([[real for real, _ in pairs]] + [fakes for _, fakes in pairs])
-    train = np.flatnonzero(np.isin(development.groups, TRAIN_SOURCES) & (development.y == 1))
-    check_no_leak(train, test, development.y, development.groups)  # other sources, real only
+    # selected by source (51 clips); checked by group, which also joins linked sources
+    train = np.flatnonzero(np.isin(development.sources, TRAIN_SOURCES) & (development.y == 1))
+    check_no_leak(train, test, development.y, development.groups)  # other groups, real only
     ext = LipLandmarkExtractor()
     X_train = ext.fit_transform([development.tracks[i] for i in train])
     X_test = ext.transform([development.tracks[i] for i in test])

@@ -1,37 +1,38 @@
-"""Detection quality on the development set, under the source-fold protocol.
+"""Detection quality on both development collections, under the group-fold protocol.
 
-Runs :class:`lipanomaly.LFHFVAEDetector` (default parameters but the training length), its
-ablations and the baselines through :func:`lipanomaly.protocol.cross_val_scores` (5 folds by
-recording source; fakes never trained on; paired fakes scored with their real input held
-out; see ``docs/quality.md``) and prints one markdown table: per generator family the
-clip-level ROC AUC with a bootstrap 95 % CI, the EER and the APCER at the detector's own
-fitted threshold; over all fakes the AUC; the BPCER of the held-out real clips at that
-threshold; and how many paired (real input, fake) clips are ordered correctly.
+The protocol of ``docs/quality.md``: ``landmarks/`` + ``wild/`` (260 real clips of 87 groups
+— recording sources, people —, 46 fakes of 13 generator families), 5 folds by group
+(:class:`lipanomaly.protocol.SourceFolds`: fakes sit in the fold of their real input, no
+fake is ever trained on), every clip scored out of fold, for several training seeds.
 
-Ablations:
+Per fold and seed, one network (:class:`lipanomaly.components.LFHFComponents`, the
+detector's defaults) is trained on the fold's live clips with their groups, so that its
+validation clips are whole groups it never trained on; it computes every component of its
+validation clips and of the fold's test clips, which are kept in ``<cache>/components``.
+Every scoring row then fits a :class:`lipanomaly.scorer.ComponentScorer` on the validation
+components and scores the test components (no retraining: scorings cost seconds). The
+baselines (LipMotionFeatures + OneClassSVM / IsolationForest) run on the same folds.
 
-- score: each component alone (two-sided distance of one standardised component), the
-  seed's linear combination ``S = DRS - dE + C``, errors relative to the motion energy;
-- loss: each auxiliary training term switched off through its weight parameter (STFT,
-  derivatives, decorrelation, jitter), and masked in-painting switched on (it is off by
-  default, so "ablating" it means adding it).
-
-Score ablations only change how a trained network is scored: with an int ``random_state``
-the detector reuses the network trained for the default (same data, same network
-parameters), so they cost scoring time only. Extracted lip sequences are cached with
-joblib, trained networks in ``<cache>/lipanomaly_networks`` (the detectors' ``memory``), and
-each variant's out-of-fold scores in ``<cache>/scores``: an interrupted run resumes.
+Printed (markdown): per generator family the clip-level ROC AUC (mean over seeds) with the
+widest bootstrap 95 % interval of the seeds, the APCER at the fitted threshold; over all
+fakes the AUC; the BPCER of held-out real clips (groups never trained on) at the fitted
+threshold; the paired real/fake clips (same person and recording) ordered right. Then the
+``calibrated`` protocol (``--calibrated``): each test group with more than k real clips
+calibrates the scorer on k of its reals (k = 1, 3, 5, rotating;
+:func:`lipanomaly.calibration.calibrate_scorer`) and scores its other reals and its fakes.
+And the pseudo-spoof proxy (``--spoofs``): the rank correlation over the scoring rows of
+the AUC of held-out reals against their pseudo-spoofs (:mod:`lipanomaly.spoofs`) with the
+real-fake AUC.
 
 Usage::
 
-    python benchmarks/bench_quality.py                 # the full table (about an hour here)
-    python benchmarks/bench_quality.py --quick         # smoke run: 2 epochs, few variants
-    python benchmarks/bench_quality.py --only default,ocsvm
+    python benchmarks/bench_quality.py --seeds 0,1            # networks: ~15 min per seed
+    python benchmarks/bench_quality.py --seeds 0,1 --calibrated --spoofs
+    python benchmarks/bench_quality.py --seeds 0 --train-on landmarks   # ablation of breadth
+    python benchmarks/bench_quality.py --seeds 0 --validation clips     # ablation of groups
 """
 
 import argparse
-import hashlib
-import json
 import os
 import platform
 import sys
@@ -48,381 +49,408 @@ from lipanomaly.datasets import load_development  # noqa: E402
 from lipanomaly.protocol import (  # noqa: E402
     SourceFolds,
     check_no_leak,
-    cross_val_scores,
     development_pairs,
+    source_pairs,
 )
 
-#: (key, label, builder, parameters) of every row of the table, in order. Builder
-#: "rescore:<base>": the trained networks and window components of the row ``<base>`` (see
-#: BASES), scored with these parameters (they change only how components become a score).
-RD, RR = "rescore:default", "rescore:relative"
-VARIANTS = (
-    ("default", "LFHFVAEDetector (default)", "detector", {}),
-    # score ablations: the same trained network and components, scored otherwise
-    ("all7", "score: all seven components (default before 2026-11-25)", RD, {"components": None}),
-    ("drs", "score: DRS alone", RD, {"components": ("drs",)}),
-    ("delta_e", "score: ΔE alone", RD, {"components": ("delta_e",)}),
-    ("c", "score: C alone", RD, {"components": ("complexity",)}),
-    ("rmse", "score: RMSE alone (OC extra)", RD, {"components": ("rmse",)}),
-    ("latent", "score: latent RMSE alone (OC extra)", RD, {"components": ("latent_rmse",)}),
-    ("e_smooth", "score: E_smooth alone", RD, {"components": ("e_smooth",)}),
-    ("e_detail", "score: E_detail alone", RD, {"components": ("e_detail",)}),
+DEFAULT = {}  # the ComponentScorer's own defaults
+_SEVEN = ("e_smooth", "e_detail", "drs", "delta_e", "complexity", "rmse", "latent_rmse")
+
+#: (key, label, ComponentScorer parameters) of every scoring row, in order.
+SCORINGS = (
+    ("default", "default: E_smooth low, E_smooth_rel high, E_detail_rel high", DEFAULT),
+    ("drs", "DRS two-sided (default of 0.4)", {"components": ("drs",), "sides": "both"}),
+    ("all7", "all seven two-sided (default of 0.2)", {"components": _SEVEN, "sides": "both"}),
+    ("all10", "all ten two-sided", {"components": None, "sides": "both"}),
     (
-        "seed3",
-        "score: two-sided on DRS, ΔE, C only",
-        RD,
-        {"components": ("drs", "delta_e", "complexity")},
-    ),
-    ("hf", "score: two-sided on E_detail, ΔE", RD, {"components": ("e_detail", "delta_e")}),
-    ("drs_de", "score: two-sided on DRS, ΔE", RD, {"components": ("drs", "delta_e")}),
-    (
-        "drs_hf",
-        "score: two-sided on DRS, E_detail, ΔE",
-        RD,
-        {"components": ("drs", "e_detail", "delta_e")},
+        "default_2s",
+        "default's components, two-sided",
+        {"components": ("e_smooth", "e_smooth_rel", "e_detail_rel"), "sides": "both"},
     ),
     (
-        "no_shape",
-        "score: two-sided without E_smooth, RMSE, latent",
-        RD,
-        {"components": ("e_detail", "drs", "delta_e", "complexity")},
-    ),
-    ("linear", "score: linear S = DRS − ΔE + C (seed)", RD, {"combination": "linear"}),
-    (
-        "lin_de",
-        "score: linear −ΔE alone (seed's sign, one-sided)",
-        RD,
-        {"combination": "linear", "alpha": 0.0, "beta": 1.0, "gamma": 0.0},
-    ),
-    ("median", "score: median over windows", RD, {"aggregation": "median"}),
-    (
-        "relative",
-        "score: errors relative to motion (all seven)",
-        "detector",
-        {"relative_errors": True, "components": None},
-    ),
-    ("rel_drs", "score: relative, DRS alone", RR, {"components": ("drs",)}),
-    (
-        "rel_hf",
-        "score: relative, two-sided on E_detail, ΔE",
-        RR,
-        {"components": ("e_detail", "delta_e")},
-    ),
-    # loss ablations: a network trained without the term
-    (
-        "no_stft",
-        "loss: no STFT term (all seven)",
-        "detector",
-        {"stft_weight": 0.0, "components": None},
+        "rmse_sided",
+        "RMSE low, RMSE_rel high",
+        {"components": ("rmse", "rmse_rel"), "sides": ("low", "high")},
     ),
     (
-        "no_deriv",
-        "loss: no derivative term (all seven)",
-        "detector",
-        {"deriv_weight": 0.0, "components": None},
+        "rmse_lat_sided",
+        "RMSE, latent low, RMSE_rel, E_detail_rel high",
+        {
+            "components": ("rmse", "latent_rmse", "rmse_rel", "e_detail_rel"),
+            "sides": ("low", "low", "high", "high"),
+        },
     ),
     (
-        "no_decor",
-        "loss: no decorrelation (all seven)",
-        "detector",
-        {"decor_weight": 0.0, "components": None},
+        "abs_only",
+        "E_smooth low (absolute error only)",
+        {"components": ("e_smooth",), "sides": "low"},
     ),
     (
-        "no_jitter",
-        "loss: no jitter consistency (all seven)",
-        "detector",
-        {"jitter_weight": 0.0, "components": None},
+        "rel_only",
+        "E_smooth_rel, E_detail_rel high (relative errors only)",
+        {"components": ("e_smooth_rel", "e_detail_rel"), "sides": "high"},
     ),
-    (
-        "mask",
-        "loss: + masked in-painting (0.1) (all seven)",
-        "detector",
-        {"mask_weight": 0.1, "components": None},
-    ),
-    # baselines
-    ("ocvae1", "OCVAEDetector OC-FakeDect-1 (RMSE)", "ocvae", {"score": "rmse"}),
-    ("ocvae2", "OCVAEDetector OC-FakeDect-2 (latent)", "ocvae", {"score": "latent"}),
-    ("ocsvm", "LipMotionFeatures + OneClassSVM", "ocsvm", {}),
-    ("iforest", "LipMotionFeatures + IsolationForest", "iforest", {}),
+    ("hf2s", "E_detail, ΔE two-sided", {"components": ("e_detail", "delta_e"), "sides": "both"}),
+    ("linear", "linear S = DRS − ΔE + C (seed)", {"combination": "linear"}),
+    ("median", "default, median over windows", {"aggregation": "median"}),
 )
-
-
-#: Detector rows whose per-fold components are kept for the "rescore:<base>" rows.
-BASES = {"default": {}, "relative": {"relative_errors": True, "components": None}}
-
-
-def build(builder, params, train):
-    """A fresh estimator of one variant; ``train`` holds the networks' training settings."""
-    if builder == "detector":
-        from lipanomaly import LFHFVAEDetector
-
-        return LFHFVAEDetector(**train, **params)
-    if builder == "ocvae":
-        from lipanomaly import OCVAEDetector
-
-        return OCVAEDetector(**train, **params)
-    from sklearn.ensemble import IsolationForest
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-    from sklearn.svm import OneClassSVM
-
-    from lipanomaly import LipMotionFeatures
-
-    final = (
-        OneClassSVM(nu=0.2, gamma="scale")
-        if builder == "ocsvm"
-        else IsolationForest(n_estimators=200, contamination=0.2, random_state=0)
-    )
-    return make_pipeline(LipMotionFeatures(), StandardScaler(), final)
+#: One-component scorings, both sides apart: the population of the proxy's rank correlation.
+SINGLE = tuple(
+    (f"{c}:{side}", f"{c} {side}", {"components": (c,), "sides": side})
+    for c in (*_SEVEN, "e_smooth_rel", "e_detail_rel", "rmse_rel")
+    for side in ("low", "high")
+)
+BASELINES = ("ocsvm", "iforest")
 
 
 def load_clips(cache):
-    """The development set's lip sequences (default extractor), cached with joblib."""
+    """Both collections and their lip sequences (default extractor), cached with joblib."""
     from lipanomaly import LipLandmarkExtractor
 
-    data = load_development()
+    data = load_development(collections=("landmarks", "wild"))
     memory = joblib.Memory(os.path.join(cache, "clips"), verbose=0)
 
     @memory.cache
     def extract(files, params):
         return LipLandmarkExtractor(**params).fit_transform(data.tracks)
 
-    ext = LipLandmarkExtractor()
-    clips = extract(tuple(data.files), ext.get_params())
-    return data, clips
+    return data, extract(tuple(data.files), LipLandmarkExtractor().get_params())
 
 
-def _score_path(cache, key, factory, config):
-    params = repr(factory().get_params())
-    blob = json.dumps({"key": key, "params": params, **config}, sort_keys=True)
-    tag = hashlib.sha256(blob.encode()).hexdigest()[:16]
-    return Path(cache) / "scores" / f"{key}-{tag}.npz"
-
-
-def _load(path):
-    with np.load(path) as z:
-        return {k: z[k] for k in z.files}
-
-
-def run_variant(key, factory, clips, data, cv, cache, config):
-    """Out-of-fold scores of one estimator, cached in ``<cache>/scores``."""
-    path = _score_path(cache, key, factory, config)
-    if path.is_file():
-        return _load(path)
-    t0 = time.perf_counter()
-    res = cross_val_scores(factory(), clips, data.y, data.groups, cv=cv)
-    out = {
-        "scores": res.scores,
-        "decision": res.decision,
-        "fold": res.fold,
-        "seconds": np.float64(time.perf_counter() - t0),
-    }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(path, **out)
-    return out
-
-
-def _split_params(params):
-    """(network transformer parameters, scorer parameters) of detector parameters."""
-    from lipanomaly.components import LFHFComponents
-
-    network = set(LFHFComponents().get_params())
-    return (
-        {k: v for k, v in params.items() if k in network},
-        {k: v for k, v in params.items() if k not in network},
-    )
-
-
-def _save_components(path, **collections):
+def _save(path, **collections):
     """Per-clip component arrays, concatenated, with the number of windows of each clip."""
     arrays = {}
     for name, C in collections.items():
         arrays[name] = np.concatenate(C)
         arrays[f"{name}_lengths"] = np.array([len(a) for a in C])
-    np.savez(path, **arrays)
+    tmp = path.with_suffix(".tmp.npz")
+    np.savez(tmp, **arrays)
+    os.replace(tmp, path)
 
 
-def _load_components(path, *names):
+def _load(path, *names):
     with np.load(path) as z:
         return [np.split(z[n], np.cumsum(z[f"{n}_lengths"])[:-1]) for n in names]
 
 
-def run_detector(key, base_params, rescored, train_params, clips, data, cv, cache, config):
-    """Out-of-fold scores of a detector and of the ``rescored`` scoring variants.
-
-    The seam of the detector, in public API: per fold, its network transformer
-    (:class:`lipanomaly.components.LFHFComponents`) is fitted once on the fold's live clips
-    and computes the components of its validation clips and of the test clips; then the
-    detector's :class:`lipanomaly.scorer.ComponentScorer` and one per variant of ``rescored``
-    (``{key: scoring parameters}``) are fitted on the validation components and score the
-    test components. Components are saved in ``<cache>/components`` for further study (and
-    an interrupted run redoes only the scoring).
-    """
+def fold_components(data, clips, cv, seed, cache, *, train_on, validation):
+    """Per fold: (test indices, validation components, test components), trained if need be."""
     from lipanomaly.components import LFHFComponents
-    from lipanomaly.scorer import ComponentScorer
 
-    network_params, scorer_params = _split_params({**train_params, **base_params})
-    variants = {key: scorer_params}
-    variants.update({k: {**scorer_params, **p} for k, p in rescored.items()})
-    tag = {"network": network_params, "format": 2}
-
-    def factory(p):
-        return lambda: ComponentScorer(**p)
-
-    paths = {k: _score_path(cache, k, factory(p), {**config, **tag}) for k, p in variants.items()}
-    if all(p.is_file() for p in paths.values()):
-        return {k: _load(p) for k, p in paths.items()}
     y, groups = data.y, data.groups
-    n = len(clips)
-    out = {k: {"scores": np.full(n, np.nan), "decision": np.full(n, np.nan)} for k in paths}
-    fold = np.full(n, -1)
-    t0 = time.perf_counter()
-    comp_dir = Path(cache) / "components" / paths[key].stem
-    comp_dir.mkdir(parents=True, exist_ok=True)
+    tag = f"seed{seed}-train_{train_on}-valid_{validation}"
+    folder = Path(cache) / "components" / tag
+    folder.mkdir(parents=True, exist_ok=True)
+    out = []
     for k, (train, test) in enumerate(cv.split(clips, y, groups)):
         check_no_leak(train, test, y, groups)
-        fold[test] = k
-        saved = comp_dir / f"fold{k}.npz"
-        if not saved.is_file():
-            live = [clips[i] for i in train if y[i] == 1]
-            network = LFHFComponents(**network_params).fit(live)
-            _save_components(
-                saved,
-                valid=network.transform([live[i] for i in network.validation_index_]),
+        if train_on != "all":
+            train = train[data.collections[train] == train_on]
+        path = folder / f"fold{k}.npz"
+        if not path.is_file():
+            t0 = time.perf_counter()
+            network = LFHFComponents(random_state=seed, memory=os.path.join(cache, "networks"))
+            g = groups[train] if validation == "groups" else None
+            network.fit([clips[i] for i in train], groups=g)
+            valid = [clips[train[i]] for i in network.validation_index_]
+            _save(
+                path,
+                valid=network.transform(valid),
                 test=network.transform([clips[i] for i in test]),
             )
-            print(f"#   fold {k}: {time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)
-        valid, tested = _load_components(saved, "valid", "test")
-        for vkey, params in variants.items():
-            scorer = ComponentScorer(**params).fit(valid)
-            s = scorer.score_samples(tested)
-            out[vkey]["scores"][test] = s
-            out[vkey]["decision"][test] = s - scorer.offset_
-    seconds = np.float64(time.perf_counter() - t0)
-    for vkey, path in paths.items():
-        out[vkey].update(fold=fold, seconds=seconds)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        np.savez(path, **out[vkey])
+            print(
+                f"# {tag} fold {k}: {len(train)} live clips, {network.n_epochs_} epochs at "
+                f"most, {time.perf_counter() - t0:.0f} s",
+                file=sys.stderr,
+                flush=True,
+            )
+        valid, tested = _load(path, "valid", "test")
+        out.append((test, valid, tested))
     return out
 
 
-def _paired(scores, pairs):
-    """How many (real input, fake made from it) pairs score the real clip higher."""
-    good = sum(int(np.sum(scores[real] > scores[fakes])) for real, fakes in pairs)
-    return good, sum(len(f) for _, f in pairs)
+def spoof_components(data, clips, cv, seed, cache, strength=0.5):
+    """Per fold: the components of pseudo-spoofs of its real test clips, and their kinds.
+
+    The fold's network is loaded from ``<cache>/networks`` (trained by
+    :func:`fold_components`, same data, parameters and seed).
+    """
+    from lipanomaly.components import LFHFComponents
+    from lipanomaly.spoofs import make_spoofs
+
+    y, groups = data.y, data.groups
+    folder = Path(cache) / "components" / f"seed{seed}-train_all-valid_groups"
+    out = []
+    for k, (train, test) in enumerate(cv.split(clips, y, groups)):
+        path = folder / f"fold{k}_spoofs.npz"
+        real = test[y[test] == 1]
+        spoofs, kinds = make_spoofs([clips[i] for i in real], strength=strength, random_state=0)
+        if not path.is_file():
+            network = LFHFComponents(random_state=seed, memory=os.path.join(cache, "networks"))
+            network.fit([clips[i] for i in train], groups=groups[train])
+            if not network.network_from_cache_:
+                print(f"# fold {k}: network not in the cache, trained again", file=sys.stderr)
+            _save(path, spoofs=network.transform(spoofs))
+        (C,) = _load(path, "spoofs")
+        out.append((real, np.asarray(kinds), C))
+    return out
 
 
-def table(results, labels, data, n_boot, seed):
-    """One markdown table: per family AUC [CI] / EER / APCER; all fakes; BPCER; pairs."""
+def spoof_proxy(data, runs, spoofs, scorings, real_auc):
+    """Rank correlation over scorings of the pseudo-spoof AUC with the real-fake AUC."""
+    from scipy.stats import spearmanr
+    from sklearn.metrics import roc_auc_score
+
+    from lipanomaly.scorer import ComponentScorer
+
+    proxy = {}
+    for key, _, params in scorings:
+        aucs = {}
+        for seed, folds in runs.items():
+            for (test, valid, tested), (real, kinds, C) in zip(folds, spoofs[seed]):
+                scorer = ComponentScorer(**params).fit(valid)
+                s_real = scorer.score_samples([tested[i] for i in np.searchsorted(test, real)])
+                s_spoof = scorer.score_samples(C)
+                for kind in ("all", *np.unique(kinds)):
+                    sel = np.ones(len(kinds), bool) if kind == "all" else kinds == kind
+                    labels = np.r_[np.ones(len(s_real)), np.zeros(sel.sum())]
+                    auc = roc_auc_score(labels, np.r_[s_real, s_spoof[sel]])
+                    aucs.setdefault(kind, []).append(auc)
+        proxy[key] = {kind: float(np.mean(v)) for kind, v in aucs.items()}
+    keys = [k for k, _, _ in scorings]
+    real = [real_auc[k] for k in keys]
+    best_real = keys[int(np.argmax(real))]
+    lines = [
+        "| pseudo-spoofs | Spearman ρ with real-fake AUC | p | chosen by proxy | its real AUC |"
+    ]
+    lines.append("|---|---:|---:|---|---:|")
+    for kind in proxy[keys[0]]:
+        p = [proxy[k][kind] for k in keys]
+        rho, pval = spearmanr(p, real)
+        chosen = keys[int(np.argmax(p))]
+        lines.append(f"| {kind} | {rho:.2f} | {pval:.3f} | {chosen} | {real_auc[chosen]:.2f} |")
+    lines.append(
+        f"\nBest scoring by real-fake AUC: {best_real} ({real_auc[best_real]:.2f}); "
+        f"{len(keys)} scorings."
+    )
+    return "\n".join(lines), proxy
+
+
+def rescore(folds, n, params):
+    """Out-of-fold scores and decisions of one scoring over the saved components."""
+    from lipanomaly.scorer import ComponentScorer
+
+    scores, decision = np.full(n, np.nan), np.full(n, np.nan)
+    for test, valid, tested in folds:
+        scorer = ComponentScorer(**params).fit(valid)
+        s = scorer.score_samples(tested)
+        scores[test], decision[test] = s, s - scorer.offset_
+    return {"scores": scores, "decision": decision}
+
+
+def baseline(key, data, clips, cv):
+    """Out-of-fold scores of a LipMotionFeatures baseline on the same folds."""
+    from sklearn.ensemble import IsolationForest
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.svm import OneClassSVM
+
+    from lipanomaly import LipMotionFeatures
+    from lipanomaly.protocol import cross_val_scores
+
+    final = (
+        OneClassSVM(nu=0.2, gamma="scale")
+        if key == "ocsvm"
+        else IsolationForest(n_estimators=200, contamination=0.2, random_state=0)
+    )
+    pipe = make_pipeline(LipMotionFeatures(), StandardScaler(), final)
+    res = cross_val_scores(pipe, clips, data.y, data.groups, cv=cv)
+    return {"scores": res.scores, "decision": res.decision}
+
+
+def pairs(data):
+    """(real clips, fakes made from them) of one recording: landmarks/ by file, wild/ by source."""
+    out = [([real], fakes) for real, fakes in development_pairs(data.files)]
+    wild = data.collections == "wild"
+    out += [(r, f) for r, f in source_pairs(data.y, data.sources) if wild[r].all()]
+    return out
+
+
+def metrics(data, res, n_boot, seed):
+    """evaluate_scores of one run, plus the ordered pairs."""
     from lipanomaly.evaluation import evaluate_scores
 
-    y, gens = data.y, data.generators
-    families = sorted(set(gens[y == -1].tolist()))
-    pairs = development_pairs(data.files)
-    head = ["detector", *families, "all fakes AUC [CI]", "BPCER", "pairs"]
-    lines = [
-        "| " + " | ".join(head) + " |",
-        "| " + " | ".join(["---"] + ["---:"] * (len(head) - 1)) + " |",
-    ]
-    for key, res in results.items():
-        r = evaluate_scores(
-            y,
-            res["scores"],
-            generators=gens,
-            decision=res["decision"],
-            n_boot=n_boot,
-            random_state=seed,
-        )
+    r = evaluate_scores(
+        data.y,
+        res["scores"],
+        generators=data.generators,
+        decision=res["decision"],
+        n_boot=n_boot,
+        random_state=seed,
+    )
+    s = res["scores"]
+    good = total = 0
+    for real, fakes in pairs(data):
+        good += int(np.sum(s[np.asarray(real)][:, None] > s[np.asarray(fakes)][None, :]))
+        total += np.size(real) * np.size(fakes)
+    r["pairs"] = (good, total)
+    return r
+
+
+def _cell(values, lows, highs):
+    return f"{np.mean(values):.2f} [{min(lows):.2f}, {max(highs):.2f}]"
+
+
+def table(rows, labels, families):
+    """Markdown: per family AUC [widest CI] · APCER, all fakes, BPCER, pairs (seed means)."""
+    head = ["scoring", *families, "all fakes AUC", "APCER", "BPCER", "pairs"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" + "---:|" * (len(head) - 1)]
+    for key, runs in rows.items():
         cells = [labels[key]]
         for fam in families:
-            f = r["per_family"][fam]
+            f = [r["per_family"][fam] for r in runs]
             cells.append(
-                f"{f['auc']:.2f} [{f['auc_ci'][0]:.2f}, {f['auc_ci'][1]:.2f}]"
-                f" · {f['eer']:.2f} · {f['apcer']:.2f}"
+                _cell(
+                    [x["auc"] for x in f], [x["auc_ci"][0] for x in f], [x["auc_ci"][1] for x in f]
+                )
+                + f" · {np.mean([x['apcer'] for x in f]):.2f}"
             )
-        good, total = _paired(res["scores"], pairs)
-        cells += [
-            f"{r['auc']:.2f} [{r['auc_ci'][0]:.2f}, {r['auc_ci'][1]:.2f}]",
-            f"{r['bpcer']:.2f}",
-            f"{good}/{total}",
-        ]
+        cells.append(
+            _cell(
+                [r["auc"] for r in runs],
+                [r["auc_ci"][0] for r in runs],
+                [r["auc_ci"][1] for r in runs],
+            )
+            + (" (" + ", ".join(f"{r['auc']:.2f}" for r in runs) + ")" if len(runs) > 1 else "")
+        )
+        cells.append(f"{np.mean([r['apcer'] for r in runs]):.2f}")
+        cells.append(f"{np.mean([r['bpcer'] for r in runs]):.2f}")
+        good = np.mean([r["pairs"][0] for r in runs])
+        cells.append(f"{good:.1f}/{runs[0]['pairs'][1]}")
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
+def calibrated(data, folds, ks, params=DEFAULT):
+    """The calibrated protocol over saved components: AUC, APCER, BPCER by k."""
+    from sklearn.metrics import roc_auc_score
+
+    from lipanomaly.calibration import calibrate_scorer
+    from lipanomaly.scorer import ComponentScorer
+
+    y, groups = data.y, data.groups
+    rows = {}
+    for k in ks:
+        live_s, fake_s, live_d, fake_d = [], [], [], []
+        for test, valid, tested in folds:
+            base = ComponentScorer(**params).fit(valid)
+            for g in np.unique(groups[test]):
+                reals = np.flatnonzero((groups[test] == g) & (y[test] == 1))
+                fakes = np.flatnonzero((groups[test] == g) & (y[test] == -1))
+                if len(reals) < k + 1:
+                    continue
+                # rotate: each real of the group is scored by references that exclude it
+                for r in range(len(reals)):
+                    refs = np.roll(reals, -r)[1 : k + 1]
+                    scorer = calibrate_scorer(base, [tested[i] for i in refs])
+                    s = scorer.score_samples([tested[reals[r]]])[0]
+                    live_s.append(s)
+                    live_d.append(s - scorer.offset_)
+                    if r == 0 and len(fakes):
+                        sf = scorer.score_samples([tested[i] for i in fakes])
+                        fake_s.extend(sf)
+                        fake_d.extend(sf - scorer.offset_)
+        if not fake_s:
+            continue
+        auc = roc_auc_score(
+            np.r_[np.ones(len(live_s)), np.zeros(len(fake_s))], np.r_[live_s, fake_s]
+        )
+        rows[k] = {
+            "auc": auc,
+            "apcer": float(np.mean(np.asarray(fake_d) >= 0)),
+            "bpcer": float(np.mean(np.asarray(live_d) < 0)),
+            "n_live": len(live_s),
+            "n_fake": len(fake_s),
+        }
+    return rows
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="smoke run: 2 epochs, 4 variants")
-    parser.add_argument("--max-epochs", type=int, default=12, help="training epochs per fold")
-    parser.add_argument("--only", default=None, help="comma-separated variant keys")
+    parser.add_argument("--seeds", default="0,1", help="training seeds, comma-separated")
+    parser.add_argument("--train-on", default="all", choices=("all", "landmarks"))
+    parser.add_argument("--validation", default="groups", choices=("groups", "clips"))
+    parser.add_argument("--calibrated", action="store_true", help="the calibrated protocol")
+    parser.add_argument("--spoofs", action="store_true", help="the pseudo-spoof proxy")
     parser.add_argument("--cache", default=str(REPO / ".cache" / "bench_quality"))
     parser.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples for CIs")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--threads", type=int, default=None, help="torch threads")
+    parser.add_argument("--threads", type=int, default=2, help="torch threads")
     args = parser.parse_args(argv)
     given = sys.argv[1:] if argv is None else list(argv)
-    if args.threads:
-        import torch
+    import torch
 
-        torch.set_num_threads(args.threads)
-
-    epochs = 2 if args.quick else args.max_epochs
-    cache = os.path.join(args.cache, "quick") if args.quick else args.cache
-    train = {
-        "max_epochs": epochs,
-        "patience": max(2, epochs // 3),
-        "kl_anneal_epochs": min(15, max(1, epochs // 2)),
-        "random_state": args.seed,
-        "memory": cache,
-    }
-    rows = list(VARIANTS)
-    if args.quick:
-        rows = [r for r in rows if r[0] in ("default", "drs", "ocvae1", "ocsvm")]
-    if args.only:
-        keep = set(args.only.split(","))
-        rows = [r for r in rows if r[0] in keep]
-
+    torch.set_num_threads(args.threads)
+    seeds = [int(s) for s in args.seeds.split(",")]
+    t0 = time.perf_counter()
     data, clips = load_clips(args.cache)
     cv = SourceFolds()
-    config = {"epochs": epochs, "seed": args.seed, "n_clips": len(clips)}
-    labels = {key: label for key, label, _, _ in VARIANTS}
-    results = {}
-    # score-only variants ride along with their base detector: one network per fold for all
-    for base, base_params in BASES.items():
-        rescored = {key: p for key, _, builder, p in rows if builder == f"rescore:{base}"}
-        if rescored or any(r[0] == base for r in rows):
-            t1 = time.perf_counter()
-            results.update(
-                run_detector(base, base_params, rescored, train, clips, data, cv, cache, config)
-            )
-            print(f"# {base} + rescored: {time.perf_counter() - t1:.0f} s", file=sys.stderr)
-    for key, _, builder, params in rows:
-        if key in results:
-            continue
-        t1 = time.perf_counter()
-        factory = lambda b=builder, p=params: build(b, p, train)  # noqa: E731
-        results[key] = run_variant(key, factory, clips, data, cv, cache, config)
-        print(f"# {key}: {time.perf_counter() - t1:.0f} s", file=sys.stderr, flush=True)
-    results = {r[0]: results[r[0]] for r in rows}
-    computed = sum(float(results[k]["seconds"]) for k, _, b, _ in rows if not b.startswith("re"))
+    runs = {
+        seed: fold_components(
+            data, clips, cv, seed, args.cache, train_on=args.train_on, validation=args.validation
+        )
+        for seed in seeds
+    }
+    n = len(clips)
+    labels = {key: label for key, label, _ in SCORINGS + SINGLE}
+    rows = {
+        key: [metrics(data, rescore(runs[s], n, params), args.n_boot, s) for s in seeds]
+        for key, _, params in SCORINGS
+    }
+    if args.train_on == "all" and args.validation == "groups":
+        labels.update(
+            {
+                "ocsvm": "LipMotionFeatures + OneClassSVM",
+                "iforest": "LipMotionFeatures + IsolationForest",
+            }
+        )
+        for key in BASELINES:
+            rows[key] = [metrics(data, baseline(key, data, clips, cv), args.n_boot, 0)]
+    families = sorted(set(data.generators[data.y == -1].tolist()))
 
     print("## Detection quality (`benchmarks/bench_quality.py`)\n")
     print(
         f"Command: `{' '.join(['python', 'benchmarks/bench_quality.py', *given])}`; "
         f"{time.strftime('%Y-%m-%d')}; {platform.node()} ({os.cpu_count()} cores, "
-        f"{platform.processor() or platform.machine()}), Python {platform.python_version()}; "
-        f"training {epochs} epochs per fold, random_state={args.seed}; computing the rows "
-        f"took {computed / 60:.0f} min (score-only rows share their base's networks).\n"
+        f"{platform.processor() or platform.machine()}), Python {platform.python_version()}, "
+        f"torch {torch.__version__}; seeds {seeds}; networks trained on "
+        f"{args.train_on} live clips of each fold, validation by {args.validation}; "
+        f"{(time.perf_counter() - t0) / 60:.0f} min (cached networks count as 0).\n"
     )
     print(cv.describe(data.y, data.groups, data.generators))
     print()
-    print(
-        "Per family: AUC [bootstrap 95 % CI] · EER · APCER at the detector's fitted threshold; "
-        "the family's fakes against every held-out real clip (out-of-fold scores of 5 "
-        "source folds). BPCER: held-out real clips called spoofs at the fitted threshold. "
-        "pairs: (real input, its fake) pairs with the real clip scored higher.\n"
-    )
-    print(table(results, labels, data, args.n_boot, args.seed))
+    print(table(rows, labels, families))
+    if args.spoofs:
+        spoofs = {s: spoof_components(data, clips, cv, s, args.cache) for s in seeds}
+        population = SCORINGS + SINGLE
+        real_auc = {
+            key: float(np.mean([metrics(data, rescore(runs[s], n, p), 0, s)["auc"] for s in seeds]))
+            for key, _, p in population
+        }
+        text, _ = spoof_proxy(data, runs, spoofs, population, real_auc)
+        print("\n### Pseudo-spoof proxy (strength 0.5; mean AUC over folds and seeds)\n")
+        print(text)
+    if args.calibrated:
+        print("\n### Calibrated protocol (default scoring)\n")
+        print(
+            "| k | AUC | APCER | BPCER | live scored | fakes scored |\n"
+            "|---:|---:|---:|---:|---:|---:|"
+        )
+        for seed in seeds:
+            for k, r in calibrated(data, runs[seed], (1, 3, 5)).items():
+                print(
+                    f"| {k} (seed {seed}) | {r['auc']:.2f} | {r['apcer']:.2f} | {r['bpcer']:.2f} "
+                    f"| {r['n_live']} | {r['n_fake']} |"
+                )
 
 
 if __name__ == "__main__":

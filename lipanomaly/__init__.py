@@ -8,7 +8,8 @@ The estimators follow scikit-learn's conventions and compose in ``Pipeline`` s:
   composition of :class:`LFHFComponents` (the network: clips to per-window score
   components) and :class:`ComponentScorer` (components to clip scores and a threshold);
 - :class:`OCVAEDetector` (with its network, :class:`OCVAEComponents`) and
-  :class:`LipMotionFeatures`: the baselines.
+  :class:`LipMotionFeatures`: the baselines;
+- :func:`calibrate`: a fitted detector's scoring re-fitted on a user's own genuine clips.
 
 Heavy dependencies (torch, MediaPipe, OpenCV, antropy) are imported only when used, so
 ``import lipanomaly`` stays fast.
@@ -39,10 +40,12 @@ _LAZY = {
     "load_model": "serialization",
     "save_model": "serialization",
     "load_pretrained": "pretrained",
+    "calibrate": "calibration",
 }
 _SUBMODULES = {
     "baselines",
     "bandsplit",
+    "calibration",
     "components",
     "datasets",
     "demo",
@@ -75,6 +78,7 @@ __all__ = [
     "OCVAEDetector",
     "TrainingError",
     "__version__",
+    "calibrate",
     "load_model",
     "load_pretrained",
     "save_model",

@@ -43,17 +43,17 @@ class OCVAEComponents(_NetworkComponents):
         Loss weights (reconstruction, KL, OC-FakeDect-2's latent term).
     channels, n_layers, kernel_size, latent, decoder_layers, dropout
         Size of :class:`lipanomaly.nn.OCVAE`; defaults 128, 4, 3, 64, 4, 0.1.
-    max_epochs, batch_size, lr, kl_anneal_epochs, patience, augment, validation_fraction, \
-random_state, device, verbose, memory
-        Training, as in :class:`LFHFComponents`; defaults 60, 16, 1e-3, 15, 10, True, 0.2,
-        None, "cpu", 0, None.
+    max_epochs, max_steps, batch_size, lr, kl_anneal_epochs, patience, augment, \
+validation_fraction, random_state, device, verbose, memory
+        Training, as in :class:`LFHFComponents`; defaults 20, 3000, 16, 1e-3, 5, 6, True,
+        0.2, None, "cpu", 0, None.
 
     Attributes
     ----------
     net_ : skorch.NeuralNet
         The trained network; ``net_.module_`` is the :class:`lipanomaly.nn.OCVAE`.
-    n_points_, seed_, window_mean_, window_scale_, validation_index_, network_from_cache_, \
-network_key_
+    n_points_, seed_, n_epochs_, window_mean_, window_scale_, validation_index_, \
+network_from_cache_, network_key_
         As in :class:`LFHFComponents`.
 
     See Also
@@ -132,11 +132,11 @@ class OCVAEDetector(_ComposedDetector):
         ``mu(x)`` and ``mu(x_hat)``). ``score_samples`` is minus it, robustly standardised
         with the live validation windows.
     window, stride, rec_weight, kl_weight, latent_weight, channels, n_layers, kernel_size, \
-latent, decoder_layers, dropout, max_epochs, batch_size, lr, kl_anneal_epochs, patience, \
-augment, validation_fraction, random_state, device, verbose, memory
+latent, decoder_layers, dropout, max_epochs, max_steps, batch_size, lr, kl_anneal_epochs, \
+patience, augment, validation_fraction, random_state, device, verbose, memory
         The network and its training: see :class:`OCVAEComponents`
-        (defaults 64, 16, 1.0, 1.0, 0.0, 128, 4, 3, 64, 4, 0.1, 60, 16, 1e-3, 15, 10, True,
-        0.2, None, "cpu", 0, None).
+        (defaults 64, 16, 1.0, 1.0, 0.0, 128, 4, 3, 64, 4, 0.1, 20, 3000, 16, 1e-3, 5, 6,
+        True, 0.2, None, "cpu", 0, None).
     aggregation, contamination, threshold, iqr_factor
         How window scores become one per clip and the threshold (0.2: T80): see
         :class:`~lipanomaly.scorer.ComponentScorer` (defaults "mean", 0.2, "quantile", 1.5).

@@ -54,11 +54,12 @@ def _memory_location(memory):
 
 #: The training parameters of both networks, with their defaults.
 _TRAINING = {
-    "max_epochs": 60,
+    "max_epochs": 20,
+    "max_steps": 3000,
     "batch_size": 16,
     "lr": 1e-3,
-    "kl_anneal_epochs": 15,
-    "patience": 10,
+    "kl_anneal_epochs": 5,
+    "patience": 6,
     "augment": True,
     "validation_fraction": 0.2,
     "random_state": None,
@@ -90,6 +91,7 @@ class _NetworkComponents(TransformerMixin, BaseEstimator):
         "window": [Interval(numbers.Integral, 8, None, closed="left")],
         "stride": [Interval(numbers.Integral, 1, None, closed="left")],
         "max_epochs": [Interval(numbers.Integral, 1, None, closed="left")],
+        "max_steps": [None, Interval(numbers.Integral, 1, None, closed="left")],
         "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
         "lr": [Interval(numbers.Real, 0, None, closed="neither")],
         "kl_anneal_epochs": [Interval(numbers.Integral, 0, None, closed="left")],
@@ -273,6 +275,7 @@ class _NetworkComponents(TransformerMixin, BaseEstimator):
         # one scale for every coordinate keeps the lip shape's proportions
         self.window_scale_ = float(np.std(train_w - mean)) or 1.0
         self.validation_index_ = valid_idx
+        self.n_epochs_ = self._epochs(len(train_w))
         self.net_ = train_network(
             self._module_kind,
             self.standardize(train_w),
@@ -280,7 +283,7 @@ class _NetworkComponents(TransformerMixin, BaseEstimator):
             loss_weights=self._loss_weights(),
             module_kwargs=self._module_kwargs(),
             **self._band(),
-            max_epochs=self.max_epochs,
+            max_epochs=self.n_epochs_,
             batch_size=self.batch_size,
             lr=self.lr,
             kl_anneal_epochs=self.kl_anneal_epochs,
@@ -290,6 +293,17 @@ class _NetworkComponents(TransformerMixin, BaseEstimator):
             device=self.device,
             verbose=self.verbose,
         )
+
+    def _epochs(self, n_windows):
+        """Epochs to train: ``max_epochs``, fewer if ``max_steps`` optimiser steps come first.
+
+        A budget of steps keeps the cost of training on a large corpus bounded (an epoch
+        grows with the corpus); a small one trains its ``max_epochs``.
+        """
+        if self.max_steps is None:
+            return self.max_epochs
+        steps_per_epoch = -(-n_windows // self.batch_size)
+        return max(1, min(self.max_epochs, -(-self.max_steps // steps_per_epoch)))
 
     def _band(self):
         """``fs`` and ``cutoff`` of the low-pass target (the defaults without a band split)."""
@@ -391,6 +405,7 @@ class _NetworkComponents(TransformerMixin, BaseEstimator):
         fitted = {
             "n_points_": int(self.n_points_),
             "seed_": int(self.seed_),
+            "n_epochs_": int(self.n_epochs_),
             "window_scale_": float(self.window_scale_),
             "n_features": int(self.window_mean_.size),
         }
@@ -407,6 +422,7 @@ class _NetworkComponents(TransformerMixin, BaseEstimator):
 
         self.n_points_ = int(fitted["n_points_"])
         self.seed_ = int(fitted["seed_"])
+        self.n_epochs_ = int(fitted["n_epochs_"])
         self.window_scale_ = float(fitted["window_scale_"])
         self.window_mean_ = np.asarray(arrays["window_mean_"])
         self.validation_index_ = np.asarray(arrays["validation_index_"]).astype(np.intp)
@@ -426,7 +442,6 @@ _LFHF_PARAMETERS = {
     "stride": 16,
     "fs": 25.0,
     "cutoff": None,
-    "relative_errors": False,
     "complexity": "sampen",
     "n_jitter_draws": 3,
     "jitter_max_shift": 1.0,
@@ -460,12 +475,14 @@ class LFHFComponents(_NetworkComponents):
 
     A TCN encoder with two VAE heads (:class:`lipanomaly.nn.DualVAE`) learns, from live clips
     only, the slow lip trajectory (LF head, strong KL) and the fast detail around it (HF
-    head, weak KL). ``transform`` gives each window seven raw components (see
+    head, weak KL). ``transform`` gives each window ten raw components (see
     :mod:`lipanomaly.scoring`): the LF and HF reconstruction errors ``e_smooth`` and
     ``e_detail``, their ratio ``drs``, ``delta_e`` (growth of ``e_detail`` under a seeded
-    micro time-jitter), the ``complexity`` of the principal lip motion, and the
-    OC-FakeDect-style ``rmse`` and ``latent_rmse``. :class:`lipanomaly.LFHFVAEDetector`
-    composes it with a :class:`lipanomaly.scorer.ComponentScorer`.
+    micro time-jitter), the ``complexity`` of the principal lip motion, the
+    OC-FakeDect-style ``rmse`` and ``latent_rmse``, and ``e_smooth_rel``, ``e_detail_rel``
+    and ``rmse_rel``, the errors per unit of the window's lip motion.
+    :class:`lipanomaly.LFHFVAEDetector` composes it with a
+    :class:`lipanomaly.scorer.ComponentScorer`.
 
     Parameters
     ----------
@@ -478,10 +495,6 @@ class LFHFComponents(_NetworkComponents):
     cutoff : float or None, default=None
         Low-pass cut-off of the band split in Hz, below ``fs / 2``; None is
         :data:`lipanomaly.signal.DEFAULT_CUTOFF_HZ`.
-    relative_errors : bool, default=False
-        Divide ``e_smooth`` and ``rmse`` by the window's motion energy, ``e_detail`` by the
-        energy of its high band, and give ``delta_e`` as a relative growth: errors that do
-        not grow with how much the lips move.
     complexity : {"sampen", "flatness"}, default="sampen"
         Sample entropy (antropy) or spectral flatness of each window's principal motion.
     n_jitter_draws : int, default=3
@@ -500,13 +513,17 @@ full_weight, decor_weight, jitter_weight, mask_weight : float
     channels, n_layers, kernel_size, latent_lf, latent_hf, decoder_layers, lf_stride, \
 dropout
         Size of :class:`lipanomaly.nn.DualVAE`; defaults 128, 4, 3, 32, 64, 4, 2, 0.1.
-    max_epochs : int, default=60
+    max_epochs : int, default=20
+    max_steps : int or None, default=3000
+        Budget of optimiser steps (batches): training stops after the epoch in which it is
+        reached, so that training on a large corpus costs about as much as on a small one
+        (``benchmarks/bench_train.py``). None trains ``max_epochs``.
     batch_size : int, default=16
     lr : float, default=1e-3
         AdamW learning rate; ``fit`` raises :class:`~lipanomaly.TrainingError` if training
         diverges.
-    kl_anneal_epochs : int, default=15
-    patience : int, default=10
+    kl_anneal_epochs : int, default=5
+    patience : int, default=6
         Early stopping on the validation loss; the best weights are restored.
     augment : bool, default=True
         Training augmentation of SPEC section 4.
@@ -536,6 +553,8 @@ dropout
         Mean of each coordinate over the training windows.
     window_scale_ : float
         One standard deviation for all coordinates of the training windows.
+    n_epochs_ : int
+        Epochs trained at most: ``max_epochs``, or fewer under ``max_steps``.
     validation_index_ : ndarray of int
         Which live clips (in the order given to fit) were held out for validation.
     network_from_cache_ : bool
@@ -565,7 +584,6 @@ dropout
             "n_jitter_draws",
             "jitter_max_shift",
             "jitter_drop_rate",
-            "relative_errors",
             "verbose",
             "memory",
         }
@@ -576,7 +594,6 @@ dropout
         "window": [Interval(numbers.Integral, 16, None, closed="left")],
         "fs": [Interval(numbers.Real, 0, None, closed="neither")],
         "cutoff": [None, Interval(numbers.Real, 0, None, closed="neither")],
-        "relative_errors": ["boolean"],
         "complexity": [StrOptions({"sampen", "flatness"})],
         "n_jitter_draws": _POSITIVE_INT,
         "jitter_max_shift": _NON_NEGATIVE,
@@ -630,11 +647,6 @@ dropout
             )
         if "complexity" in needed:
             comps["complexity"] = scoring.complexity(w, method=self.complexity)
-        if self.relative_errors:
-            energy = scoring.motion_energy(w) + 1e-6
-            comps["e_smooth"] = comps["e_smooth"] / energy
-            comps["rmse"] = comps["rmse"] / energy
-            comps["e_detail"] = comps["e_detail"] / (scoring.window_norm(rec["r_hf_target"]) + 1e-6)
         return comps
 
     def _delta_e(self, w, starts, e_detail):
@@ -651,7 +663,7 @@ dropout
         )
         rj = self._reconstruct(jittered, hf_only=True)  # only r_hf is needed
         e_jittered = scoring.detail_error(rj["r_hf_target"], rj["r_hf"])
-        return scoring.delta_detail(e_detail, e_jittered[None], relative=self.relative_errors)
+        return scoring.delta_detail(e_detail, e_jittered[None])
 
     def decompose(self, clip):
         """The network's low/high-frequency view of one clip, frame by frame.

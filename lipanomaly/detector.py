@@ -74,6 +74,8 @@ class _ComposedDetector(OutlierMixin, BaseEstimator):
         scorer, available = self._scorer(), self._network_class.component_names
         if scorer.components is not None:  # fail before training, not after
             check_component_names(scorer.components, available)
+        if scorer.combination == "mahalanobis":
+            scorer.resolve_sides(scorer.components or available)
         network = self._network().fit(X, y, groups=groups)
         clips = check_clips(X)
         live = live_index(y, len(clips))
@@ -214,15 +216,18 @@ class LFHFVAEDetector(_ComposedDetector):
 
     A TCN encoder with two VAE heads (:class:`lipanomaly.nn.DualVAE`) learns, from live clips
     only, the slow lip trajectory (LF head, strong KL) and the fast detail around it (HF
-    head, weak KL). Each window of a clip gets seven score components (see
+    head, weak KL). Each window of a clip gets ten score components (see
     :mod:`lipanomaly.scoring`): the LF and HF reconstruction errors ``e_smooth`` and
     ``e_detail``, their ratio ``drs``, ``delta_e`` (growth of ``e_detail`` under a seeded
-    micro time-jitter), the complexity ``C`` of the principal lip motion, and the
-    OC-FakeDect-style ``rmse`` and ``latent_rmse``. Each is standardised with the median and
-    IQR of live validation clips (never used for training the weights). By default they are
-    combined two-sidedly: ``score = -(Mahalanobis distance from the live distribution)``,
-    since a generator may make lips smoother (lower errors) or rougher (higher errors) than
-    live speech. ``combination="linear"`` gives the seed's
+    micro time-jitter), the complexity ``C`` of the principal lip motion, the
+    OC-FakeDect-style ``rmse`` and ``latent_rmse``, and the errors per unit of lip motion
+    ``e_smooth_rel``, ``e_detail_rel``, ``rmse_rel``. Each is standardised with the median
+    and IQR of live validation clips (never used for training the weights; whole recordings
+    when ``fit`` is given ``groups``). The chosen ``components`` are combined into
+    ``score = -(Mahalanobis distance from the live distribution)``, each counting on its
+    ``sides``: by default a low-band error below live and relative errors above live (a
+    generator moves the lips less, and less coherently). ``combination="linear"`` gives
+    the seed's
     ``S = alpha DRS - beta dE + gamma C - rmse_coef RMSE - latent_coef latent_RMSE``.
     Window scores are aggregated per clip; ``offset_`` is the ``contamination`` quantile of
     the live validation clips' scores (0.2: OC-FakeDect's T80) or Tukey's IQR rule.
@@ -233,10 +238,10 @@ class LFHFVAEDetector(_ComposedDetector):
 
     Parameters
     ----------
-    window, stride, fs, cutoff, relative_errors, complexity, n_jitter_draws, \
-jitter_max_shift, jitter_drop_rate
+    window, stride, fs, cutoff, complexity, n_jitter_draws, jitter_max_shift, \
+jitter_drop_rate
         Windows, band split and the components: see
-        :class:`~lipanomaly.components.LFHFComponents` (defaults 64, 16, 25.0, None, False,
+        :class:`~lipanomaly.components.LFHFComponents` (defaults 64, 16, 25.0, None,
         "sampen", 3, 1.0, (0.05, 0.10)).
     rec_weight_lf, kl_weight_lf, rec_weight_hf, stft_weight, deriv_weight, kl_weight_hf, \
 full_weight, decor_weight, jitter_weight, mask_weight
@@ -245,9 +250,9 @@ full_weight, decor_weight, jitter_weight, mask_weight
     channels, n_layers, kernel_size, latent_lf, latent_hf, decoder_layers, lf_stride, \
 dropout
         Size of :class:`lipanomaly.nn.DualVAE`; defaults 128, 4, 3, 32, 64, 4, 2, 0.1.
-    max_epochs, batch_size, lr, kl_anneal_epochs, patience, augment, validation_fraction, \
-random_state, device, verbose, memory
-        Training (defaults 60, 16, 1e-3, 15, 10, True, 0.2, None, "cpu", 0, None): see
+    max_epochs, max_steps, batch_size, lr, kl_anneal_epochs, patience, augment, \
+validation_fraction, random_state, device, verbose, memory
+        Training (defaults 20, 3000, 16, 1e-3, 5, 6, True, 0.2, None, "cpu", 0, None): see
         :class:`~lipanomaly.components.LFHFComponents`. ``validation_fraction`` of the live
         clips (or groups) is held out for early stopping and to calibrate the score and the
         threshold. With ``memory`` (a folder) and an int ``random_state``, a fit that would
@@ -255,12 +260,16 @@ random_state, device, verbose, memory
         trains one network per fold.
     combination : {"mahalanobis", "linear"}, default="mahalanobis"
         Two-sided distance, or the signed linear score.
-    components : tuple of str or None, default=("drs",)
-        Components entering the Mahalanobis distance; None is all seven. The default, DRS
-        alone, gave clip-level AUC 0.69 over all fakes against 0.43 for all seven, better on
-        every generator family and with fewer false alarms on unseen real sources
-        (``benchmarks/bench_quality.py``, ``docs/quality.md``): the other components follow
-        the recording and the lip shape more than the generator.
+    components : tuple of str or None, default=("e_smooth", "e_smooth_rel", "e_detail_rel")
+        Components entering the Mahalanobis distance; None is all ten.
+    sides : {"both", "low", "high"}, tuple of them or None, default=None
+        The side of each component on which it counts as a deviation from live; None is
+        the side measured for it (:data:`lipanomaly.scoring.FAKE_SIDES`, two-sided for the
+        others): see :class:`~lipanomaly.scorer.ComponentScorer`. The default reads
+        generators as moving the lips less than live speech (a small low-band error) and
+        less coherently (more error per unit of motion, in both bands). How it was chosen,
+        and what it reaches on recordings and generators it never saw:
+        ``docs/quality.md``.
     alpha, beta, gamma, rmse_coef, latent_coef, aggregation, contamination, threshold, \
 iqr_factor
         The linear weights, the aggregation per clip and the threshold: see

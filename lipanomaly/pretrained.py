@@ -9,8 +9,8 @@ trained on. :func:`load_pipeline` reads a plain :func:`~lipanomaly.save_model` f
 
 The pretrained model in ``lipanomaly/pretrained/`` is such a folder, written by
 ``scripts/train_pretrained.py``: an :class:`~lipanomaly.LFHFVAEDetector` with default
-settings and a fixed seed, trained on the 51 real ``"train"`` clips of the bundled demo
-data (:func:`lipanomaly.datasets.load_demo`).
+settings and a fixed seed, trained on every real clip of the development set but the
+bundled demo's (``DATA_NOTICE.md`` in that folder says which, and under which terms).
 """
 
 import json
@@ -204,10 +204,12 @@ def load_pretrained(*, n_jobs=None, cache_dir=None, errors="raise", verbose=0):
     """Load the pretrained default detector as a fitted extraction + detection pipeline.
 
     The model is an :class:`~lipanomaly.LFHFVAEDetector` with default settings and
-    ``random_state=0``, trained by ``scripts/train_pretrained.py`` on the 51 real
-    ``"train"`` clips of the bundled demo data (StyleTalk YouTube talking heads, MEAD
-    studio clips, LivePortrait driving clips; see ``lipanomaly/data/DATA_NOTICE.md``).
-    Its threshold is the T80 of its real validation clips. It has seen no fake.
+    ``random_state=0``, trained by ``scripts/train_pretrained.py`` on every real clip of
+    the development set (``landmarks/`` and ``wild/``: many people and recording set-ups)
+    except those of the bundled demo, which it never saw. The training clips carry terms
+    of their own (several for research use only): ``lipanomaly/pretrained/DATA_NOTICE.md``.
+    Its threshold is the T80 of its real validation clips, whole recordings held out from
+    training. It has seen no fake.
 
     Parameters
     ----------

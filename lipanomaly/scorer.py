@@ -129,8 +129,10 @@ class ComponentScorer(OutlierMixin, BaseEstimator):
 
     - ``combination="mahalanobis"`` (default): ``score = -d``, ``d`` the Mahalanobis distance
       of the standardised ``components`` from the live median under their robust covariance
-      (:func:`~lipanomaly.scoring.fit_mahalanobis`). Two-sided: a clip whose components lie
-      far from live in either direction scores low.
+      (:func:`~lipanomaly.scoring.fit_mahalanobis`). Each component counts on its ``sides``:
+      ``"both"`` (a deviation in either direction), ``"low"`` (only values below the live
+      median: the standardised value is clipped at 0 from above) or ``"high"`` (only values
+      above it), :func:`~lipanomaly.scoring.rectify`.
     - ``combination="linear"``: the seed's signed sum
       ``S = alpha DRS - beta dE + gamma C - rmse_coef RMSE - latent_coef latent_RMSE`` of the
       standardised components (a component with weight 0 is not read).
@@ -139,10 +141,16 @@ class ComponentScorer(OutlierMixin, BaseEstimator):
     ----------
     combination : {"mahalanobis", "linear"}, default="mahalanobis"
         Two-sided distance, or the signed linear score.
-    components : tuple of str or None, default=("drs",)
+    components : tuple of str or None, default=("e_smooth", "e_smooth_rel", "e_detail_rel")
         Components entering the Mahalanobis distance; None is every component of the
-        arrays given to ``fit``. The default, DRS alone, ranked fakes best and gave fewer
-        false alarms on unseen real sources than all seven (``docs/quality.md``).
+        arrays given to ``fit``. How the default was chosen: ``docs/quality.md``.
+    sides : {"both", "low", "high"}, tuple of them or None, default=None
+        On which side of the live median each of ``components`` counts as a deviation: one
+        string for all, or one per component. None takes for each component the side on
+        which fakes were measured to lie, :data:`lipanomaly.scoring.FAKE_SIDES` (for the
+        default components: a smaller low-band error than live speech, but larger errors
+        per unit of lip motion in both bands: generators move the lips less, and less
+        coherently), and ``"both"`` for a component not listed there.
     alpha, beta, gamma : float, default=1.0
         Weights of ``drs``, ``-delta_e`` and ``complexity`` in the linear score.
     rmse_coef, latent_coef : float, default=0.0
@@ -164,8 +172,10 @@ class ComponentScorer(OutlierMixin, BaseEstimator):
         Median and IQR / 1.349 of each component over the live windows.
     columns_ : ndarray of int
         Positions in ``component_names_`` of the components of the Mahalanobis distance.
+    sides_ : tuple of str
+        The side of each of those components.
     precision_ : ndarray of shape (p, p)
-        Inverse robust covariance of those ``p`` standardised components.
+        Inverse robust covariance of those ``p`` standardised (and rectified) components.
     weights_ : ndarray of shape (n_components,)
         Weights of the linear score, one per component (signs included).
     calibration_scores_ : ndarray of shape (n_clips,)
@@ -195,6 +205,7 @@ class ComponentScorer(OutlierMixin, BaseEstimator):
     _parameter_constraints: ClassVar[dict] = {
         "combination": [StrOptions({"mahalanobis", "linear"})],
         "components": [None, tuple, list],
+        "sides": [None, StrOptions(set(scoring.SIDES)), tuple, list],
         "alpha": [numbers.Real],
         "beta": [numbers.Real],
         "gamma": [numbers.Real],
@@ -209,7 +220,8 @@ class ComponentScorer(OutlierMixin, BaseEstimator):
     __init__ = keyword_init(
         {
             "combination": "mahalanobis",
-            "components": ("drs",),
+            "components": ("e_smooth", "e_smooth_rel", "e_detail_rel"),
+            "sides": None,
             "alpha": 1.0,
             "beta": 1.0,
             "gamma": 1.0,
@@ -232,6 +244,31 @@ class ComponentScorer(OutlierMixin, BaseEstimator):
                 f"{list(names)} (without repeats), got {list(chosen)}"
             )
         return np.asarray([names.index(c) for c in chosen], dtype=np.intp)
+
+    def resolve_sides(self, names):
+        """The side of each of the distance's components ``names`` (checked).
+
+        Parameters
+        ----------
+        names : sequence of str
+            The components of the distance, in order.
+
+        Returns
+        -------
+        sides : tuple of str
+            One of :data:`lipanomaly.scoring.SIDES` per component.
+        """
+        if self.sides is None:
+            return tuple(scoring.FAKE_SIDES.get(n, "both") for n in names)
+        if isinstance(self.sides, str):
+            return (self.sides,) * len(names)
+        sides = tuple(self.sides)
+        if len(sides) != len(names) or not set(sides) <= set(scoring.SIDES):
+            raise InputError(
+                f"sides must be one of {list(scoring.SIDES)}, None, or a sequence of them, one "
+                f"per component ({len(names)}: {list(names)}), got {self.sides!r}"
+            )
+        return sides
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, C, y=None):
@@ -258,10 +295,14 @@ class ComponentScorer(OutlierMixin, BaseEstimator):
         if self.combination == "linear":
             wanted = names if self.components is None else self.components
             self.columns_ = np.asarray([j for j, n in enumerate(names) if n in wanted], np.intp)
+            self.sides_ = ("both",) * self.columns_.size
         else:
             self.columns_ = self._columns(names)
+            self.sides_ = self.resolve_sides([names[j] for j in self.columns_])
         self.precision_ = (
-            scoring.fit_mahalanobis(z[:, self.columns_]) if self.columns_.size else np.zeros((0, 0))
+            scoring.fit_mahalanobis(self._distance_input(z))
+            if self.columns_.size
+            else np.zeros((0, 0))
         )
         weights = _linear_weights(self)
         self.weights_ = np.array([weights.get(n, 0.0) for n in names], dtype=np.float64)
@@ -317,9 +358,13 @@ class ComponentScorer(OutlierMixin, BaseEstimator):
             used = set(np.flatnonzero(self.weights_).tolist())
         return tuple(n for j, n in enumerate(self.component_names_) if j in used)
 
+    def _distance_input(self, z):
+        """The standardised components of the distance, each rectified to its side."""
+        return scoring.rectify(z[:, self.columns_], self.sides_)
+
     def _combine(self, z):
         if self.combination == "mahalanobis":
-            return -scoring.mahalanobis(z[:, self.columns_], self.precision_)
+            return -scoring.mahalanobis(self._distance_input(z), self.precision_)
         return scoring.linear_score(z, self.weights_)
 
     def _window_scores(self, C):
@@ -385,12 +430,17 @@ class ComponentScorer(OutlierMixin, BaseEstimator):
     def _get_fitted_state(self):
         """The fitted state as (JSON-able dict, dict of arrays), for ``save_model``."""
         self._check_fitted()
-        fitted = {"component_names_": list(self.component_names_), "offset_": self.offset_}
+        fitted = {
+            "component_names_": list(self.component_names_),
+            "sides_": list(self.sides_),
+            "offset_": self.offset_,
+        }
         return fitted, {k: np.asarray(getattr(self, k)) for k in self._fitted_arrays}
 
     def _set_fitted_state(self, fitted, arrays):
         """Restore what :meth:`_get_fitted_state` returned."""
         self.component_names_ = tuple(fitted["component_names_"])
+        self.sides_ = tuple(fitted["sides_"])
         self.offset_ = float(fitted["offset_"])
         for name in self._fitted_arrays:
             setattr(self, name, np.asarray(arrays[name]))

@@ -14,18 +14,27 @@ The *norm* of a window is its root mean square over frames and coordinates,
 
 Components (one value per window; SPEC section 5):
 
-============== ===================================================================
-``e_smooth``   ``||x - x_lf||``: error of the low-frequency reconstruction.
-``e_detail``   ``||r_hf - r_hf_hat||``: error of the high-band residual.
-``drs``        ``e_smooth / (e_detail + eps)``: detail-to-smooth ratio.
-``delta_e``    growth of ``e_detail`` under a micro time-jitter of the input.
-``complexity`` sample entropy (or spectral flatness) of the principal lip motion.
-``rmse``       ``||x - (x_lf + r_hf_hat)||``: OC-FakeDect's whole-window error.
-``latent_rmse`` RMSE between ``mu(x)`` and ``mu(x_hat)`` (reconstruction re-encoded).
-============== ===================================================================
+================ ===================================================================
+``e_smooth``     ``||x - x_lf||``: error of the low-frequency reconstruction.
+``e_detail``     ``||r_hf - r_hf_hat||``: error of the high-band residual.
+``drs``          ``e_smooth / (e_detail + eps)``: detail-to-smooth ratio.
+``delta_e``      growth of ``e_detail`` under a micro time-jitter of the input.
+``complexity``   sample entropy (or spectral flatness) of the principal lip motion.
+``rmse``         ``||x - (x_lf + r_hf_hat)||``: OC-FakeDect's whole-window error.
+``latent_rmse``  RMSE between ``mu(x)`` and ``mu(x_hat)`` (reconstruction re-encoded).
+``e_smooth_rel`` ``e_smooth / (m + eps)``, ``m`` the window's motion energy
+                 (:func:`motion_energy`): the error per unit of lip motion.
+``e_detail_rel`` ``e_detail / (m + eps)``.
+``rmse_rel``     ``rmse / (m + eps)``.
+================ ===================================================================
+
+An absolute error grows with how much the lips move (and so with the speaker and the
+recording); the relative errors do not. A generator that under-articulates makes small
+absolute errors (there is little motion to miss) but large relative ones.
 
 None of them has a sign by construction: a fake may reconstruct better or worse than a live
-clip. :func:`mahalanobis` measures a two-sided distance from the live distribution;
+clip. :func:`mahalanobis` measures a distance from the live distribution, two-sided or, after
+:func:`rectify`, on the side where fakes were measured to lie;
 :func:`linear_score` is the seed's signed sum ``S = alpha DRS - beta dE + gamma C``.
 """
 
@@ -36,6 +45,9 @@ from .exceptions import InputError
 
 __all__ = [
     "COMPONENTS",
+    "FAKE_SIDES",
+    "RELATIVE",
+    "SIDES",
     "apply_robust_scale",
     "complexity",
     "delta_detail",
@@ -48,6 +60,7 @@ __all__ = [
     "mahalanobis",
     "motion_energy",
     "reconstruction_errors",
+    "rectify",
     "sample_entropy",
     "window_norm",
 ]
@@ -61,7 +74,13 @@ COMPONENTS = (
     "complexity",
     "rmse",
     "latent_rmse",
+    "e_smooth_rel",
+    "e_detail_rel",
+    "rmse_rel",
 )
+
+#: The errors that have a relative form (``<name>_rel``, divided by the motion energy).
+RELATIVE = ("e_smooth", "e_detail", "rmse")
 
 # IQR of a standard normal: IQR / _IQR_NORMAL estimates sigma for Gaussian data.
 _IQR_NORMAL = 1.3489795003921634
@@ -113,22 +132,26 @@ def reconstruction_errors(x, x_lf, r_hf_target, r_hf_hat, *, eps=1e-6):
     r_hf_hat : ndarray of shape (N, L, F)
         The HF head's reconstruction of that residual.
     eps : float, default=1e-6
-        Keeps ``drs`` finite when the detail error is zero.
+        Keeps ``drs`` and the relative errors finite when a divisor is zero.
 
     Returns
     -------
     components : dict of ndarray of shape (N,), float64
-        ``e_smooth``, ``e_detail``, ``drs`` and ``rmse`` (see the module docstring).
+        ``e_smooth``, ``e_detail``, ``drs``, ``rmse`` and the relative errors
+        ``e_smooth_rel``, ``e_detail_rel``, ``rmse_rel`` (see the module docstring).
     """
     x = np.asarray(x, dtype=np.float64)
     e_smooth = window_norm(x - x_lf)
     e_detail = detail_error(r_hf_target, r_hf_hat)
-    return {
+    out = {
         "e_smooth": e_smooth,
         "e_detail": e_detail,
         "drs": e_smooth / (e_detail + eps),
         "rmse": window_norm(x - (np.asarray(x_lf, dtype=np.float64) + r_hf_hat)),
     }
+    energy = motion_energy(x) + eps
+    out.update({f"{name}_rel": out[name] / energy for name in RELATIVE})
+    return out
 
 
 def delta_detail(e_detail, e_detail_jittered, *, relative=False, eps=1e-6):
@@ -295,6 +318,50 @@ def fit_robust_scale(values):
 def apply_robust_scale(values, center, scale):
     """``(values - center) / scale``, float64."""
     return (np.asarray(values, dtype=np.float64) - center) / scale
+
+
+#: The sides on which a standardised component can count as a deviation from live.
+SIDES = ("both", "low", "high")
+
+#: The side on which fakes were measured to lie, for the components where it held across
+#: generator families (``docs/quality.md``): generators move the lips less than live speech
+#: (smaller absolute low-band and whole-window errors, a smaller latent distance) and less
+#: coherently (larger errors per unit of motion). The other components are two-sided.
+FAKE_SIDES = {
+    "e_smooth": "low",
+    "rmse": "low",
+    "latent_rmse": "low",
+    "e_smooth_rel": "high",
+    "e_detail_rel": "high",
+    "rmse_rel": "high",
+}
+
+
+def rectify(z, sides):
+    """Keep of each standardised component only the side on which it counts.
+
+    Parameters
+    ----------
+    z : ndarray of shape (N, p)
+        Robustly standardised components (0 is the live median).
+    sides : sequence of str of length p
+        Per column: ``"both"`` (kept as is), ``"low"`` (``min(z, 0)``: only values below
+        the live median deviate) or ``"high"`` (``max(z, 0)``).
+
+    Returns
+    -------
+    z : ndarray of shape (N, p), float64
+        A new array.
+    """
+    z = np.array(z, dtype=np.float64)
+    for j, side in enumerate(sides):
+        if side == "low":
+            np.minimum(z[:, j], 0.0, out=z[:, j])
+        elif side == "high":
+            np.maximum(z[:, j], 0.0, out=z[:, j])
+        elif side != "both":
+            raise InputError(f"sides: expected one of {list(SIDES)} per component, got {side!r}")
+    return z
 
 
 def fit_mahalanobis(z, *, shrinkage=0.1, clip=3.0):

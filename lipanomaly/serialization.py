@@ -48,9 +48,9 @@ CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "weights.safetensors"
 #: Every file the package writes into a model folder: ``save_model`` (config and weights),
 #: ``pretrained.save_pipeline`` (``extractor.json``) and ``scripts/train_pretrained.py``
-#: (``TRAINING.json``, notes on the training run). ``overwrite=True`` replaces a folder
-#: only when it holds nothing else.
-MODEL_FILES = (CONFIG_FILE, WEIGHTS_FILE, "extractor.json", "TRAINING.json")
+#: (``TRAINING.json``, notes on the training run; ``DATA_NOTICE.md``, what it was trained
+#: on). ``overwrite=True`` replaces a folder only when it holds nothing else.
+MODEL_FILES = (CONFIG_FILE, WEIGHTS_FILE, "extractor.json", "TRAINING.json", "DATA_NOTICE.md")
 
 # class name -> (module, attribute): the only classes load_model will build
 _REGISTRY = {

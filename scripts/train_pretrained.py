@@ -1,18 +1,21 @@
 """Train the pretrained default detector shipped in ``lipanomaly/pretrained/``.
 
 Reproducible: an :class:`lipanomaly.LFHFVAEDetector` with default settings and
-``random_state=0``, trained on CPU on the 51 real ``"train"`` clips of the demo data bundled
-in the package (:func:`lipanomaly.datasets.load_demo`; StyleTalk, DreamTalk/MEAD and
-LivePortrait recordings, see ``lipanomaly/data/DATA_NOTICE.md``), extracted by a default
-:class:`lipanomaly.LipLandmarkExtractor`. Two runs on CPU give bit-identical weights. The demo
-clips (fakes, reals of people it never saw and reals of four other recording sources) are
-never used.
+``random_state=0``, trained on CPU on every real clip of the development set
+(:func:`lipanomaly.datasets.load_development`, ``landmarks/`` and ``wild/`` of
+``../shared/data``) except the clips of the bundled demo (:func:`lipanomaly.datasets.load_demo`,
+``split="demo"``), so that ``lipanomaly demo`` scores clips the model never saw; the
+recordings are the groups of ``fit``, so the threshold comes from whole held-out recordings.
+Clips are extracted by a default :class:`lipanomaly.LipLandmarkExtractor`. Two runs on CPU
+give bit-identical weights. What the training clips are and under which terms:
+``lipanomaly/pretrained/DATA_NOTICE.md``.
 
 Usage::
 
     python scripts/train_pretrained.py            # refuses to replace an existing model
     python scripts/train_pretrained.py --force    # retrain and replace it
     python scripts/train_pretrained.py --output /tmp/model
+    python scripts/train_pretrained.py --data ../shared/data   # where the development set is
 
 One torch thread by default (``--threads``): torch's multi-threaded reductions add in another
 order, so the weights are bit-reproducible for one thread count only; the shipped model was
@@ -40,6 +43,7 @@ def main(argv=None):
     parser.add_argument("--force", action="store_true", help="replace an existing model")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (1)")
     parser.add_argument("--quiet", action="store_true", help="no progress output")
+    parser.add_argument("--data", type=Path, default=None, help="development data folder")
     args = parser.parse_args(argv)
 
     import torch
@@ -47,7 +51,7 @@ def main(argv=None):
 
     import lipanomaly
     from lipanomaly import LFHFVAEDetector, LipLandmarkExtractor
-    from lipanomaly.datasets import load_demo
+    from lipanomaly.datasets import load_demo, load_development
     from lipanomaly.pretrained import save_pipeline
 
     if args.output.exists() and not args.force:
@@ -55,18 +59,23 @@ def main(argv=None):
     if args.threads:
         torch.set_num_threads(args.threads)
 
-    train = load_demo(split="train")
-    assert (train.y == 1).all(), "the training split holds real clips only"
+    data = load_development(args.data, label="real", collections=("landmarks", "wild"))
+    demo = set(load_demo(split="demo").files)
+    keep = [i for i, f in enumerate(data.files) if Path(str(f)).name not in demo]
+    files, groups = [data.files[i] for i in keep], data.groups[keep]
+    assert (data.y[keep] == 1).all(), "real clips only"
     extractor = LipLandmarkExtractor()
-    X = extractor.fit_transform(train.tracks)
+    X = extractor.fit_transform([data.tracks[i] for i in keep])
     detector = LFHFVAEDetector(random_state=SEED, verbose=0 if args.quiet else 1)
     t0 = time.perf_counter()
-    detector.fit(X)
+    detector.fit(X, groups=groups)
     seconds = time.perf_counter() - t0
     detector.set_params(verbose=0)  # progress output was for this run, not for the users
     pipeline = Pipeline([("extractor", extractor), ("detector", detector)])
     save_pipeline(pipeline, args.output, overwrite=args.force)
     args.output.chmod(0o755)
+    notice = Path(__file__).with_name("PRETRAINED_DATA_NOTICE.md")
+    (args.output / "DATA_NOTICE.md").write_text(notice.read_text())
 
     history = detector.network_.net_.history
     info = {
@@ -74,10 +83,13 @@ def main(argv=None):
         "lipanomaly_version": lipanomaly.__version__,
         "torch_version": torch.__version__,
         "random_state": SEED,
-        "training_clips": [str(f) for f in train.files],
+        "training_clips": [Path(str(f)).name for f in files],
         "n_training_clips": len(X),
+        "n_training_groups": len(set(groups.tolist())),
         "n_training_frames": int(sum(len(x) for x in X)),
-        "validation_clips": [str(train.files[i]) for i in detector.network_.validation_index_],
+        "validation_clips": [
+            Path(str(files[i])).name for i in detector.network_.validation_index_
+        ],
         "epochs_run": len(history),
         "best_valid_loss": float(min(history[:, "valid_loss"])),
         "offset_": float(detector.offset_),

@@ -69,6 +69,31 @@ def test_transform_gives_one_record_array_per_clip(network, lips):
         network.transform(X, components=("jerk",))
 
 
+def test_relative_errors_are_per_unit_of_motion(network, lips):
+    """``<error>_rel`` is the error over the motion energy of the network's input window."""
+    clip = lips["test"][0]
+    (C,) = network.transform([clip])
+    w, _, _ = network._windows([clip])
+    energy = scoring.motion_energy(network.standardize(w)) + 1e-6
+    for name in scoring.RELATIVE:
+        np.testing.assert_allclose(C[f"{name}_rel"], C[name] / energy, rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("n_windows", "max_steps", "epochs"),
+    [(160, None, 20), (160, 3000, 20), (1600, 3000, 20), (16000, 3000, 3), (16000, 1, 1)],
+)
+def test_max_steps_bounds_the_epochs(n_windows, max_steps, epochs):
+    # batch_size 16: 10, 100 and 1000 steps per epoch
+    assert LFHFComponents(max_epochs=20, max_steps=max_steps)._epochs(n_windows) == epochs
+
+
+def test_fit_records_the_epochs_it_allowed(network, lips):
+    assert network.n_epochs_ == TINY["max_epochs"]
+    few = clone(network).set_params(max_steps=1).fit(lips["train"])
+    assert few.n_epochs_ == 1 and len(few.net_.history) == 1
+
+
 def test_standardisation_and_its_inverse(network, lips):
     w = np.stack([c[:32].reshape(32, -1) for c in lips["test"][:3]])
     z = network.standardize(w)
@@ -156,7 +181,6 @@ def _another_value(name, value):
         {"n_jitter_draws": 1},
         {"jitter_max_shift": 2.0},
         {"jitter_drop_rate": (0.01, 0.02)},
-        {"relative_errors": True},
         {"verbose": 1},
         {"memory": "MEMORY"},
     ],

@@ -61,9 +61,10 @@ def test_fitted_attributes(fitted, lips):
     n_valid = len(network.validation_index_)
     assert n_valid == round(0.2 * len(lips["train"]))
     assert fitted.validation_scores_.shape == (n_valid,)
-    # the scorer was fitted on what the score reads: DRS only
-    assert scorer.component_names_ == ("drs",)
-    assert scorer.component_scale_.shape == (1,) and scorer.component_scale_[0] > 0
+    # the scorer was fitted on what the score reads: the default's three components
+    assert scorer.component_names_ == ("e_smooth", "e_smooth_rel", "e_detail_rel")
+    assert scorer.sides_ == ("low", "high", "high")
+    assert scorer.component_scale_.shape == (3,) and (scorer.component_scale_ > 0).all()
     assert hasattr(network.net_, "module_") and len(network.net_.history) >= 1
     assert fitted.offset_ == scorer.offset_
 
@@ -100,7 +101,8 @@ def test_offset_is_t80_of_the_validation_clips(fitted, lips):
 @pytest.mark.parametrize(
     ("params", "needed"),
     [
-        ({}, ("drs",)),
+        ({}, ("e_smooth", "e_smooth_rel", "e_detail_rel")),
+        ({"components": ("drs",), "sides": "both"}, ("drs",)),
         ({"combination": "linear"}, ("drs", "delta_e", "complexity")),
         ({"combination": "linear", "alpha": 0.0, "gamma": 0.0}, ("delta_e",)),
     ],

@@ -25,11 +25,14 @@ def _records(values, names, starts=None):
 @pytest.fixture
 def live(rng):
     """20 live clips of 4 windows, every component of the dual VAE."""
-    return [_records(rng.normal(1.0, 0.2, (4, 7)), scoring.COMPONENTS) for _ in range(20)]
+    return [
+        _records(rng.normal(1.0, 0.2, (4, len(scoring.COMPONENTS))), scoring.COMPONENTS)
+        for _ in range(20)
+    ]
 
 
 def test_mahalanobis_known_answer(live, rng):
-    scorer = ComponentScorer(components=("drs", "delta_e")).fit(live)
+    scorer = ComponentScorer(components=("drs", "delta_e"), sides="both").fit(live)
     assert scorer.component_names_ == scoring.COMPONENTS
     values, clip_index, _ = check_components(live)
     center, scale = scoring.fit_robust_scale(values)
@@ -60,12 +63,13 @@ def test_linear_known_answer_and_needed_components(live):
     # records holding only what the score reads give the same scores
     partial = [_records(np.c_[a["drs"], a["delta_e"]], ("drs", "delta_e")) for a in live]
     np.testing.assert_array_equal(scorer.score_samples(partial), scorer.score_samples(live))
-    assert ComponentScorer().fit(live).needed_components() == ("drs",)
+    default = ("e_smooth", "e_smooth_rel", "e_detail_rel")
+    assert ComponentScorer().fit(live).needed_components() == default
 
 
 def test_components_read_before_fit():
     names = scoring.COMPONENTS
-    assert ComponentScorer().components_read(names) == ("drs",)
+    assert ComponentScorer().components_read(names) == ("e_smooth", "e_smooth_rel", "e_detail_rel")
     assert ComponentScorer(components=None).components_read(names) == names
     linear = ComponentScorer(combination="linear", gamma=0.0, latent_coef=2.0)
     assert linear.components_read(names) == ("drs", "delta_e", "latent_rmse")
@@ -96,7 +100,7 @@ def test_a_missing_component_is_a_clear_error(live):
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
 def test_nan_and_inf_are_rejected(live, bad):
     broken = [a.copy() for a in live]
-    broken[3]["drs"][1] = bad
+    broken[3]["e_smooth"][1] = bad
     with pytest.raises(InputError, match=r"C\[3\]: a component holds NaN or inf"):
         ComponentScorer().fit(broken)
     scorer = ComponentScorer().fit(live)
@@ -134,8 +138,11 @@ def test_not_fitted():
 
 def test_refit_on_other_live_clips_recentres(live, rng):
     """Reference calibration: the same scorer parameters, fitted on a user's own clips."""
-    shifted = [_records(rng.normal(3.0, 0.2, (4, 7)), scoring.COMPONENTS) for _ in range(20)]
-    general = ComponentScorer().fit(live)
+    shifted = [
+        _records(rng.normal(3.0, 0.2, (4, len(scoring.COMPONENTS))), scoring.COMPONENTS)
+        for _ in range(20)
+    ]
+    general = ComponentScorer(sides="both").fit(live)
     mine = ComponentScorer(**general.get_params()).fit(shifted)
     assert np.mean(general.predict(shifted) == -1) > 0.9  # far from the general live
     assert np.mean(mine.predict(shifted) == 1) >= 0.8  # but live for the re-calibrated one
@@ -150,3 +157,79 @@ def test_save_and_load(live, tmp_path):
     assert loaded.component_names_ == scorer.component_names_
     np.testing.assert_array_equal(loaded.score_samples(live), scorer.score_samples(live))
     assert loaded.offset_ == scorer.offset_
+
+
+def test_sides_known_answer(live, rng):
+    """One-sided components: the distance of the rectified standardised values."""
+    params = {"components": ("e_smooth", "e_detail_rel"), "sides": ("low", "high")}
+    scorer = ComponentScorer(**params).fit(live)
+    assert scorer.sides_ == ("low", "high")
+    values, _, _ = check_components(live)
+    z = (values - scorer.component_center_) / scorer.component_scale_
+    cols = [scoring.COMPONENTS.index("e_smooth"), scoring.COMPONENTS.index("e_detail_rel")]
+    r = np.c_[np.minimum(z[:, cols[0]], 0), np.maximum(z[:, cols[1]], 0)]
+    np.testing.assert_allclose(scorer.precision_, scoring.fit_mahalanobis(r))
+    window = -scoring.mahalanobis(r, scorer.precision_)
+    np.testing.assert_allclose(np.concatenate(scorer.score_windows(live)), window)
+    # a deviation on the counted side lowers the score; on the other side it does not
+    up, down = [a.copy() for a in live], [a.copy() for a in live]
+    for a in up:
+        a["e_smooth"] += 10.0
+    for a in down:
+        a["e_smooth"] -= 10.0
+    np.testing.assert_array_equal(scorer.score_samples(up) <= 0, True)
+    assert (scorer.predict(down) == -1).all()
+    assert np.mean(scorer.predict(up) == 1) > 0.5
+    two_sided = ComponentScorer(components=params["components"], sides="both").fit(live)
+    assert (two_sided.predict(up) == -1).all()
+
+
+@pytest.mark.parametrize("sides", [("low",), ("low", "high", "up"), "sideways"])
+def test_bad_sides(live, sides):
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    scorer = ComponentScorer(components=("e_smooth", "rmse"), sides=sides)
+    with pytest.raises((InputError, InvalidParameterError), match="sides"):
+        scorer.fit(live)
+
+
+def test_sides_none_takes_the_measured_side_or_both(live):
+    assert ComponentScorer().fit(live).sides_ == ("low", "high", "high")
+    mixed = ComponentScorer(components=("drs", "rmse", "rmse_rel")).fit(live)
+    assert mixed.sides_ == ("both", "low", "high")  # DRS has no measured side
+    assert ComponentScorer(components=None, sides="both").fit(live).sides_ == ("both",) * 10
+
+
+def test_rectify():
+    z = np.array([[-1.0, -1.0, -1.0], [2.0, 2.0, 2.0]])
+    np.testing.assert_array_equal(
+        scoring.rectify(z, ("both", "low", "high")), [[-1, -1, 0], [2, 0, 2]]
+    )
+    with pytest.raises(InputError, match="sides"):
+        scoring.rectify(z, ("both", "low", "middle"))
+
+
+def test_calibrate_scorer_moves_the_centre_by_its_weight(live, rng):
+    from lipanomaly.calibration import calibrate_scorer
+
+    scorer = ComponentScorer().fit(live)
+    before = scorer.component_center_.copy()
+    refs = [_records(rng.normal(3.0, 0.2, (4, len(scoring.COMPONENTS))), scoring.COMPONENTS)]
+    one = calibrate_scorer(scorer, refs)  # 1 clip, prior 3: a quarter of the way
+    np.testing.assert_array_equal(scorer.component_center_, before)  # input unchanged
+    values, _, _ = check_components(refs)
+    for name in scorer.needed_components():
+        j = scoring.COMPONENTS.index(name)
+        expected = before[j] + 0.25 * (np.median(values[:, j]) - before[j])
+        assert one.component_center_[j] == pytest.approx(expected)
+    unread = scoring.COMPONENTS.index("drs")
+    assert one.component_center_[unread] == before[unread]
+    assert one.offset_ == scorer.offset_
+    np.testing.assert_array_equal(one.precision_, scorer.precision_)
+    # from refit_from clips on: a plain fit on the references
+    many = [_records(rng.normal(3.0, 0.2, (4, 10)), scoring.COMPONENTS) for _ in range(12)]
+    full = calibrate_scorer(scorer, many)
+    refit = ComponentScorer(**scorer.get_params()).fit(many)
+    np.testing.assert_array_equal(full.score_samples(many), refit.score_samples(many))
+    with pytest.raises(InputError, match="prior_clips"):
+        calibrate_scorer(scorer, refs, prior_clips=-1)

@@ -8,7 +8,9 @@ The estimators follow scikit-learn's conventions and compose in ``Pipeline`` s:
   composition of :class:`LFHFComponents` (the network: clips to per-window score
   components) and :class:`ComponentScorer` (components to clip scores and a threshold);
 - :class:`OCVAEDetector` (with its network, :class:`OCVAEComponents`) and
-  :class:`LipMotionFeatures`: the baselines.
+  :class:`LipMotionFeatures`: the baselines;
+- :func:`make_spoof_scorer`: model selection on real clips only, against pseudo-spoofs
+  (:mod:`lipanomaly.spoofs`).
 
 Heavy dependencies (torch, MediaPipe, OpenCV, antropy) are imported only when used, so
 ``import lipanomaly`` stays fast.
@@ -39,6 +41,7 @@ _LAZY = {
     "load_model": "serialization",
     "save_model": "serialization",
     "load_pretrained": "pretrained",
+    "make_spoof_scorer": "spoofs",
 }
 _SUBMODULES = {
     "baselines",
@@ -56,6 +59,7 @@ _SUBMODULES = {
     "scoring",
     "serialization",
     "signal",
+    "spoofs",
     "windows",
 }
 
@@ -77,6 +81,7 @@ __all__ = [
     "__version__",
     "load_model",
     "load_pretrained",
+    "make_spoof_scorer",
     "save_model",
 ]
 

@@ -271,8 +271,9 @@ def test_bad_strength(strength, synthetic):
 
 @pytest.mark.parametrize("random_state", [-1, 2**32, 1.5, "0", True])
 def test_bad_random_state(random_state, synthetic):
-    with pytest.raises(InputError, match="random_state must be"):
-        make_spoofs(synthetic, random_state=random_state)
+    for kinds in (None, "oversmooth"):  # checked even where no kind draws at random
+        with pytest.raises(InputError, match="random_state must be"):
+            make_spoofs(synthetic, kinds=kinds, random_state=random_state)
     with pytest.raises(InputError, match="random_state must be"):
         make_spoof_scorer(random_state=random_state)
 

@@ -9,7 +9,9 @@ The estimators follow scikit-learn's conventions and compose in ``Pipeline`` s:
   components) and :class:`ComponentScorer` (components to clip scores and a threshold);
 - :class:`OCVAEDetector` (with its network, :class:`OCVAEComponents`) and
   :class:`LipMotionFeatures`: the baselines;
-- :func:`calibrate`: a fitted detector's scoring re-fitted on a user's own genuine clips.
+- :func:`calibrate`: a fitted detector's scoring re-fitted on a user's own genuine clips;
+- :func:`make_spoof_scorer`: model selection on real clips only, against pseudo-spoofs
+  (:mod:`lipanomaly.spoofs`).
 
 Heavy dependencies (torch, MediaPipe, OpenCV, antropy) are imported only when used, so
 ``import lipanomaly`` stays fast.
@@ -41,6 +43,7 @@ _LAZY = {
     "save_model": "serialization",
     "load_pretrained": "pretrained",
     "calibrate": "calibration",
+    "make_spoof_scorer": "spoofs",
 }
 _SUBMODULES = {
     "baselines",
@@ -59,6 +62,7 @@ _SUBMODULES = {
     "scoring",
     "serialization",
     "signal",
+    "spoofs",
     "windows",
 }
 
@@ -81,6 +85,7 @@ __all__ = [
     "calibrate",
     "load_model",
     "load_pretrained",
+    "make_spoof_scorer",
     "save_model",
 ]
 

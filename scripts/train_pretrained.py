@@ -87,9 +87,7 @@ def main(argv=None):
         "n_training_clips": len(X),
         "n_training_groups": len(set(groups.tolist())),
         "n_training_frames": int(sum(len(x) for x in X)),
-        "validation_clips": [
-            Path(str(files[i])).name for i in detector.network_.validation_index_
-        ],
+        "validation_clips": [Path(str(files[i])).name for i in detector.network_.validation_index_],
         "epochs_run": len(history),
         "best_valid_loss": float(min(history[:, "valid_loss"])),
         "offset_": float(detector.offset_),

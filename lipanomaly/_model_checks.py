@@ -176,6 +176,10 @@ def _network_arrays(net, fitted, where):
             f"parameter fs={params['fs']} is not a frame rate from lipanomaly.limits.MIN_FPS "
             f"to MAX_FPS ({limits.MIN_FPS:g} to {limits.MAX_FPS:g})",
         )
+    try:
+        torch.device(params["device"])
+    except (RuntimeError, TypeError, ValueError) as exc:
+        _fail(where, f"parameter device={params['device']!r} is not a torch device ({exc})")
     depth = max(params["n_layers"], params["decoder_layers"])
     field = 1 + 2 * (params["kernel_size"] - 1) * (2**depth - 1)
     if field > limits.MAX_RECEPTIVE_FIELD:

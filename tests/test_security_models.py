@@ -22,17 +22,9 @@ from lipanomaly.serialization import load_model, save_model
 pytest.importorskip("torch")
 safetensors_numpy = pytest.importorskip("safetensors.numpy")
 
-TINY = dict(
-    window=16,
-    stride=8,
-    channels=4,
-    n_layers=1,
-    decoder_layers=1,
-    max_epochs=1,
-    augment=False,
-    random_state=0,
-    batch_size=8,
-)
+#: the smallest networks that train: one epoch, one block of four channels
+TINY = {"window": 16, "stride": 8, "channels": 4, "n_layers": 1, "decoder_layers": 1}
+TINY |= {"max_epochs": 1, "augment": False, "random_state": 0, "batch_size": 8}
 #: what a mutation puts in place of a value of config.json
 HOSTILE = [
     None,
@@ -407,7 +399,7 @@ def test_the_unmutated_models_load_and_score_identically(models):
     saved, fitted = models
     clips = _clips(3, seed=1)
     for name in ("lfhf", "ocvae"):
-        loaded = _loads_and_works_or_refuses(saved[name])
+        loaded = load_model(saved[name])
         assert np.array_equal(loaded.score_samples(clips), fitted[name].score_samples(clips))
 
 

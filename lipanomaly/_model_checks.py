@@ -26,7 +26,13 @@ import numpy as np
 from . import limits
 from .exceptions import InputError, ModelFileError
 
-__all__ = ["check_arrays", "check_header", "expected_arrays", "validated_estimator"]
+__all__ = [
+    "check_arrays",
+    "check_finite",
+    "check_header",
+    "expected_arrays",
+    "validated_estimator",
+]
 
 # safetensors dtype names of the arrays save_model writes
 _FLOAT = ("F32", "F64")
@@ -289,15 +295,24 @@ def check_header(weights, spec):
             )
 
 
-def check_arrays(estimator, fitted, arrays, where):
-    """The values: finite floats, indices in range, positive scales."""
-    from .scorer import ComponentScorer
-
+def check_finite(fitted, arrays, where):
+    """Refuse NaN or inf in the JSON-able ``fitted`` or in any of ``arrays``, and arrays
+    that are not numbers."""
+    bad = _non_finite(fitted, "fitted")
+    if bad:
+        _fail(where, f"{bad} is not a finite number")
     for name, a in arrays.items():
         if a.dtype.kind not in "biuf":
             _fail(where, f"array {name!r} has dtype {a.dtype}, not a number")
         if a.dtype.kind == "f" and not np.isfinite(a).all():
             _fail(where, f"array {name!r} holds NaN or inf")
+
+
+def check_arrays(estimator, fitted, arrays, where):
+    """The values: finite floats, indices in range, positive scales."""
+    from .scorer import ComponentScorer
+
+    check_finite(fitted, arrays, where)
     for prefix, part, part_fitted in _parts(estimator, fitted, where):
         if f"{prefix}validation_index_" in arrays:
             index = arrays[f"{prefix}validation_index_"]

@@ -462,14 +462,18 @@ def read_state(folder):
     Raises
     ------
     ModelFileError
-        If a file is missing or cannot be read.
+        If a file is missing or cannot be read, or holds NaN or inf.
     """
     from safetensors import SafetensorError
     from safetensors.numpy import load_file
 
+    from ._model_checks import check_finite
+
     folder = Path(folder)
     try:
         fitted = _from_json(json.loads((folder / STATE_FILE).read_text()))
-        return fitted, load_file(str(folder / WEIGHTS_FILE))
-    except (OSError, ValueError, SafetensorError) as exc:
+        arrays = load_file(str(folder / WEIGHTS_FILE))
+    except (OSError, ValueError, TypeError, AttributeError, SafetensorError) as exc:
         raise ModelFileError(f"{folder}: cannot be read as a fitted state ({exc})") from exc
+    check_finite(fitted, arrays, folder)
+    return fitted, arrays

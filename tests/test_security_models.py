@@ -413,3 +413,17 @@ def test_the_limits_admit_the_default_networks():
         assert max(p["n_layers"], p["decoder_layers"]) <= limits.MAX_NETWORK_DEPTH
     assert count_parameters(DualVAE(80)) < limits.MAX_NETWORK_PARAMETERS / 10
     assert count_parameters(OCVAE(80)) < limits.MAX_NETWORK_PARAMETERS / 10
+
+
+def test_a_cached_state_with_nan_is_refused(tmp_path):
+    """The network cache (``memory``) is read with the same finiteness check: a miss."""
+    from lipanomaly.serialization import read_state, write_state
+
+    write_state(tmp_path / "ok", {"a": 1.0}, {"w": np.ones(3)})
+    assert read_state(tmp_path / "ok")[0] == {"a": 1.0}
+    write_state(tmp_path / "nan", {"a": 1.0}, {"w": np.array([1.0, np.nan])})
+    with pytest.raises(ModelFileError, match="NaN or inf"):
+        read_state(tmp_path / "nan")
+    (tmp_path / "ok" / "fitted.json").write_text('{"a": NaN}')
+    with pytest.raises(ModelFileError, match="not a finite number"):
+        read_state(tmp_path / "ok")

@@ -313,14 +313,15 @@ def check_arrays(estimator, fitted, arrays, where):
     from .scorer import ComponentScorer
 
     check_finite(fitted, arrays, where)
-    for prefix, part, part_fitted in _parts(estimator, fitted, where):
+    parts = _parts(estimator, fitted, where)
+    for prefix, part, part_fitted in parts:
         if f"{prefix}validation_index_" in arrays:
             index = arrays[f"{prefix}validation_index_"]
             if (index < 0).any() or len(np.unique(index)) != len(index):
                 _fail(where, "'validation_index_' must be distinct non-negative positions")
         if isinstance(part, ComponentScorer):
             _check_scorer_values(part, part_fitted, arrays, prefix, where)
-    if "network.validation_index_" in arrays:
+    if len(parts) == 2:  # a composed detector: its scorer calibrated on the validation clips
         n_valid = len(arrays["network.validation_index_"])
         if len(arrays["scorer.calibration_scores_"]) != n_valid:
             _fail(where, "one calibration score per validation clip expected")

@@ -151,10 +151,8 @@ def _fitted_value(fitted, key, check, what, where):
 
 def _network_arrays(net, fitted, where):
     """Shapes and dtypes of a network transformer's arrays; its sizes checked."""
-    import torch
-
     from .datasets import FACEMESH_N_POINTS
-    from .nn.modules import OCVAE, DualVAE
+    from .nn.inference import module_shapes
 
     n_points = _fitted_value(
         fitted,
@@ -182,10 +180,6 @@ def _network_arrays(net, fitted, where):
             f"parameter fs={params['fs']} is not a frame rate from lipanomaly.limits.MIN_FPS "
             f"to MAX_FPS ({limits.MIN_FPS:g} to {limits.MAX_FPS:g})",
         )
-    try:
-        torch.device(params["device"])
-    except (RuntimeError, TypeError, ValueError) as exc:
-        _fail(where, f"parameter device={params['device']!r} is not a torch device ({exc})")
     depth = max(params["n_layers"], params["decoder_layers"])
     field = 1 + 2 * (params["kernel_size"] - 1) * (2**depth - 1)
     if field > limits.MAX_RECEPTIVE_FIELD:
@@ -195,13 +189,11 @@ def _network_arrays(net, fitted, where):
             f"of {field} frames, more than lipanomaly.limits.MAX_RECEPTIVE_FIELD = "
             f"{limits.MAX_RECEPTIVE_FIELD}",
         )
-    module_class = {"dual": DualVAE, "ocvae": OCVAE}[net._module_kind]
-    try:
-        with torch.device("meta"):  # shapes only: nothing is allocated
-            state = module_class(n_features, **net._module_kwargs()).state_dict()
+    try:  # shapes only, on the meta device: nothing is allocated
+        state = module_shapes(n_features, module_kwargs=net._module_kwargs(), kind=net._module_kind)
     except (TypeError, ValueError, RuntimeError) as exc:
         _fail(where, f"the network of these parameters cannot be built ({exc})")
-    n_weights = sum(v.numel() for v in state.values())
+    n_weights = sum(math.prod(shape) for shape in state.values())
     if n_weights > limits.MAX_NETWORK_PARAMETERS:
         _fail(
             where,
@@ -209,7 +201,7 @@ def _network_arrays(net, fitted, where):
             f"lipanomaly.limits.MAX_NETWORK_PARAMETERS = {limits.MAX_NETWORK_PARAMETERS}",
         )
     spec = {"window_mean_": ((n_features,), _FLOAT), "validation_index_": ((None,), _INT)}
-    spec.update({f"module.{k}": (tuple(v.shape), ("F32",)) for k, v in state.items()})
+    spec.update({f"module.{k}": (shape, ("F32",)) for k, shape in state.items()})
     return spec
 
 

@@ -310,7 +310,6 @@ def test_a_missing_file_is_refused(models, missing, tmp_path):
         ("dropout", 2.0, "'dropout' parameter"),
         ("contamination", -1, "'contamination' parameter"),
         ("fs", 1e9, "MAX_FPS"),
-        ("device", "nowhere", "device"),
         ("unknown", 1, "unknown parameter"),
     ],
 )
@@ -327,6 +326,19 @@ def test_huge_or_invalid_parameters_are_refused_before_allocation(
         load_model(folder)
     assert time.perf_counter() - start < 2
     assert str(folder / "config.json") in str(info.value)
+
+
+def test_an_unknown_device_is_the_packages_error_when_used(models, tmp_path):
+    from lipanomaly.exceptions import InputError
+
+    saved, _ = models
+    folder = _copy(saved["lfhf"], tmp_path / "m")
+    config = _config(folder)
+    config["params"]["device"] = "nowhere"
+    _write_config(folder, config)
+    model = load_model(folder)
+    with pytest.raises(InputError, match="device"):
+        model.predict(_clips(2))
 
 
 @pytest.mark.parametrize("value", [["x"], None, 3, {"a": 1}])

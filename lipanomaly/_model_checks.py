@@ -112,6 +112,8 @@ def validated_estimator(config, cls, from_json, where):
         params, fitted = from_json(config["params"]), from_json(config["fitted"])
     except (TypeError, ValueError, AttributeError) as exc:
         _fail(where, f"corrupt configuration ({exc})")
+    if not isinstance(params, dict) or not isinstance(fitted, dict):  # {"__tuple__": [...]}
+        _fail(where, "'params' and 'fitted' must be JSON objects, not tagged tuples")
     unknown = sorted(set(params) - set(cls._get_param_names()))
     if unknown:
         _fail(where, f"unknown parameter(s) {unknown} of {cls.__name__}")

@@ -341,6 +341,18 @@ def test_an_unknown_device_is_the_packages_error_when_used(models, tmp_path):
         model.predict(_clips(2))
 
 
+@pytest.mark.parametrize("key", ["params", "fitted"])
+def test_a_tagged_tuple_in_place_of_an_object_is_refused(models, tmp_path, key):
+    saved, _ = models
+    for name in ("lfhf", "scorer"):
+        folder = _copy(saved[name], tmp_path / name)
+        config = _config(folder)
+        config[key] = {"__tuple__": [1, "x"]}
+        _write_config(folder, config)
+        with pytest.raises(ModelFileError, match="tagged tuples"):
+            load_model(folder)
+
+
 @pytest.mark.parametrize("value", [["x"], None, 3, {"a": 1}])
 def test_a_class_that_is_not_a_string_is_refused(models, tmp_path, value):
     saved, _ = models

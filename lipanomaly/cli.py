@@ -231,8 +231,10 @@ def _cmd_fit(args, console):
     from .detector import LFHFVAEDetector
     from .extraction import LipLandmarkExtractor
     from .pretrained import save_pipeline
+    from .serialization import check_destination
 
     out = _check_new_path(args.output, args.force, "model folder")
+    check_destination(out, overwrite=args.force)  # refused now, not after the training
     files = _expand(args.inputs, console, recursive=args.recursive)
     real = []
     for f in files:

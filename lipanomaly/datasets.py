@@ -31,6 +31,8 @@ import contextlib
 import csv
 import math
 import os
+import re
+import time
 import uuid
 import zipfile
 from dataclasses import dataclass, field
@@ -41,6 +43,7 @@ from sklearn.utils import Bunch
 
 from .exceptions import InputError
 from .limits import (
+    CACHE_TEMP_MAX_AGE_S,
     COORD_RANGE,
     MAX_COMPRESSION_RATIO,
     MAX_FPS,
@@ -438,6 +441,35 @@ def _publish(path, write):
         raise
 
 
+#: a temporary file of :func:`_publish` for a track file: ``.<name>.npz.<32 hex digits>.tmp``
+_TRACK_TEMP = re.compile(r"\..+\.npz\.[0-9a-f]{32}\.tmp")
+#: folder -> when write_track last removed orphaned temporaries from it (time.monotonic)
+_LAST_CLEANED = {}
+
+
+def _clean_temporaries(folder, pattern=_TRACK_TEMP, max_age=None):
+    """Remove the temporary files of :func:`_publish` that crashed writers left in ``folder``:
+    only files whose name matches ``pattern`` and that are older than ``max_age`` seconds
+    (:data:`~lipanomaly.limits.CACHE_TEMP_MAX_AGE_S` by default). Returns how many were
+    removed; never fails."""
+    limit = time.time() - (CACHE_TEMP_MAX_AGE_S if max_age is None else max_age)
+    removed = 0
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return 0
+    for e in entries:
+        if not pattern.fullmatch(e.name):  # only the package's own temporaries
+            continue
+        try:
+            if e.is_file(follow_symlinks=False) and e.stat(follow_symlinks=False).st_mtime < limit:
+                os.unlink(e.path)
+                removed += 1
+        except OSError:  # removed by another process meanwhile, or not ours to remove
+            continue
+    return removed
+
+
 def _track_arrays(track):
     arrays = {
         "landmarks": np.asarray(track.landmarks, dtype=np.float32),
@@ -456,7 +488,9 @@ def write_track(path, track, *, overwrite=False):
 
     The file is published atomically: written under a unique temporary name
     (``.<name>.<random>.tmp``) in the destination folder, then renamed, so a concurrent
-    reader never sees a partial file and concurrent writers never clash.
+    reader never sees a partial file and concurrent writers never clash. Temporary files
+    of this pattern that an interrupted writer left in the folder are removed once older
+    than :data:`~lipanomaly.limits.CACHE_TEMP_MAX_AGE_S` (checked at most once a minute).
 
     Parameters
     ----------
@@ -477,6 +511,10 @@ def write_track(path, track, *, overwrite=False):
     if os.path.exists(path) and not overwrite:
         raise InputError(f"{path}: exists already; pass overwrite=True to replace it")
     arrays = _track_arrays(track)
+    folder = os.path.dirname(os.path.abspath(path))
+    if time.monotonic() - _LAST_CLEANED.get(folder, -math.inf) > 60:  # once a minute at most
+        _LAST_CLEANED[folder] = time.monotonic()
+        _clean_temporaries(folder)
     _publish(path, lambda fh: np.savez_compressed(fh, **arrays))
     return path
 

@@ -38,6 +38,7 @@ from .landmarks import (
     resample,
     resolve_points,
 )
+from .limits import MAX_FPS, MIN_FPS
 
 __all__ = [
     "VIDEO_EXTENSIONS",
@@ -101,7 +102,9 @@ class LipLandmarkExtractor(TransformerMixin, BaseEstimator):
         ``"outer+inner"`` both rings (the 40 lip points in ring order); or explicit
         FaceMesh indices in [0, 478).
     fps : float or None, default=25.0
-        Analysis frame rate every clip is resampled to; None keeps each input's own rate.
+        Analysis frame rate every clip is resampled to, from
+        :data:`~lipanomaly.limits.MIN_FPS` to :data:`~lipanomaly.limits.MAX_FPS` (1 to 240);
+        None keeps each input's own rate.
     max_gap : float, default=0.2
         Longest run of frames without a face, in seconds, that is interpolated; a longer
         run splits the track.
@@ -167,7 +170,7 @@ class LipLandmarkExtractor(TransformerMixin, BaseEstimator):
 
     _parameter_constraints: ClassVar[dict] = {
         "points": [StrOptions(set(POINT_SETS)), "array-like"],
-        "fps": [Interval(Real, 0, None, closed="neither"), None],
+        "fps": [Interval(Real, MIN_FPS, MAX_FPS, closed="both"), None],
         "max_gap": [Interval(Real, 0, None, closed="left")],
         "min_segment": [Interval(Real, 0, None, closed="left")],
         "smoothing": [Interval(Real, 0, 1, closed="right"), None],

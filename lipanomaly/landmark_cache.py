@@ -13,11 +13,10 @@ import hashlib
 import json
 import os
 import re
-import time
 
 import numpy as np
 
-from .datasets import Track, _publish, _read_track, _track_arrays
+from .datasets import Track, _clean_temporaries, _publish, _read_track, _track_arrays
 from .exceptions import InputError
 
 __all__ = ["cache_key", "cached_video_track"]
@@ -92,24 +91,7 @@ def _write_cache_entry(entry, key, track):
 def _clean_cache_temporaries(cache_dir, max_age=None):
     """Remove temporary files that crashed writers left in the cache (older than
     :data:`~lipanomaly.limits.CACHE_TEMP_MAX_AGE_S`). Returns how many were removed."""
-    from .limits import CACHE_TEMP_MAX_AGE_S
-
-    limit = time.time() - (CACHE_TEMP_MAX_AGE_S if max_age is None else max_age)
-    removed = 0
-    try:
-        entries = list(os.scandir(cache_dir))
-    except OSError:
-        return 0
-    for e in entries:
-        if not _CACHE_TEMP.fullmatch(e.name):  # only the cache's own temporaries
-            continue
-        try:
-            if e.is_file(follow_symlinks=False) and e.stat(follow_symlinks=False).st_mtime < limit:
-                os.unlink(e.path)
-                removed += 1
-        except OSError:  # removed by another process meanwhile, or not ours to remove
-            continue
-    return removed
+    return _clean_temporaries(cache_dir, _CACHE_TEMP, max_age)
 
 
 def cached_video_track(path, cache_dir, progress, notes):

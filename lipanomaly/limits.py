@@ -1,7 +1,7 @@
 """The limits every input is checked against, in one place.
 
 A track file, an in-memory :class:`~lipanomaly.datasets.Track`, a lip sequence or a model
-folder that lies outside these limits is refused with an
+folder (its parameters and the network they build) that lies outside these limits is refused with an
 :class:`~lipanomaly.exceptions.InputError` or :class:`~lipanomaly.exceptions.ModelFileError`
 that names it, *before* anything sized by it is allocated. The values are generous: the
 323 real track files of the development data (``landmarks/``, ``wild/`` and the reference
@@ -20,7 +20,11 @@ __all__ = [
     "MAX_FRAME_SIZE",
     "MAX_JSON_BYTES",
     "MAX_LIP_UNITS",
+    "MAX_NETWORK_DEPTH",
+    "MAX_NETWORK_PARAMETERS",
+    "MAX_RECEPTIVE_FIELD",
     "MAX_TEXT_CHARS",
+    "MAX_WINDOW",
     "MIN_FPS",
     "RATIO_FREE_BYTES",
 ]
@@ -54,6 +58,18 @@ RATIO_FREE_BYTES = 16 * 2**20
 MAX_TEXT_CHARS = 4096
 #: Largest ``config.json`` or ``extractor.json`` of a model folder, in bytes (1 MiB).
 MAX_JSON_BYTES = 2**20
-#: Temporary files of the extractor cache older than this (in seconds) are left by a
-#: writer that crashed, and are removed.
+#: Temporary files of the extractor cache and of ``write_track`` older than this (in
+#: seconds) are left by a writer that crashed, and are removed.
 CACHE_TEMP_MAX_AGE_S = 3600
+#: Longest ``window`` and ``stride`` of a saved network, in frames (the default window: 64).
+MAX_WINDOW = 4096
+#: Most residual blocks in a saved network's encoder or decoder (``n_layers``,
+#: ``decoder_layers``; the default: 4).
+MAX_NETWORK_DEPTH = 32
+#: Widest receptive field of a saved network's dilated convolutions, in frames (the
+#: default network's encoder: 61). The padding of a convolution grows with it, whatever
+#: the number of weights, so it bounds what one window costs to score.
+MAX_RECEPTIVE_FIELD = 16_384
+#: Most weights of a saved network, counted from its configuration before it is built (the
+#: default network: 1.6 million; 50 million take 200 MB as float32).
+MAX_NETWORK_PARAMETERS = 50_000_000

@@ -40,7 +40,15 @@ from ._version import __version__
 from .exceptions import ModelFileError
 from .limits import MAX_JSON_BYTES
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "load_model", "read_state", "save_model", "write_state"]
+__all__ = [
+    "FORMAT",
+    "FORMAT_VERSION",
+    "check_destination",
+    "load_model",
+    "read_state",
+    "save_model",
+    "write_state",
+]
 
 FORMAT = "lipanomaly-model"
 FORMAT_VERSION = 1
@@ -125,6 +133,36 @@ def _make_dir(parent, prefix):
             return path
         except FileExistsError:  # pragma: no cover - 48 random bits
             continue
+
+
+def check_destination(path, *, overwrite=False):
+    """Refuse, before any work, a destination that :func:`save_model` would refuse.
+
+    Call it before training a model that is to be saved to ``path`` (``lipanomaly fit``
+    does), so that a refusal comes at once rather than after the training.
+
+    Parameters
+    ----------
+    path : str or path-like
+    overwrite : bool, default=False
+        As in :func:`save_model`.
+
+    Returns
+    -------
+    path : pathlib.Path
+
+    Raises
+    ------
+    ModelFileError
+        If ``path`` exists and ``overwrite`` is False, or is anything but an empty folder or
+        a lipanomaly model folder that holds nothing but the files the package writes.
+    """
+    path = Path(path)
+    if path.exists() or path.is_symlink():
+        if not overwrite:
+            raise ModelFileError(f"{path}: already exists; pass overwrite=True to replace it")
+        _check_replaceable(path)
+    return path
 
 
 def _check_replaceable(path):
@@ -249,11 +287,7 @@ def save_model(estimator, path, *, overwrite=False, _extra_files=None):
     extra_files = dict(_extra_files or {})
     if not set(extra_files) <= set(MODEL_FILES) - {CONFIG_FILE, WEIGHTS_FILE}:
         raise ValueError(f"_extra_files: only {MODEL_FILES[2:]} may be added")
-    path = Path(path)
-    if path.exists() or path.is_symlink():
-        if not overwrite:
-            raise ModelFileError(f"{path}: already exists; pass overwrite=True to replace it")
-        _check_replaceable(path)
+    path = check_destination(path, overwrite=overwrite)
     try:
         fitted, arrays = estimator._get_fitted_state()
     except (AttributeError, NotFittedError) as exc:
@@ -339,27 +373,43 @@ def load_model(path):
     ModelFileError
         If the folder is missing, is not a lipanomaly model, is corrupt (unreadable JSON, a
         weights file whose checksum does not match, or that safetensors cannot read), or was
-        written by another format version or another package version (major.minor).
+        written by another format version or another package version (major.minor); or if
+        the configuration does not validate: a parameter outside the estimator's
+        ``_parameter_constraints`` or the sizes of :mod:`lipanomaly.limits`, arrays whose
+        names, shapes or dtypes do not fit it (read from the safetensors header, before any
+        array), NaN or inf anywhere, an index out of range.
     """
     from safetensors import SafetensorError
     from safetensors.numpy import load_file
 
+    from . import _model_checks
+
     path = Path(path)
     config = _read_config(path)
+    cfg_path = path / CONFIG_FILE
+    if not isinstance(config["class"], str):
+        raise ModelFileError(f"{cfg_path}: 'class' must be a string, got {config['class']!r:.80}")
+    cls = _registered_class(config["class"], path)
+    try:
+        # parameters, sizes and the arrays they imply, all before anything is allocated
+        estimator, fitted = _model_checks.validated_estimator(config, cls, _from_json, cfg_path)
+        spec = _model_checks.expected_arrays(estimator, fitted, cfg_path)
+    except RecursionError as exc:
+        raise ModelFileError(f"{cfg_path}: corrupt configuration (nested too deep)") from exc
     weights = path / WEIGHTS_FILE
     if not weights.is_file():
         raise ModelFileError(f"{path}: no {WEIGHTS_FILE}")
     if _sha256(weights) != config["weights_sha256"]:
         raise ModelFileError(f"{weights}: corrupt weights (checksum does not match config.json)")
+    _model_checks.check_header(weights, spec)
     try:
         arrays = load_file(str(weights))
-    except (SafetensorError, OSError, ValueError) as exc:
+    except (SafetensorError, OSError, ValueError, TypeError) as exc:
         raise ModelFileError(f"{weights}: corrupt weights ({exc})") from exc
-    cls = _registered_class(config["class"], path)
+    _model_checks.check_arrays(estimator, fitted, arrays, weights)
     try:
-        estimator = cls(**_from_json(config["params"]))
-        return estimator._set_fitted_state(_from_json(config["fitted"]), arrays)
-    except (TypeError, KeyError, ValueError, RuntimeError) as exc:
+        return estimator._set_fitted_state(fitted, arrays)
+    except (TypeError, KeyError, ValueError, RuntimeError, IndexError, AttributeError) as exc:
         raise ModelFileError(
             f"{path}: the saved {config['class']} does not fit this lipanomaly ({exc})"
         ) from exc
@@ -412,14 +462,18 @@ def read_state(folder):
     Raises
     ------
     ModelFileError
-        If a file is missing or cannot be read.
+        If a file is missing or cannot be read, or holds NaN or inf.
     """
     from safetensors import SafetensorError
     from safetensors.numpy import load_file
 
+    from ._model_checks import check_finite
+
     folder = Path(folder)
     try:
         fitted = _from_json(json.loads((folder / STATE_FILE).read_text()))
-        return fitted, load_file(str(folder / WEIGHTS_FILE))
-    except (OSError, ValueError, SafetensorError) as exc:
+        arrays = load_file(str(folder / WEIGHTS_FILE))
+    except (OSError, ValueError, TypeError, AttributeError, SafetensorError) as exc:
         raise ModelFileError(f"{folder}: cannot be read as a fitted state ({exc})") from exc
+    check_finite(fitted, arrays, folder)
+    return fitted, arrays

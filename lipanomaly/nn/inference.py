@@ -16,6 +16,7 @@ from .training import _check_windows, resolve_device
 __all__ = [
     "encode",
     "module_from_state",
+    "module_shapes",
     "module_state",
     "net_from_state",
     "reconstruct",
@@ -153,6 +154,30 @@ def module_state(module):
     return {k: v.detach().cpu().numpy().copy() for k, v in module.state_dict().items()}
 
 
+_MODULES = {"dual": DualVAE, "ocvae": OCVAE}
+
+
+def module_shapes(n_features, *, module_kwargs=None, kind="dual"):
+    """Name -> shape of the state dict :func:`module_from_state` expects, allocating nothing.
+
+    The module is built on PyTorch's ``meta`` device (shapes without memory), so a
+    configuration can be checked, and its weights counted, before the module is built.
+
+    Parameters
+    ----------
+    n_features, module_kwargs, kind
+        As in :func:`module_from_state`.
+
+    Returns
+    -------
+    shapes : dict of str to tuple of int
+        Every entry is float32.
+    """
+    with torch.device("meta"):
+        module = _MODULES[kind](int(n_features), **(module_kwargs or {}))
+    return {k: tuple(v.shape) for k, v in module.state_dict().items()}
+
+
 def module_from_state(arrays, *, n_features, module_kwargs=None, kind="dual"):
     """Rebuild a trained module on CPU, in eval mode, from :func:`module_state`'s arrays.
 
@@ -167,8 +192,7 @@ def module_from_state(arrays, *, n_features, module_kwargs=None, kind="dual"):
     -------
     module : DualVAE or OCVAE
     """
-    cls = {"dual": DualVAE, "ocvae": OCVAE}[kind]
-    module = cls(int(n_features), **(module_kwargs or {}))
+    module = _MODULES[kind](int(n_features), **(module_kwargs or {}))
     state = {k: torch.from_numpy(np.asarray(v)) for k, v in arrays.items()}
     module.load_state_dict(state, strict=True)
     return module.eval()

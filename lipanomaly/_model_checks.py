@@ -25,6 +25,7 @@ import numpy as np
 
 from . import limits
 from .exceptions import InputError, ModelFileError
+from .scoring import SIDES
 
 __all__ = [
     "check_arrays",
@@ -167,6 +168,7 @@ def _network_arrays(net, fitted, where):
         fitted, "n_features", lambda v: v == 2 * n_points, f"2 * n_points_ = {2 * n_points}", where
     )
     _fitted_value(fitted, "seed_", _is_int, "an integer", where)
+    _fitted_value(fitted, "n_epochs_", lambda v: _is_int(v) and v >= 1, "an integer >= 1", where)
     _fitted_value(fitted, "window_scale_", lambda v: _is_real(v) and v > 0, "positive", where)
     params = net.get_params(deep=False)
     for name, bound in _NETWORK_SIZES.items():
@@ -222,6 +224,13 @@ def _scorer_arrays(scorer, fitted, where):
         where,
     )
     _fitted_value(fitted, "offset_", _is_real, "a finite number", where)
+    _fitted_value(
+        fitted,
+        "sides_",
+        lambda v: isinstance(v, (list, tuple)) and all(side in SIDES for side in v),
+        f"a list of sides, each one of {list(SIDES)}",
+        where,
+    )
     n = len(names)
     return {
         "component_center_": ((n,), _FLOAT),
@@ -315,10 +324,8 @@ def check_arrays(estimator, fitted, arrays, where):
                 _fail(where, "'validation_index_' must be distinct non-negative positions")
         if isinstance(part, ComponentScorer):
             _check_scorer_values(part, part_fitted, arrays, prefix, where)
-    if len(parts) == 2:  # a composed detector: its scorer calibrated on the validation clips
-        n_valid = len(arrays["network.validation_index_"])
-        if len(arrays["scorer.calibration_scores_"]) != n_valid:
-            _fail(where, "one calibration score per validation clip expected")
+    # no count check of calibration scores against validation clips: a model re-fitted by
+    # lipanomaly.calibrate holds the scores of the user's reference clips
 
 
 def _check_scorer_values(scorer, fitted, arrays, prefix, where):
@@ -326,6 +333,8 @@ def _check_scorer_values(scorer, fitted, arrays, prefix, where):
     columns = arrays[prefix + "columns_"]
     if (columns < 0).any() or (columns >= len(names)).any() or len(set(columns)) != len(columns):
         _fail(where, f"'columns_' must be distinct positions in {list(names)}")
+    if len(fitted["sides_"]) != len(columns):
+        _fail(where, "'sides_' must give one side per column of 'columns_'")
     if arrays[prefix + "precision_"].shape != (len(columns),) * 2:
         _fail(where, "'precision_' must be a square matrix, one row per column of 'columns_'")
     if not (arrays[prefix + "component_scale_"] > 0).all():

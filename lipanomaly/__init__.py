@@ -22,7 +22,6 @@ from .exceptions import (
     LipAnomalyError,
     MissingDependencyError,
     ModelFileError,
-    NotFittedError,
     TrainingError,
 )
 
@@ -39,6 +38,7 @@ _LAZY = {
     "load_model": "serialization",
     "save_model": "serialization",
     "load_pretrained": "pretrained",
+    "NotFittedError": "exceptions",  # derives from scikit-learn's: made on first use
 }
 _SUBMODULES = {
     "baselines",

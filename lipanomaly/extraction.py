@@ -39,6 +39,7 @@ from .landmarks import (
     resample,
     resolve_points,
 )
+from .limits import VIDEO_EXTENSIONS
 
 __all__ = [
     "VIDEO_EXTENSIONS",
@@ -52,7 +53,6 @@ __all__ = [
 ]
 
 #: File name endings :func:`extract_folder` treats as videos (any case).
-VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mpg", ".mpeg", ".mkv", ".webm", ".m4v")
 
 
 class ExtractionWarning(UserWarning):

@@ -23,6 +23,7 @@ __all__ = [
     "MAX_TEXT_CHARS",
     "MIN_FPS",
     "RATIO_FREE_BYTES",
+    "VIDEO_EXTENSIONS",
 ]
 
 #: Lowest frame rate (frames per second) of a track and of the analysis rate.
@@ -57,3 +58,6 @@ MAX_JSON_BYTES = 2**20
 #: Temporary files of the extractor cache older than this (in seconds) are left by a
 #: writer that crashed, and are removed.
 CACHE_TEMP_MAX_AGE_S = 3600
+#: File name endings read as videos (any case); every other input file is refused, and
+#: ``.npz`` files are track files.
+VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mpg", ".mpeg", ".mkv", ".webm", ".m4v")

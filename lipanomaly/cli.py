@@ -331,9 +331,10 @@ def _cmd_demo(args, console):
     t0 = time.perf_counter()
     out = prepare_report_folder(args.output, force=args.force)
     if args.train:
-        console.info("training LFHFVAEDetector on the bundled real clips ...")
+        console.info("training LFHFVAEDetector on the bundled real clips (minutes) ...")
         with contextlib.redirect_stdout(sys.stderr):  # skorch's epoch table: not a result
-            verbose = int(not console.quiet)
+            # its table and batch bars on a terminal only: a log gets no bars nor colours
+            verbose = int(console.progress)
             pipeline = train_pipeline(
                 random_state=args.seed, max_epochs=args.epochs, verbose=verbose
             )

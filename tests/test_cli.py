@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 import sys
+from html.parser import HTMLParser
 from pathlib import Path
 
 import numpy as np
@@ -441,3 +442,41 @@ def test_fit_says_its_threshold(data_dir, tmp_path, capsys):
     assert "trained 1 epochs" in err
     assert "threshold " in err and "real validation clips" in err
     assert "\x1b[" not in err  # no ANSI colour codes (nor batch bars) in a redirected log
+
+
+class _Links(HTMLParser):
+    """Every src and href of a page, and its tables."""
+
+    def __init__(self):
+        super().__init__()
+        self.links, self.tables = [], 0
+
+    def handle_starttag(self, tag, attrs):
+        self.tables += tag == "table"
+        self.links += [v for k, v in attrs if k in ("src", "href")]
+
+
+def _check_page(page):
+    parser = _Links()
+    parser.feed(page.read_text(encoding="utf-8"))
+    assert parser.links
+    for link in parser.links:
+        assert not Path(link).is_absolute() and "://" not in link, link
+        assert (page.parent / link).is_file(), f"{page}: {link} does not resolve"
+    return parser
+
+
+def test_report_figures_load_from_any_output_folder(model_dir, tmp_path, monkeypatch, capsys):
+    """The page links its figures relative to itself: they load from a relative -o, and
+    after the folder is moved."""
+    monkeypatch.chdir(tmp_path)
+    args = ["demo", "--model", str(model_dir), "-q", "--no-baselines"]
+    assert main([*args, "-o", "nested/report"]) == 0
+    capsys.readouterr()
+    parser = _check_page(tmp_path / "nested" / "report" / "index.html")
+    assert parser.tables >= 1  # the results are an HTML table, not preformatted text
+    assert sum(link.endswith(".png") for link in parser.links) == 6
+    shutil.move(tmp_path / "nested" / "report", tmp_path / "moved")
+    _check_page(tmp_path / "moved" / "index.html")
+    page = (tmp_path / "moved" / "index.html").read_text()
+    assert "<pre>" not in page and "p-value" in page

@@ -278,10 +278,10 @@ random_state, device, verbose, memory
         Two-sided distance, or the signed linear score.
     components : tuple of str or None, default=("drs",)
         Components entering the Mahalanobis distance; None is all seven. The default, DRS
-        alone, gave clip-level AUC 0.69 over all fakes against 0.43 for all seven, better on
-        every generator family and with fewer false alarms on unseen real sources
-        (``benchmarks/bench_quality.py``, ``docs/quality.md``): the other components follow
-        the recording and the lip shape more than the generator.
+        alone, ranked fakes better than all seven, on every generator family, with fewer
+        false alarms on unseen real sources (``benchmarks/bench_quality.py``; the numbers
+        are in ``docs/quality.md`` only): the other components follow the recording and the
+        lip shape more than the generator.
     alpha, beta, gamma, rmse_coef, latent_coef, aggregation, contamination, threshold, \
 iqr_factor
         The linear weights, the aggregation per clip and the threshold: see

@@ -52,8 +52,6 @@ __all__ = [
     "find_files",
 ]
 
-#: File name endings :func:`extract_folder` treats as videos (any case).
-
 
 class ExtractionWarning(UserWarning):
     """Frames or inputs were dropped during extraction (the message names the file)."""
@@ -284,7 +282,8 @@ class LipLandmarkExtractor(TransformerMixin, BaseEstimator):
             notes = list(res.cache_notes)  # the landmark cache's, never fatal
             if res.error is None and (res.note or len(res.segments) > 1):
                 notes.insert(0, _drop_message(res, "longest", named=False))
-            r = Bunch(clip=None, error=res.error, note="; ".join(notes) or None, start_s=None)
+            r = Bunch(clip=None, error=res.error, note="; ".join(notes) or None)
+            r.start_s = r.face_box = None
             if res.error is None:
                 k = _longest(res.segments)
                 r.clip, r.start_s, r.face_box = (

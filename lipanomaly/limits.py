@@ -58,6 +58,6 @@ MAX_JSON_BYTES = 2**20
 #: Temporary files of the extractor cache older than this (in seconds) are left by a
 #: writer that crashed, and are removed.
 CACHE_TEMP_MAX_AGE_S = 3600
-#: File name endings read as videos (any case); every other input file is refused, and
-#: ``.npz`` files are track files.
+#: File name endings (any case) of the videos looked for in a folder; ``.npz`` files are
+#: track files, and other files in a folder are left alone.
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mpg", ".mpeg", ".mkv", ".webm", ".m4v")

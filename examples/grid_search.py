@@ -13,8 +13,12 @@ search below avoids the three traps of one-class models in ``GridSearchCV``
 Only the scoring changes between grid points, so with a ``memory`` folder the detector trains
 one network per fold and every other grid point loads it, not one per grid point.
 
-The network is small and briefly trained so that the example runs in a few minutes on a
-laptop CPU; ``LIPANOMALY_QUICK=1`` (used by the tests) shrinks the data and the grid.
+How long it runs: the full search trains four networks (one per fold, and the refit on all
+the data) of 64 channels for up to 20 epochs each, then scores 81 fits; on a 2-core CPU that
+is the better part of an hour (not timed end to end: ``benchmarks/bench_gridsearch.py``, a
+comparable search with smaller networks and three of them, took 20 minutes; see
+``docs/benchmarks.md``). ``LIPANOMALY_QUICK=1`` (used by the tests) shrinks the data, the
+network and the grid: about a minute (42 s on the shared 2-core development VM).
 
 Run: ``python examples/grid_search.py``
 """

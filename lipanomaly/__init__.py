@@ -25,7 +25,6 @@ from .exceptions import (
     LipAnomalyError,
     MissingDependencyError,
     ModelFileError,
-    NotFittedError,
     TrainingError,
 )
 
@@ -44,6 +43,7 @@ _LAZY = {
     "load_pretrained": "pretrained",
     "calibrate": "calibration",
     "make_spoof_scorer": "spoofs",
+    "NotFittedError": "exceptions",  # derives from scikit-learn's: made on first use
 }
 _SUBMODULES = {
     "baselines",

@@ -16,7 +16,14 @@ import numpy as np
 from .exceptions import InputError, NotFittedError
 from .limits import MAX_LIP_UNITS
 
-__all__ = ["check_clip", "check_clips", "check_fitted", "live_index", "reject_unsupported"]
+__all__ = [
+    "check_clip",
+    "check_clips",
+    "check_fitted",
+    "live_index",
+    "reject_unsupported",
+    "user_level",
+]
 
 
 def reject_unsupported(X, *, name="X"):
@@ -211,3 +218,23 @@ def check_fitted(estimator, attribute, fit_with):
             f"This {type(estimator).__name__} instance is not fitted yet; call 'fit' with "
             f"{fit_with} before using this method"
         )
+
+
+def user_level():
+    """``warnings.warn``'s stacklevel for the user's line, from the function that warns.
+
+    The first frame outside lipanomaly, scikit-learn (whose ``set_output`` wraps
+    ``transform``, and whose ``Pipeline`` calls it) and joblib (the pipeline's ``memory``),
+    so that a warning names the line that called the package.
+    """
+    import os
+    import sys
+
+    import joblib
+    import sklearn
+
+    skip = tuple(os.path.dirname(m.__file__) for m in (sys.modules[__package__], sklearn, joblib))
+    frame, level = sys._getframe(2), 2  # level 1: the function that calls warnings.warn
+    while frame is not None and frame.f_code.co_filename.startswith(skip):
+        frame, level = frame.f_back, level + 1
+    return level

@@ -18,141 +18,29 @@ import traceback
 import warnings
 from pathlib import Path
 
-import numpy as np
-
 from . import __version__
+from .console import (
+    TRACK_EXTENSIONS,
+    Console,
+    Failure,
+    expand_inputs,
+    extract_all,
+    named,
+    one_line,
+)
 from .exceptions import InputError, LipAnomalyError
-from .report import text_table
 
 __all__ = ["main"]
 
 PROG = "lipanomaly"
-#: File name endings read as track files; every other file is read as a video.
-TRACK_EXTENSIONS = (".npz",)
-
-
-class _Failure(Exception):
-    """An error to report on one line and exit with 1 (bad input, unreadable model ...)."""
-
-
-# -- output helpers ---------------------------------------------------------------------------
-
-
-class _Console:
-    """Where messages go: results on stdout, progress, notes and errors on stderr."""
-
-    def __init__(self, quiet=False, debug=False):
-        self.quiet = quiet
-        self.debug = debug
-        self.n_failed = 0
-
-    def out(self, text=""):
-        print(text, file=sys.stdout, flush=True)
-
-    def info(self, text):
-        if not self.quiet:
-            print(text, file=sys.stderr, flush=True)
-
-    def warn(self, text):
-        print(f"{PROG}: warning: {_one_line(text)}", file=sys.stderr, flush=True)
-
-    def fail(self, text):
-        """Report one failed input (the command goes on with the others)."""
-        self.n_failed += 1
-        print(f"{PROG}: error: {_one_line(text)}", file=sys.stderr, flush=True)
-
-    @property
-    def progress(self):
-        """Whether to draw progress bars: on a terminal, unless --quiet."""
-        return not self.quiet and sys.stderr.isatty()
-
-
-def _one_line(text):
-    return " ".join(str(text).split())
-
-
-def _named(message, path):
-    """``message``, prefixed with ``path`` unless it names it already."""
-    message = _one_line(message)
-    return message if str(path) in message else f"{path}: {message}"
 
 
 def _check_new_path(path, force, what="output"):
     """Refuse to replace an existing file or folder unless --force."""
     path = Path(path)
     if path.exists() and not force:
-        raise _Failure(f"{path}: {what} exists already; pass --force to replace it")
+        raise Failure(f"{path}: {what} exists already; pass --force to replace it")
     return path
-
-
-# -- inputs -------------------------------------------------------------------------------------
-
-
-def _expand(paths, console, *, tracks=True, recursive=False):
-    """Files named on the command line, with folders replaced by the videos / tracks in them.
-
-    Missing paths and empty folders are reported as failed inputs and left out.
-    """
-    from .extraction import VIDEO_EXTENSIONS, find_files
-
-    exts = tuple(VIDEO_EXTENSIONS) + (TRACK_EXTENSIONS if tracks else ())
-    files = []
-    for raw in paths:
-        p = Path(raw)
-        if p.is_dir():
-            inside = [str(f) for f in find_files(p, exts, recursive=recursive)]
-            if not inside:
-                console.fail(f"{p}: no video or track file in this folder (looked for {exts})")
-            files.extend(inside)
-        elif p.is_file():
-            files.append(str(p))
-        else:
-            console.fail(f"{p}: no such file or folder")
-    return files
-
-
-def _quiet_native(active):
-    """MediaPipe's native log lines off (``--debug`` keeps them): :mod:`lipanomaly.video`."""
-    from .video import native_logs_silenced
-
-    return native_logs_silenced(active)
-
-
-def _extract_one(extractor, path, quiet_native=True):
-    """Extract one input; return (clip, note, error message)."""
-    with warnings.catch_warnings(), _quiet_native(quiet_native):
-        # third-party deprecation warnings (protobuf, once per frame) are not the user's
-        # business; the extractor's own notes come back as data
-        warnings.simplefilter("ignore")
-        try:
-            (r,) = extractor.transform_report([path])
-        except Exception as exc:  # a decoder crash must not stop the others
-            return None, None, _named(f"{type(exc).__name__}: {exc}", path)
-    return r.clip, r.note, None if r.error is None else _named(r.error, path)
-
-
-def _extract_all(extractor, files, console, *, n_jobs=1, desc="extracting"):
-    """Lip sequences of ``files``, one at a time so that each bad file is reported alone.
-
-    Returns the list of (file, clip) that worked, in input order.
-    """
-    from joblib import Parallel, delayed
-    from sklearn.base import clone
-    from tqdm import tqdm
-
-    single = clone(extractor).set_params(n_jobs=1, verbose=0)
-    jobs = (delayed(_extract_one)(single, f, not console.debug) for f in files)
-    results = Parallel(n_jobs=n_jobs, return_as="generator")(jobs)
-    bar = tqdm(results, total=len(files), desc=desc, unit="file", disable=not console.progress)
-    good = []
-    for path, (clip, note, error) in zip(files, bar):
-        if note is not None:
-            console.warn(note)
-        if error is not None:
-            console.fail(error)
-        else:
-            good.append((path, clip))
-    return good
 
 
 # -- models ----------------------------------------------------------------------------------
@@ -168,7 +56,7 @@ def _load_model(args):
             return load_pretrained(**kw)
         return load_pipeline(args.model, **kw)
     except LipAnomalyError as exc:
-        raise _Failure(str(exc)) from exc
+        raise Failure(str(exc)) from exc
 
 
 def _frame_rate(pipeline):
@@ -183,6 +71,7 @@ def _frame_rate(pipeline):
 def _cmd_extract(args, console):
     from .datasets import read_track
     from .extraction import ExtractionWarning, extract_folder, extract_videos
+    from .video import native_logs_silenced
 
     out_dir = Path(args.output)
     settings = {
@@ -193,7 +82,7 @@ def _cmd_extract(args, console):
     }
     files = []
     results = []
-    with warnings.catch_warnings(), _quiet_native(not console.debug):
+    with warnings.catch_warnings(), native_logs_silenced(not console.debug):
         warnings.simplefilter("ignore", ExtractionWarning)
         for raw in args.inputs:
             p = Path(raw)
@@ -201,7 +90,7 @@ def _cmd_extract(args, console):
                 try:
                     results.append(extract_folder(p, out_dir, recursive=args.recursive, **settings))
                 except InputError as exc:  # no video in the folder
-                    console.fail(_one_line(exc))
+                    console.fail(one_line(exc))
             elif p.is_file():
                 files.append(p)
             else:
@@ -213,7 +102,7 @@ def _cmd_extract(args, console):
     for result in results:
         for video, track, status in zip(result.videos, result.tracks, result.status):
             if status == "failed":
-                console.fail(_named(result.errors[video], video))
+                console.fail(named(result.errors[video], video))
             elif status == "existing":
                 console.warn(f"{track}: exists already, {video} skipped (pass --force to redo it)")
             else:
@@ -225,132 +114,156 @@ def _cmd_extract(args, console):
 
 
 def _cmd_fit(args, console):
+    from .serialization import check_destination
+
+    out = _check_new_path(args.output, args.force, "model folder")
+    check_destination(out, overwrite=args.force)  # refused now, not after the training
+    files = expand_inputs(args.inputs, console, recursive=args.recursive)
+    if not files:
+        raise Failure("no input to train on")
     from sklearn.pipeline import Pipeline
 
     from .datasets import read_track
     from .detector import LFHFVAEDetector
     from .extraction import LipLandmarkExtractor
     from .pretrained import save_pipeline
-    from .serialization import check_destination
+    from .report import threshold_note
 
-    out = _check_new_path(args.output, args.force, "model folder")
-    check_destination(out, overwrite=args.force)  # refused now, not after the training
-    files = _expand(args.inputs, console, recursive=args.recursive)
     real = []
     for f in files:
         if f.lower().endswith(TRACK_EXTENSIONS):
             try:
                 label = read_track(f).label
             except InputError as exc:
-                console.fail(_named(exc, f))
+                console.fail(named(exc, f))
                 continue
             if label == "fake":
                 console.warn(f"{f}: labelled fake; left out (a one-class model trains on reals)")
                 continue
         real.append(f)
     extractor = LipLandmarkExtractor(cache_dir=args.cache)
-    clips = _extract_all(extractor, real, console, n_jobs=args.jobs)
+    clips = extract_all(extractor, real, console, n_jobs=args.jobs)
     if console.n_failed and not args.skip_errors:
-        raise _Failure(
+        raise Failure(
             f"{console.n_failed} input(s) failed (listed above); fix or remove them, or pass "
             "--skip-errors to train on the others"
         )
     if len(clips) < 2:
-        raise _Failure(f"fit needs at least 2 real clips, got {len(clips)}")
-    params = {"random_state": args.seed, "verbose": 0 if console.quiet else 1}
+        raise Failure(f"fit needs at least 2 real clips, got {len(clips)}")
+    # skorch's epoch table and batch bars on a terminal only: a log gets plain lines
+    params = {"random_state": args.seed, "verbose": int(console.progress)}
     if args.epochs is not None:
         params["max_epochs"] = args.epochs
     if args.device is not None:
         params["device"] = args.device
     detector = LFHFVAEDetector(**params)
-    console.info(f"training on {len(clips)} real clip(s) ...")
+    console.info(
+        f"training on {len(clips)} real clip(s), at most {detector.max_epochs} epochs "
+        "(minutes on a CPU) ..."
+    )
     try:
         with contextlib.redirect_stdout(sys.stderr):  # skorch's epoch table: not a result
-            detector.fit([c for _, c in clips])
+            detector.fit([r.clip for _, r in clips])
     except InputError as exc:
-        raise _Failure(_one_line(exc)) from exc
+        raise Failure(one_line(exc)) from exc
+    history = detector.network_.net_.history
+    if len(history):
+        best = min(history, key=lambda h: h.get("valid_loss", h["train_loss"]))
+        console.info(f"trained {len(history)} epochs; weights of epoch {best['epoch']} kept")
+    console.info(f"threshold {detector.offset_:.3f}: {threshold_note(detector)}")
     pipeline = Pipeline([("extractor", extractor), ("detector", detector)])
     save_pipeline(pipeline, out, overwrite=args.force)
     console.info(f"model saved to {out}")
     return 0
 
 
-def _score_records(pipeline, good, console):
+def _score_records(pipeline, good, console, threshold):
+    """One :func:`lipanomaly.report.score_record` per clip that can be scored."""
+    from .report import score_record
+    from .scoring import conformal_p_values
+
     detector = pipeline[-1]
-    clips = [c for _, c in good]
+    clips = [r.clip for _, r in good]
     if not clips:
         return []
-    fps = _frame_rate(pipeline)
     try:
         scores, per_window = detector.score_with_windows(clips)  # one pass of the network
     except InputError as exc:
         # a clip the detector cannot take (e.g. too short): score them one at a time
         if len(clips) == 1:
-            console.fail(_named(str(exc).replace("X[0]: ", ""), good[0][0]))
+            console.fail(named(str(exc).replace("X[0]: ", ""), good[0][0]))
             return []
-        records = []
-        for item in good:
-            records.extend(_score_records(pipeline, [item], console))
-        return records
-    from .report import score_record
-
-    threshold = float(detector.offset_)
+        return [r for item in good for r in _score_records(pipeline, [item], console, threshold)]
+    p_values = conformal_p_values(scores, detector.validation_scores_)
+    fps = _frame_rate(pipeline)
     return [
-        score_record(path, len(clip), s, threshold, w, fps=fps)
-        for (path, clip), s, w in zip(good, scores, per_window)
+        score_record(
+            path,
+            len(r.clip),
+            s,
+            threshold,
+            w,
+            fps=fps,
+            p_value=p,
+            start_s=r.start_s,
+            face_box=r.face_box,
+        )
+        for (path, r), s, w, p in zip(good, scores, per_window, p_values)
     ]
 
 
+def _threshold(args, detector):
+    """The threshold of --threshold, of --contamination, or the model's."""
+    if args.threshold is not None:
+        return args.threshold
+    if args.contamination is not None:
+        from .scoring import fit_offset
+
+        return fit_offset(detector.validation_scores_, contamination=args.contamination)
+    return float(detector.offset_)
+
+
 def _cmd_score(args, console):
-    pipeline = _load_model(args)
-    files = _expand(args.inputs, console, recursive=args.recursive)
+    files = expand_inputs(args.inputs, console, recursive=args.recursive)
     plot_dir = None
     if args.plot is not None:
         plot_dir = Path(args.plot)
         if plot_dir.exists() and any(plot_dir.iterdir()) and not args.force:
-            raise _Failure(f"{plot_dir}: folder exists and is not empty; pass --force to use it")
-    good = _extract_all(pipeline[0], files, console, n_jobs=args.jobs)
-    records = _score_records(pipeline, good, console)
+            raise Failure(f"{plot_dir}: folder exists and is not empty; pass --force to use it")
+    if not files:  # answered before the model loads
+        return 1
+    pipeline = _load_model(args)
+    detector = pipeline[-1]
+    threshold = _threshold(args, detector)
+    good = extract_all(pipeline[0], files, console, n_jobs=args.jobs, desc="scoring")
+    records = _score_records(pipeline, good, console, threshold)
+    from .report import score_table, threshold_note
+
+    given = None if args.threshold is None and args.contamination is None else threshold
+    note = threshold_note(detector, given)
     if args.json:
+        from .scoring import conformal_p_values
+
+        (p_threshold,) = conformal_p_values([threshold], detector.validation_scores_)
+        for r in records:
+            r.update(threshold_p_value=float(p_threshold), threshold_note=note)
         console.out(json.dumps(records, indent=2))
     elif records:
-        rows = [
-            (
-                r["path"],
-                r["label"].upper(),
-                f"{r['score']:.3f}",
-                f"{r['threshold']:.3f}",
-                f"{r['decision']:+.3f}",
-                f"{r['duration_s']:.1f}",
-                len(r["windows"]),
-                _spoof_windows(r),
-            )
-            for r in records
-        ]
-        console.out(
-            text_table(
-                [
-                    "file",
-                    "verdict",
-                    "score",
-                    "threshold",
-                    "margin",
-                    "seconds",
-                    "windows",
-                    "spoof windows",
-                ],
-                rows,
-            )
-        )
-        console.out(
-            "\nscore: higher = more live; a clip is a spoof when score < threshold "
-            "(margin = score - threshold < 0)."
-        )
+        console.out(score_table(records) + "\n")
+        for text in (
+            f"score: higher = more live; a clip is a spoof when score < threshold "
+            f"({threshold:.3f}); "
+            "margin = score - threshold, in score units.",
+            f"threshold {threshold:.3f}: {note}",
+            "face (s): the analysed face segment, in seconds of the video (window times in "
+            "--json and --plot too).",
+        ):
+            console.out(textwrap.fill(text, width=100))
     if plot_dir is not None and records:
         from .report import plot_score_timeline
 
         plot_dir.mkdir(parents=True, exist_ok=True)
-        window, fps = pipeline[-1].network_.window, _frame_rate(pipeline)
+        window, fps = detector.network_.window, _frame_rate(pipeline)
         for r in records:
             name = Path(r["path"]).name + ".png"
             plot_score_timeline(r, plot_dir / name, window=window, fs=fps)
@@ -358,22 +271,21 @@ def _cmd_score(args, console):
     return 0
 
 
-def _spoof_windows(record):
-    bad = [w for w in record["windows"] if w["score"] < record["threshold"]]
-    return f"{len(bad)}/{len(record['windows'])}"
-
-
 def _cmd_evaluate(args, console):
+    real_files = expand_inputs(args.real, console, recursive=args.recursive)
+    fake_files = expand_inputs(args.fake, console, recursive=args.recursive)
+    if not real_files or not fake_files:
+        raise Failure("evaluate needs at least one real and one fake input")
+    import numpy as np
+
     from . import evaluation
     from .datasets import read_track
 
     pipeline = _load_model(args)
-    real_files = _expand(args.real, console, recursive=args.recursive)
-    fake_files = _expand(args.fake, console, recursive=args.recursive)
-    good_real = _extract_all(pipeline[0], real_files, console, n_jobs=args.jobs, desc="real")
-    good_fake = _extract_all(pipeline[0], fake_files, console, n_jobs=args.jobs, desc="fake")
+    good_real = extract_all(pipeline[0], real_files, console, n_jobs=args.jobs, desc="real")
+    good_fake = extract_all(pipeline[0], fake_files, console, n_jobs=args.jobs, desc="fake")
     if not good_real or not good_fake:
-        raise _Failure("evaluate needs at least one real and one fake clip that can be read")
+        raise Failure("evaluate needs at least one real and one fake clip that can be read")
     families = []
     for path, _ in good_fake:
         family = args.family
@@ -381,7 +293,7 @@ def _cmd_evaluate(args, console):
             family = read_track(path).generator
         families.append(family or "fake")
     detector = pipeline[-1]
-    clips = [c for _, c in good_real] + [c for _, c in good_fake]
+    clips = [r.clip for _, r in good_real] + [r.clip for _, r in good_fake]
     y = np.r_[np.ones(len(good_real), int), -np.ones(len(good_fake), int)]
     generators = np.array(["real"] * len(good_real) + families)
     scores = detector.score_samples(clips)
@@ -422,9 +334,10 @@ def _cmd_demo(args, console):
     t0 = time.perf_counter()
     out = prepare_report_folder(args.output, force=args.force)
     if args.train:
-        console.info("training LFHFVAEDetector on the bundled real clips ...")
+        console.info("training LFHFVAEDetector on the bundled real clips (minutes) ...")
         with contextlib.redirect_stdout(sys.stderr):  # skorch's epoch table: not a result
-            verbose = int(not console.quiet)
+            # its table and batch bars on a terminal only: a log gets no bars nor colours
+            verbose = int(console.progress)
             pipeline = train_pipeline(
                 random_state=args.seed, max_epochs=args.epochs, verbose=verbose
             )
@@ -458,13 +371,41 @@ def _epilog(text):
     return "examples:\n" + textwrap.indent(textwrap.dedent(text).strip("\n"), "  ")
 
 
-def _positive_int(text):
+def _whole(text):
     try:
-        value = int(text)
+        return int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+
+
+def _jobs(text):
+    value = _whole(text)
     if value < 1 and value != -1:
         raise argparse.ArgumentTypeError(f"expected a number >= 1 (or -1: all cores), got {value}")
+    return value
+
+
+def _epochs(text):
+    value = _whole(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number of epochs >= 1, got {value}")
+    return value
+
+
+def _number(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return value
+
+
+def _fraction(text):
+    value = _number(text)
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"expected a fraction between 0 and 1, got {value:g}")
     return value
 
 
@@ -496,7 +437,7 @@ def _add_model_option(p):
 
 def _add_input_options(p):
     """Options of the subcommands that read many videos / track files."""
-    p.add_argument("-j", "--jobs", type=_positive_int, default=1, help="inputs in parallel")
+    p.add_argument("-j", "--jobs", type=_jobs, default=1, help="inputs in parallel")
     p.add_argument("-r", "--recursive", action="store_true", help="look into sub-folders")
     p.add_argument("--cache", metavar="DIR", default=None, help="landmark cache folder")
 
@@ -532,7 +473,7 @@ def build_parser():
     sub.required = True
 
     def add(name, help_, epilog):
-        return sub.add_parser(
+        p = sub.add_parser(
             name,
             help=help_,
             description=help_,
@@ -540,6 +481,8 @@ def build_parser():
             formatter_class=argparse.RawDescriptionHelpFormatter,
             epilog=_epilog(epilog),
         )
+        p.set_defaults(parser=p)  # usage errors print this subcommand's usage
+        return p
 
     p = add(
         "extract",
@@ -553,7 +496,7 @@ def build_parser():
     )
     p.add_argument("inputs", nargs="+", metavar="VIDEO", help="video files or folders of videos")
     p.add_argument("-o", "--output", required=True, metavar="DIR", help="folder for track files")
-    p.add_argument("-j", "--jobs", type=_positive_int, default=1, help="videos in parallel")
+    p.add_argument("-j", "--jobs", type=_jobs, default=1, help="videos in parallel")
     p.add_argument("-r", "--recursive", action="store_true", help="look into sub-folders")
     p.add_argument("--force", action="store_true", help="redo videos whose track file exists")
     p.set_defaults(func=_cmd_extract)
@@ -570,7 +513,7 @@ def build_parser():
     )
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="real videos, track files, folders")
     p.add_argument("-o", "--output", required=True, metavar="DIR", help="model folder to write")
-    p.add_argument("--epochs", type=_positive_int, default=None, help="maximum training epochs")
+    p.add_argument("--epochs", type=_epochs, default=None, help="maximum training epochs")
     p.add_argument("--seed", type=int, default=0, help="random_state of the detector (0)")
     p.add_argument("--device", choices=("cpu", "cuda"), default=None, help="torch device")
     _add_input_options(p)
@@ -587,15 +530,32 @@ def build_parser():
         lipanomaly score suspect.mp4
         lipanomaly score clips/ --json > scores.json
         lipanomaly score --model my-model/ a.mp4 b.npz --plot figures/
-        A clip is "spoof" when its score (higher = more live) is below the model's
-        threshold (T80 of real validation clips). Window times are seconds from the
-        start of the analysed face segment.
+        lipanomaly score clips/ --contamination 0.05
+        A clip is "spoof" when its score (higher = more live) is below the threshold
+        (the model's: the 20th percentile of its real validation clips' scores). Its
+        p-value is (1 + k) / (n + 1), k of the n real validation clips scoring at most
+        the clip: a live clip like them gets p <= a with probability at most a. Times are
+        seconds of the video. A folder holding a video and its track file scores the
+        track file.
         """,
     )
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="videos, track files or folders")
     _add_model_option(p)
     p.add_argument("--json", action="store_true", help="print one JSON array of results")
     p.add_argument("--plot", metavar="DIR", default=None, help="write a score figure per clip")
+    rule = p.add_mutually_exclusive_group()
+    rule.add_argument(
+        "--threshold",
+        type=_number,
+        metavar="SCORE",
+        help="spoof below this score (default: the model's)",
+    )
+    rule.add_argument(
+        "--contamination",
+        type=_fraction,
+        metavar="FRACTION",
+        help="threshold at this quantile of the real validation clips' scores (model: 0.2)",
+    )
     _add_input_options(p)
     p.add_argument("--force", action="store_true", help="write into a non-empty --plot folder")
     p.set_defaults(func=_cmd_score)
@@ -637,7 +597,7 @@ def build_parser():
     p.add_argument(
         "-m", "--model", metavar="DIR", default=None, help="score with this model folder instead"
     )
-    p.add_argument("--epochs", type=_positive_int, default=None, help="epochs with --train")
+    p.add_argument("--epochs", type=_epochs, default=None, help="epochs with --train")
     p.add_argument("--seed", type=int, default=0, help="random_state with --train (0)")
     p.add_argument("--no-baselines", action="store_true", help="skip the baseline detectors")
     p.add_argument(
@@ -662,10 +622,12 @@ def main(argv=None):
     """
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args, unknown = parser.parse_known_args(argv)
+        if unknown:  # the subcommand's usage, not the top-level one
+            args.parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     except SystemExit as exc:  # --help, --version (0) or a usage error (2)
         return int(exc.code or 0)
-    console = _Console(quiet=args.quiet, debug=args.debug)
+    console = Console(quiet=args.quiet, debug=args.debug)
     from threadpoolctl import threadpool_limits
 
     try:
@@ -674,10 +636,10 @@ def main(argv=None):
         # 2-core machine), so the command runs numpy's BLAS single-threaded
         with threadpool_limits(limits=1, user_api="blas"):
             code = args.func(args, console)
-    except (_Failure, LipAnomalyError, OSError) as exc:
+    except (Failure, LipAnomalyError, OSError) as exc:
         if args.debug:
             traceback.print_exc()
-        print(f"{PROG}: error: {_one_line(exc)}", file=sys.stderr)
+        print(f"{PROG}: error: {one_line(exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
@@ -686,7 +648,7 @@ def main(argv=None):
         if args.debug:
             traceback.print_exc()
         print(
-            f"{PROG}: error: unexpected {type(exc).__name__}: {_one_line(exc)} "
+            f"{PROG}: error: unexpected {type(exc).__name__}: {one_line(exc)} "
             "(run again with --debug for the traceback)",
             file=sys.stderr,
         )

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .exceptions import InputError
+
 __all__ = ["DemoResult", "join_names", "run_demo", "train_pipeline"]
 
 
@@ -49,6 +51,10 @@ class DemoResult:
         that group's real clips and every fake.
     table : str
         The text table: per fake family and detector, AUC against each group, APCER, BPCER.
+    table_rows : tuple of (header, rows, align)
+        The same table as cells (the report writes it as HTML).
+    starts_s : list of float
+        Per clip, the time of its first frame in its video (seconds).
     """
 
     demo: object
@@ -61,6 +67,8 @@ class DemoResult:
     groups: dict = field(default_factory=dict)
     metrics: dict = field(default_factory=dict)
     table: str = ""
+    table_rows: tuple = ()
+    starts_s: list = field(default_factory=list)
 
     @property
     def detector(self):
@@ -190,7 +198,7 @@ def _table(y, families, groups, results):
     header = ["fakes", "n", "detector", *[f"AUC vs {g}" for g in names], "APCER"]
     header += [f"BPCER {g}" for g in names]
     align = ["<", ">", "<"] + [">"] * (len(header) - 3)
-    return text_table(header, rows, align=align), metrics
+    return text_table(header, rows, align=align), (header, rows, align), metrics
 
 
 def run_demo(pipeline, *, model_name, baselines=True, random_state=0):
@@ -217,7 +225,11 @@ def run_demo(pipeline, *, model_name, baselines=True, random_state=0):
 
     train, demo = load_demo(split="train"), load_demo(split="demo")
     extractor, detector = pipeline[0], pipeline[-1]
-    X = extractor.transform(demo.tracks)
+    reports = extractor.transform_report(demo.tracks)
+    bad = [r.error for r in reports if r.error is not None]
+    if bad:
+        raise InputError(f"the bundled demo data could not be read: {bad[0]}")
+    X = [r.clip for r in reports]
     scores, windows = detector.score_with_windows(X)  # one pass of the network
     name = type(detector).__name__
     result = DemoResult(
@@ -228,6 +240,7 @@ def run_demo(pipeline, *, model_name, baselines=True, random_state=0):
         model_name=model_name,
         windows=windows,
         results={name: (scores, float(detector.offset_))},
+        starts_s=[r.start_s for r in reports],
     )
     if baselines:
         X_train = extractor.transform(train.tracks)
@@ -238,5 +251,7 @@ def run_demo(pipeline, *, model_name, baselines=True, random_state=0):
     # and of new recording sources: false alarms differ, so every metric is given for both
     known = np.isin(demo.sources, np.unique(train.sources)) & (demo.y == 1)
     result.groups = {"known set-ups": known, "new set-ups": (demo.y == 1) & ~known}
-    result.table, result.metrics = _table(demo.y, demo.generators, result.groups, result.results)
+    result.table, result.table_rows, result.metrics = _table(
+        demo.y, demo.generators, result.groups, result.results
+    )
     return result

@@ -24,6 +24,7 @@ from ._params import init_parameters, keyword_init
 from ._validation import check_clips, check_fitted, live_index
 from .components import LFHFComponents, check_component_names
 from .scorer import START, ComponentScorer, check_components
+from .scoring import conformal_p_values
 from .windows import aggregate
 
 __all__ = ["LFHFVAEDetector"]
@@ -142,6 +143,26 @@ class _ComposedDetector(OutlierMixin, BaseEstimator):
     def predict(self, X):
         """+1 (live) or -1 (spoof), ints of shape (n_clips,); a NaN decision is never live."""
         return np.where(self.decision_function(X) >= 0, 1, -1).astype(int)
+
+    def p_values(self, X):
+        """Conformal p-value of each clip among the live validation clips: the verdict's scale.
+
+        ``(1 + number of validation clips scoring at most the clip) / (n + 1)``, over
+        ``validation_scores_`` (:func:`lipanomaly.scoring.conformal_p_values`): 0.05 means
+        that at most 5 % of live clips like the validation clips score that low. With ``n``
+        validation clips no p-value is below ``1 / (n + 1)``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_clips, T, K, 2) or list of array-like of shape (T_i, K, 2)
+            Lip sequences, as for :meth:`score_samples` (in a pipeline:
+            ``pipe[-1].p_values(pipe[:-1].transform(videos))``).
+
+        Returns
+        -------
+        p_values : ndarray of shape (n_clips,), float64
+        """
+        return conformal_p_values(self.score_samples(X), self.validation_scores_)
 
     def _all_components(self, X):
         """Every component of every window, the window scores, and the clip of each window."""

@@ -599,6 +599,10 @@ def plot_roc(curves, *, ax=None, log_x=False):
     return ax
 
 
+# live is blue; the attack families take the other colours of the default cycle
+_FAMILY_COLOURS = ("tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown", "tab:pink")
+
+
 def plot_score_distributions(y, scores, *, generators=None, threshold=None, bins=30, ax=None):
     """Score histograms of live clips and of each attack family, with the threshold.
 
@@ -626,9 +630,10 @@ def plot_score_distributions(y, scores, *, generators=None, threshold=None, bins
     edges = np.histogram_bin_edges(scores, bins=bins)
     ax.hist(scores[y == 1], bins=edges, alpha=0.55, color="tab:blue",
             label=f"live (n={int((y == 1).sum())})")  # fmt: skip
-    for fam in sorted(set(gens[y == -1])):
+    for k, fam in enumerate(sorted(set(gens[y == -1]))):
         sel = gens == fam
         ax.hist(scores[sel], bins=edges, alpha=0.45, histtype="stepfilled",
+                color=_FAMILY_COLOURS[k % len(_FAMILY_COLOURS)],
                 label=f"{fam} (n={int(sel.sum())})")  # fmt: skip
     if threshold is not None:
         ax.axvline(float(threshold), color="k", lw=1.2, ls="--", label="threshold")
@@ -638,7 +643,9 @@ def plot_score_distributions(y, scores, *, generators=None, threshold=None, bins
     return ax
 
 
-def plot_window_scores(window_scores, starts, *, window=64, fs=25.0, threshold=None, ax=None):
+def plot_window_scores(
+    window_scores, starts, *, window=64, fs=25.0, threshold=None, ax=None, t0=0.0
+):
     """Time-resolved scores of one clip: each window's score over the frames it covers.
 
     Parameters
@@ -654,23 +661,29 @@ def plot_window_scores(window_scores, starts, *, window=64, fs=25.0, threshold=N
     threshold : float, optional
         Drawn as a horizontal line; windows below it are marked.
     ax : matplotlib Axes, optional
+    t0 : float, default=0.0
+        Time of frame 0 in seconds: the clip's start in its video puts the axis in video
+        time.
 
     Returns
     -------
     ax : matplotlib Axes
+        The legend sits right of the plot, clear of the windows.
     """
     s = _check_values(window_scores, np.asarray(window_scores).size, "window_scores")
     starts = _check_values(starts, s.size, "starts")
     ax = _axes(ax, (8, 3))
-    centre = (starts + window / 2) / fs
-    for st, sc in zip(starts, s):
-        ax.hlines(sc, st / fs, (st + window) / fs, color="0.75", lw=3)
+    centre = t0 + (starts + window / 2) / fs
+    for k, (st, sc) in enumerate(zip(starts, s)):
+        ax.hlines(sc, t0 + st / fs, t0 + (st + window) / fs, color="0.75", lw=3,
+                  label="window (frames it covers)" if k == 0 else None)  # fmt: skip
     ax.plot(centre, s, "o-", color="tab:blue", ms=3, label="window score (at its centre)")
     if threshold is not None:
         ax.axhline(float(threshold), color="k", ls="--", lw=1, label="threshold")
         low = s < threshold
-        ax.plot(centre[low], s[low], "o", color="tab:red", ms=5, label="below threshold")
+        if low.any():
+            ax.plot(centre[low], s[low], "o", color="tab:red", ms=5, label="below threshold")
     ax.set_xlabel("time (s)")
     ax.set_ylabel("score (higher = more live)")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     return ax

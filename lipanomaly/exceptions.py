@@ -5,14 +5,12 @@ Every error that lipanomaly raises on purpose derives from :class:`LipAnomalyErr
 scikit-learn) exception that code outside the package already expects.
 """
 
-from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
-
 __all__ = [
     "InputError",
     "LipAnomalyError",
     "MissingDependencyError",
     "ModelFileError",
-    "NotFittedError",
+    "NotFittedError",  # noqa: F822 (made on first use: __getattr__)
     "TrainingError",
 ]
 
@@ -28,8 +26,24 @@ class InputError(LipAnomalyError, ValueError):
     """
 
 
-class NotFittedError(LipAnomalyError, _SklearnNotFittedError):
-    """An estimator was used before ``fit``; also scikit-learn's ``NotFittedError``."""
+def _not_fitted_error():
+    from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
+
+    class NotFittedError(LipAnomalyError, _SklearnNotFittedError):
+        """An estimator was used before ``fit``; also scikit-learn's ``NotFittedError``."""
+
+    NotFittedError.__module__, NotFittedError.__qualname__ = __name__, "NotFittedError"
+    return NotFittedError
+
+
+def __getattr__(name):
+    # NotFittedError derives from scikit-learn's, and importing scikit-learn takes most of a
+    # second: it is made on first use, so that `lipanomaly --help` and a command's checks
+    # of its inputs answer at once (PEP 562)
+    if name == "NotFittedError":
+        cls = globals()["NotFittedError"] = _not_fitted_error()
+        return cls
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class MissingDependencyError(LipAnomalyError, ImportError):

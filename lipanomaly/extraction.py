@@ -25,20 +25,21 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils import Bunch
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._validation import check_clips
+from ._validation import check_clips, user_level
 from .datasets import Track, read_track, write_track
 from .exceptions import InputError, MissingDependencyError
 from .landmark_cache import cache_key, cached_video_track
 from .landmarks import (
     POINT_SETS,
     ema_smooth,
+    face_box,
     face_segments,
     interpolate_gaps,
     normalize_head,
     resample,
     resolve_points,
 )
-from .limits import MAX_FPS, MIN_FPS
+from .limits import MAX_FPS, MIN_FPS, VIDEO_EXTENSIONS
 
 __all__ = [
     "VIDEO_EXTENSIONS",
@@ -50,9 +51,6 @@ __all__ = [
     "extract_videos",
     "find_files",
 ]
-
-#: File name endings :func:`extract_folder` treats as videos (any case).
-VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mpg", ".mpeg", ".mkv", ".webm", ".m4v")
 
 
 class ExtractionWarning(UserWarning):
@@ -274,16 +272,28 @@ class LipLandmarkExtractor(TransformerMixin, BaseEstimator):
         -------
         report : list of length n_inputs of sklearn.utils.Bunch
             ``clip`` (the longest face segment, (T, K, 2), or None), ``error`` (why there is
-            none, naming the input) and ``note`` (frames or segments left out, cache entries
-            repaired or not written; or None).
+            none, naming the input), ``note`` (frames or segments left out, cache entries
+            repaired or not written; or None), ``start_s`` (time of the clip's first frame
+            in the input, in seconds: add it to times within the clip to get video time)
+            and ``face_box`` (the followed face's median box ``(x0, y0, x1, y1)`` as
+            fractions of the frame's width and height; FaceMesh follows one face). The
+            last two are None when there is no clip.
         """
         report = []
         for res in self._run(X):
             notes = list(res.cache_notes)  # the landmark cache's, never fatal
             if res.error is None and (res.note or len(res.segments) > 1):
                 notes.insert(0, _drop_message(res, "longest", named=False))
-            clip = None if res.error is not None else res.segments[_longest(res.segments)]
-            report.append(Bunch(clip=clip, error=res.error, note="; ".join(notes) or None))
+            r = Bunch(clip=None, error=res.error, note="; ".join(notes) or None)
+            r.start_s = r.face_box = None
+            if res.error is None:
+                k = _longest(res.segments)
+                r.clip, r.start_s, r.face_box = (
+                    res.segments[k],
+                    res.ranges[k][0] / res.fps,
+                    res.boxes[k],
+                )
+            report.append(r)
         return report
 
     def __sklearn_tags__(self):
@@ -322,14 +332,14 @@ class LipLandmarkExtractor(TransformerMixin, BaseEstimator):
 
     def _extract(self, X, *, keep):
         results = self._run(X)
-        _handle_errors(results, self.errors, len(results), what="inputs", stacklevel=4)
+        _handle_errors(results, self.errors, len(results), what="inputs")
         out = []
         for res in results:
             if res.error is not None:
                 out.append([])
                 continue
             if res.note or (keep == "longest" and len(res.segments) > 1):
-                warnings.warn(_drop_message(res, keep), ExtractionWarning, stacklevel=3)
+                warnings.warn(_drop_message(res, keep), ExtractionWarning, stacklevel=user_level())
             out.append(res.segments)
         return out
 
@@ -351,6 +361,8 @@ class _Result:
     error: str | None = None
     segments: list = field(default_factory=list)
     ranges: list = field(default_factory=list)  # native frame range of each segment
+    fps: float | None = None  # native frame rate (ranges / fps: seconds of the video)
+    boxes: list = field(default_factory=list)  # face box of each segment (fractions of frame)
     n_frames: int = 0
     note: str | None = None  # frames dropped before segments were chosen
     cache_notes: list = field(default_factory=list)  # cache entries repaired or not written
@@ -431,11 +443,15 @@ def _load_track(item, cache_dir, progress, notes=None):
     path = os.fspath(item)
     if path.lower().endswith(".npz"):
         return read_track(path)
-    if cache_dir is not None:
-        return cached_video_track(path, cache_dir, progress, [] if notes is None else notes)
-    from .video import read_video_track
+    from .video import native_logs_silenced, read_video_track
 
-    return read_video_track(path, progress=progress)
+    # MediaPipe's native INFO / WARNING lines and protobuf's deprecation warning (once per
+    # frame) are not the user's business: the extractor reports what matters as data
+    with warnings.catch_warnings(), native_logs_silenced():
+        warnings.filterwarnings("ignore", category=UserWarning, module="google.protobuf")
+        if cache_dir is not None:
+            return cached_video_track(path, cache_dir, progress, [] if notes is None else notes)
+        return read_video_track(path, progress=progress)
 
 
 def _track_to_segments(track, settings, name):
@@ -478,9 +494,8 @@ def _track_to_segments(track, settings, name):
             f"{_format_frames(np.flatnonzero(short))}"
         )
     note = "; ".join(notes) or None
-    return _Result(
-        name=name, path=track.path, segments=segments, ranges=ranges, n_frames=n, note=note
-    )
+    boxes = [face_box(track.landmarks[a:b]) for a, b in ranges]
+    return _Result(name, track.path, None, segments, ranges, float(track.fps), boxes, n, note)
 
 
 def _longest(segments):
@@ -524,7 +539,8 @@ def _run_parallel(func, arg_tuples, *, n_jobs, progress, desc):
     return list(tqdm(gen, total=len(arg_tuples), desc=desc, unit="file", disable=not progress))
 
 
-def _handle_errors(results, errors, n, *, what, stacklevel):
+def _handle_errors(results, errors, n, *, what, stacklevel=None):
+    stacklevel = user_level() if stacklevel is None else stacklevel
     for r in results:  # workers cannot warn across processes: they return their notes
         for note in r.cache_notes:
             warnings.warn(note, CacheWarning, stacklevel=stacklevel)

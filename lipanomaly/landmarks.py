@@ -26,6 +26,8 @@ FaceMesh indices (MediaPipe ``face_mesh`` with ``refine_landmarks=True``, 478 po
   362 263 (left eye, inner / outer); nose bridge 168 6 197 195.
 """
 
+import warnings
+
 import numpy as np
 from scipy import signal as _sps
 
@@ -42,6 +44,7 @@ __all__ = [
     "POINT_SETS",
     "RIGHT_EYE_CORNERS",
     "ema_smooth",
+    "face_box",
     "face_segments",
     "interpolate_gaps",
     "normalize_head",
@@ -175,6 +178,30 @@ def normalize_head(landmarks, width, height, points=FACEMESH_LIPS):
         # a near-collapsed eye line blows the lips up: such a frame is no face either
         out[~(np.abs(out) <= MAX_LIP_UNITS).all(axis=(1, 2))] = np.nan
     return np.ascontiguousarray(out)
+
+
+def face_box(landmarks):
+    """Median box of a face over frames, as fractions of the frame's width and height.
+
+    Parameters
+    ----------
+    landmarks : ndarray of shape (T, n_points, 2 or 3)
+        FaceMesh points normalised by the frame size (a track's ``landmarks``); NaN rows
+        (no face) are ignored.
+
+    Returns
+    -------
+    box : tuple of float
+        ``(x0, y0, x1, y1)``: which face was followed, where in the frame.
+    """
+    xy = np.asarray(landmarks, dtype=np.float64)[..., :2]
+    xy = xy[np.isfinite(xy).all(axis=2).any(axis=1)]  # frames with a face
+    if not len(xy):
+        return (np.nan,) * 4
+    with warnings.catch_warnings():  # points a track leaves out are NaN in every frame
+        warnings.simplefilter("ignore", RuntimeWarning)
+        box = np.concatenate([np.nanmin(xy, axis=1), np.nanmax(xy, axis=1)], axis=1)
+    return tuple(float(v) for v in np.median(box, axis=0))
 
 
 def face_segments(valid, *, max_gap, min_length=1):

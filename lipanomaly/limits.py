@@ -27,6 +27,7 @@ __all__ = [
     "MAX_WINDOW",
     "MIN_FPS",
     "RATIO_FREE_BYTES",
+    "VIDEO_EXTENSIONS",
 ]
 
 #: Lowest frame rate (frames per second) of a track and of the analysis rate.
@@ -73,3 +74,6 @@ MAX_RECEPTIVE_FIELD = 16_384
 #: Most weights of a saved network, counted from its configuration before it is built (the
 #: default network: 1.6 million; 50 million take 200 MB as float32).
 MAX_NETWORK_PARAMETERS = 50_000_000
+#: File name endings (any case) of the videos looked for in a folder; ``.npz`` files are
+#: track files, and other files in a folder are left alone.
+VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mpg", ".mpeg", ".mkv", ".webm", ".m4v")

@@ -8,6 +8,7 @@ and returns their paths.
 import csv
 import html
 import os
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -16,10 +17,12 @@ from .exceptions import InputError
 
 __all__ = [
     "REPORT_MARK",
+    "html_table",
     "plot_clip",
     "plot_score_timeline",
     "prepare_report_folder",
     "score_record",
+    "score_table",
     "text_table",
     "threshold_note",
     "write_demo_folder",
@@ -69,6 +72,22 @@ def text_table(header, rows, *, align=None):
     return "\n".join(lines)
 
 
+def html_table(header, rows, *, align=None):
+    """:func:`text_table`'s table (same parameters) as an HTML ``<table>``, cells escaped."""
+    align = align or ["<"] + [">"] * (len(header) - 1)
+    style = {"<": "left", ">": "right"}
+
+    def cells(row, tag):
+        return "".join(
+            f'<{tag} style="text-align:{style[a]}">{html.escape(str(c))}</{tag}>'
+            for c, a in zip(row, align)
+        )
+
+    body = "\n".join(f"<tr>{cells(r, 'td')}</tr>" for r in rows)
+    head = f"<thead><tr>{cells(header, 'th')}</tr></thead>"
+    return f"<table>\n{head}\n<tbody>\n{body}\n</tbody>\n</table>"
+
+
 # -- one clip -----------------------------------------------------------------------------------
 
 
@@ -80,7 +99,7 @@ def _opening(x):
     return x[:, lower, 1] - x[:, upper, 1]
 
 
-def plot_clip(path, *, title, parts, window_scores, starts, window, threshold, fs):
+def plot_clip(path, *, title, parts, window_scores, starts, window, threshold, fs, t0=0.0):
     """One clip: its LF/HF decomposition and its time-resolved score.
 
     Parameters
@@ -102,6 +121,8 @@ def plot_clip(path, *, title, parts, window_scores, starts, window, threshold, f
         The detector's ``offset_``.
     fs : float
         Frame rate of the clip.
+    t0 : float, default=0.0
+        Start of the clip in its video, in seconds: the time axis is the video's.
 
     Returns
     -------
@@ -113,7 +134,7 @@ def plot_clip(path, *, title, parts, window_scores, starts, window, threshold, f
     fig = _figure(8.5, 2.3 * rows + 0.4)
     axes = fig.subplots(rows, 1, sharex=True, squeeze=False)[:, 0]
     if parts is not None:
-        t = np.arange(len(parts["x"])) / fs
+        t = t0 + np.arange(len(parts["x"])) / fs
         ax = axes[0]
         ax.plot(t, _opening(parts["x"]), color="0.6", lw=1, label="input")
         ax.plot(t, _opening(parts["low"]), color="k", lw=1.5, label="low band (target)")
@@ -134,15 +155,27 @@ def plot_clip(path, *, title, parts, window_scores, starts, window, threshold, f
         fs=fs,
         threshold=threshold,
         ax=axes[-1],
+        t0=t0,
     )
     seconds = window / fs
     axes[-1].set_title(f"time-resolved score: one value per {seconds:.2f} s window", fontsize=9)
-    axes[-1].set_xlabel("time (s, from the start of the analysed face segment)")
-    fig.suptitle(title, fontsize=10)
+    axes[-1].set_xlabel("time in the video (s)")
+    fig.suptitle(textwrap.fill(title, 110), fontsize=9)
     return _save(fig, path)
 
 
-def score_record(path, n_frames, score, threshold, windows, *, fps=25.0):
+def score_record(
+    path,
+    n_frames,
+    score,
+    threshold,
+    windows,
+    *,
+    fps=25.0,
+    p_value=None,
+    start_s=0.0,
+    face_box=None,
+):
     """One clip's result as ``lipanomaly score --json`` prints it.
 
     Parameters
@@ -152,39 +185,90 @@ def score_record(path, n_frames, score, threshold, windows, *, fps=25.0):
     n_frames : int
         Frames of its lip sequence.
     score, threshold : float
-        Its ``score_samples`` and the detector's ``offset_``.
+        Its ``score_samples`` and the threshold it is judged by (the detector's
+        ``offset_`` unless chosen otherwise).
     windows : structured ndarray
         Its windows (fields ``start``, ``stop``, ``score``), from the detector's
         ``score_with_windows``.
     fps : float, default=25.0
         Frame rate of the lip sequence, for times in seconds.
+    p_value : float or None, default=None
+        Its conformal p-value among the detector's real validation clips
+        (:func:`lipanomaly.scoring.conformal_p_values`).
+    start_s : float, default=0.0
+        Time of the clip's first frame in its video (the extractor's ``start_s``).
+    face_box : tuple of float or None, default=None
+        The followed face's box in the frame (the extractor's ``face_box``).
 
     Returns
     -------
     record : dict
         ``path``, ``label`` ("live" or "spoof"), ``prediction`` (+1 / -1), ``score``,
-        ``decision`` (``score - threshold``), ``threshold``, ``n_frames``, ``duration_s``
-        and ``windows`` (``start_s``, ``end_s``, ``score`` of each window).
+        ``p_value``, ``decision`` (``score - threshold``, in score units), ``threshold``,
+        ``n_frames``, ``start_s`` and ``end_s`` (the analysed face segment, in seconds of
+        the video), ``duration_s``, ``face_box`` (``[x0, y0, x1, y1]``, fractions of the
+        frame) and ``windows`` (``start_s``, ``end_s`` in seconds of the video, ``score``).
     """
     d = float(score) - float(threshold)  # decision_function
+    t0 = float(start_s or 0.0)
     return {
         "path": str(path),
         "label": "live" if d >= 0 else "spoof",
         "prediction": 1 if d >= 0 else -1,
         "score": float(score),
+        "p_value": None if p_value is None else float(p_value),
         "decision": d,
         "threshold": float(threshold),
         "n_frames": int(n_frames),
+        "start_s": round(t0, 3),
+        "end_s": round(t0 + n_frames / fps, 3),
         "duration_s": round(n_frames / fps, 3),
+        "face_box": None if face_box is None else [round(float(v), 3) for v in face_box],
         "windows": [
-            {"start_s": round(int(a) / fps, 3), "end_s": round(int(b) / fps, 3), "score": float(v)}
+            {
+                "start_s": round(t0 + int(a) / fps, 3),
+                "end_s": round(t0 + int(b) / fps, 3),
+                "score": float(v),
+            }
             for a, b, v in windows
         ],
     }
 
 
+def score_table(records):
+    """The table of ``lipanomaly score``: one row per clip, times in seconds of the video.
+
+    Parameters
+    ----------
+    records : list of dict
+        :func:`score_record`'s.
+
+    Returns
+    -------
+    table : str
+    """
+
+    def p(r):
+        return "" if r["p_value"] is None else f"{r['p_value']:.2f}"
+
+    rows = [
+        (
+            r["path"],
+            r["label"].upper(),
+            f"{r['score']:.3f}",
+            p(r),
+            f"{r['decision']:+.3f}",
+            f"{r['start_s']:.1f}-{r['end_s']:.1f}",
+            f"{sum(w['score'] < r['threshold'] for w in r['windows'])}/{len(r['windows'])}",
+        )
+        for r in records
+    ]
+    header = ["file", "verdict", "score", "p-value", "margin", "face (s)", "spoof windows"]
+    return text_table(header, rows)
+
+
 def plot_score_timeline(record, path, *, window=64, fs=25.0):
-    """The figure of ``lipanomaly score --plot``: one clip's window scores over time.
+    """The figure of ``lipanomaly score --plot``: one clip's window scores over video time.
 
     Parameters
     ----------
@@ -201,19 +285,22 @@ def plot_score_timeline(record, path, *, window=64, fs=25.0):
     -------
     path : pathlib.Path
     """
+    p = "" if record.get("p_value") is None else f", p-value {record['p_value']:.2f}"
     title = (
         f"{os.path.basename(record['path'])}: {record['label'].upper()} "
-        f"(score {record['score']:.2f}, threshold {record['threshold']:.2f})"
+        f"(score {record['score']:.2f}{p}, threshold {record['threshold']:.2f})"
     )
+    t0 = record.get("start_s", 0.0)
     return plot_clip(
         path,
         title=title,
         parts=None,
         window_scores=[w["score"] for w in record["windows"]],
-        starts=[round(w["start_s"] * fs) for w in record["windows"]],
+        starts=[round((w["start_s"] - t0) * fs) for w in record["windows"]],
         window=window,
         threshold=record["threshold"],
         fs=fs,
+        t0=t0,
     )
 
 
@@ -287,7 +374,9 @@ def write_demo_report(folder, *, sections, figures, title="lipanomaly demo"):
         Blocks of the page, in order; bodies are HTML (escape user text with
         :func:`html.escape`).
     figures : list of (caption, png_path)
-        Figures shown after the sections, with paths relative to ``folder`` or absolute.
+        Figures shown after the sections: files inside ``folder``, their paths absolute or
+        relative to the current directory (as ``folder / name`` gives them). The page
+        links them relative to itself, so that it shows them wherever the folder goes.
     title : str
 
     Returns
@@ -302,7 +391,7 @@ def write_demo_report(folder, *, sections, figures, title="lipanomaly demo"):
     if figures:
         parts.append("<h2>Figures</h2>")
     for caption, png in figures:
-        rel = os.path.relpath(png, folder) if os.path.isabs(png) else str(png)
+        rel = Path(os.path.relpath(os.path.abspath(png), os.path.abspath(folder))).as_posix()
         parts.append(
             f'<figure><img src="{html.escape(rel)}" alt="{html.escape(caption)}">'
             f"<figcaption>{html.escape(caption)}</figcaption></figure>"
@@ -353,20 +442,47 @@ def prepare_report_folder(path, *, force=False):
     return path
 
 
-def threshold_note(detector):
-    """One sentence: how the detector's threshold was set, and from how many clips."""
+def threshold_note(detector, threshold=None):
+    """How the threshold was set, from how many clips, and the p-value it is.
+
+    Parameters
+    ----------
+    detector : fitted detector
+        With ``validation_scores_`` (the real validation clips) and ``scorer_``.
+    threshold : float or None, default=None
+        A threshold chosen otherwise (``lipanomaly score --threshold``); None is the
+        detector's ``offset_``.
+
+    Returns
+    -------
+    note : str
+        One or two sentences.
+    """
+    from .scoring import conformal_p_values
+
     valid = getattr(detector, "validation_scores_", None)
     if valid is None:
         return "its offset_."
-    scorer = detector.scorer_
-    if scorer.threshold != "quantile":
-        rule = f"Tukey's fence (Q1 - {scorer.iqr_factor:g} IQR) of the scores"
+    valid = np.asarray(valid, dtype=float)
+    n = len(valid)
+    if threshold is None:
+        threshold = float(detector.offset_)
+        scorer = detector.scorer_
+        if scorer.threshold != "quantile":
+            rule = f"Tukey's fence (Q1 - {scorer.iqr_factor:g} IQR) of the scores"
+        else:
+            rule = f"the {100 * scorer.contamination:g}th percentile of the scores"
+        how = f"{rule} of its {n} real validation clips"
     else:
-        rule = f"the {100 * scorer.contamination:g}th percentile of the scores"
+        how = f"chosen by the user; the model has {n} real validation clips"
+    below = int((valid < threshold).sum())
+    (p,) = conformal_p_values([threshold], valid)
     return (
-        f"{rule} of its {len(valid)} "
-        f"real validation clips (range {np.min(valid):.2f} to {np.max(valid):.2f}); with "
-        "so few clips it moves with every unusual one."
+        f"{how} (range {valid.min():.2f} to {valid.max():.2f}); it calls {below} of them "
+        f"spoof, and its p-value is {p:.2f}. A clip's p-value is (1 + k) / ({n} + 1), k the "
+        f"validation clips scoring at most the clip: a live clip like them gets p <= a with "
+        f"probability at most a, and no p-value is below {1 / (n + 1):.2f}."
+        + (" With so few clips the threshold moves with every unusual one." if n < 20 else "")
     )
 
 
@@ -407,6 +523,7 @@ def _demo_figures(out, result, fps):
             window=network.window,
             threshold=threshold,
             fs=fps,
+            t0=result.starts_s[i] if result.starts_s else 0.0,
         )
         figures.append((f"One {name} clip (median score of the {name} clips): " + title, png))
     return figures
@@ -478,7 +595,8 @@ def write_demo_folder(out, result, *, fps=25.0):
         "against each group of real clips: the gap between the two is what a change of "
         "camera, resolution or speaking style costs. The baselines are fitted on the same "
         "real training clips as the pretrained model.</p>"
-        f"<p>The detector's threshold is {threshold:.3f}: {threshold_note(result.detector)}</p>"
+        f"<p>The detector's threshold is {threshold:.3f}: "
+        f"{html.escape(threshold_note(result.detector))}</p>"
         "<p class='note'>Score: higher = more live; a clip is a spoof when its score is "
         "below the detector's threshold. APCER: share of fakes called live; BPCER: share "
         "of reals called spoof. The sets are small: read differences of a few clips as "
@@ -486,7 +604,11 @@ def write_demo_folder(out, result, *, fps=25.0):
     )
     sections = [
         ("What was run", intro),
-        ("Results per generator family", f"<pre>{html.escape(result.table)}</pre>"),
+        (
+            "Results per generator family",
+            html_table(*result.table_rows[:2], align=result.table_rows[2])
+            + f"<p class='note'>{html.escape(result.legend())}</p>",
+        ),
         (
             "Files",
             "<p><a href='scores.csv'>scores.csv</a>: every clip's score under every "

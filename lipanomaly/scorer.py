@@ -416,6 +416,25 @@ class ComponentScorer(OutlierMixin, BaseEstimator):
         """+1 (live) or -1 (spoof), ints of shape (n_clips,); a NaN decision is never live."""
         return np.where(self.decision_function(C) >= 0, 1, -1).astype(int)
 
+    def p_values(self, C):
+        """Conformal p-value of each clip among the live clips of ``fit``: the verdict's scale.
+
+        ``(1 + number of calibration clips scoring at most the clip) / (n + 1)``
+        (:func:`lipanomaly.scoring.conformal_p_values` over ``calibration_scores_``): small
+        when the clip scores lower than most live clips; a live clip gets ``p <= a`` with
+        probability at most ``a``.
+
+        Parameters
+        ----------
+        C : list of structured ndarray of shape (n_windows_i,)
+            As for :meth:`score_samples`.
+
+        Returns
+        -------
+        p_values : ndarray of shape (n_clips,), float64
+        """
+        return scoring.conformal_p_values(self.score_samples(C), self.calibration_scores_)
+
     # -- persistence (lipanomaly.save_model) ----------------------------------------------
 
     _fitted_arrays = (

@@ -50,6 +50,7 @@ __all__ = [
     "SIDES",
     "apply_robust_scale",
     "complexity",
+    "conformal_p_values",
     "delta_detail",
     "detail_error",
     "fit_mahalanobis",
@@ -455,3 +456,42 @@ def fit_offset(scores, *, contamination=0.2, method="quantile", iqr_factor=1.5):
         q1, q3 = np.percentile(scores, [25, 75])
         return float(q1 - iqr_factor * (q3 - q1))
     raise InputError(f"threshold must be 'quantile' or 'iqr', got {method!r}")
+
+
+def conformal_p_values(scores, calibration_scores):
+    """Empirical (conformal) p-value of each score among live calibration scores.
+
+    .. math::
+
+        p(s) = \\frac{1 + \\#\\{i : c_i \\le s\\}}{n + 1}
+
+    with ``c_1 .. c_n`` the scores of the live calibration clips (higher = more live). It is
+    the rank of ``s`` among the ``n + 1`` scores: small when the clip scores lower than most
+    live clips. For a live clip exchangeable with the calibration clips,
+    ``P(p <= a) <= a`` for every ``a``, whatever the distribution of the scores
+    (distribution-free). Its smallest value is ``1 / (n + 1)``: with 3 calibration clips no
+    clip gets a p-value below 0.25.
+
+    Parameters
+    ----------
+    scores : array-like of shape (n_clips,)
+        Scores to rate (NaN gives NaN).
+    calibration_scores : array-like of shape (n,)
+        Scores of the live calibration clips (a detector's ``validation_scores_``).
+
+    Returns
+    -------
+    p_values : ndarray of shape (n_clips,), float64
+        In ``[1 / (n + 1), 1]``.
+
+    Examples
+    --------
+    >>> conformal_p_values([0.0, 2.5, 9.0], [1.0, 2.0, 3.0])
+    array([0.25, 0.75, 1.  ])
+    """
+    cal = np.sort(np.asarray(calibration_scores, dtype=np.float64).ravel())
+    if cal.size == 0 or not np.isfinite(cal).all():
+        raise InputError("calibration_scores: needs at least one finite score")
+    s = np.asarray(scores, dtype=np.float64)
+    p = (1.0 + np.searchsorted(cal, s, side="right")) / (cal.size + 1.0)
+    return np.where(np.isnan(s), np.nan, p)

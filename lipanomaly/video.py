@@ -205,9 +205,14 @@ def native_logs_silenced(active=True):
     except (OSError, ValueError):  # no real file descriptor (e.g. an embedded interpreter)
         yield
         return
+    try:  # a sys.stderr of its own (a notebook's, pytest's) is left as it is
+        real = sys.stderr.fileno() == 2
+    except (AttributeError, OSError, ValueError):
+        real = False
     visible = open(os.dup(saved), "w", buffering=1)  # noqa: SIM115 (closed below)
+    redirect = contextlib.redirect_stderr(visible) if real else contextlib.nullcontext()
     try:
-        with open(os.devnull, "w") as null, contextlib.redirect_stderr(visible):
+        with open(os.devnull, "w") as null, redirect:
             os.dup2(null.fileno(), 2)
             yield
     finally:

@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 import sys
+from html.parser import HTMLParser
 from pathlib import Path
 
 import numpy as np
@@ -342,3 +343,140 @@ def test_console_script(model_dir, data_dir, bad_npz):
     assert record["path"] == good and record["label"] in ("live", "spoof")
     lines = [ln for ln in run.stderr.splitlines() if ln.strip()]
     assert len(lines) == 1 and str(bad_npz) in lines[0] and "Traceback" not in run.stderr
+
+
+# -- issue 15: usage messages, inputs, progress, the verdict's scale ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["fit", "a.npz", "-o", "m", "--epochs", "0"], "epochs >= 1, got 0"),
+        (["fit", "a.npz", "-o", "m", "--epochs", "-1"], "epochs >= 1, got -1"),
+        (["score", "a.npz", "--jsn"], "unrecognized arguments: --jsn"),
+        (["score", "a.npz", "--threshold", "nan"], "finite number"),
+        (["score", "a.npz", "--contamination", "1.5"], "between 0 and 1"),
+        (["score", "a.npz", "--threshold", "1", "--contamination", "0.1"], "not allowed with"),
+    ],
+)
+def test_usage_errors_name_the_option_and_the_subcommand(argv, message, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert f"usage: lipanomaly {argv[0]}" in err  # the subcommand's usage, not the top-level
+    assert "cores" not in err
+
+
+def test_a_wrong_path_is_answered_before_anything_heavy_loads(tmp_path):
+    code = (
+        "import sys, time\n"
+        "t = time.perf_counter()\n"
+        "from lipanomaly.cli import main\n"
+        f"code = main(['score', {str(tmp_path / 'nope.npz')!r}])\n"
+        "heavy = sorted(m for m in ('torch', 'sklearn', 'mediapipe', 'cv2', 'antropy')"
+        " if m in sys.modules)\n"
+        "print(code, heavy, time.perf_counter() - t)\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert run.stdout.startswith("1 [] ")  # exit code 1, no heavy module imported
+    assert "nope.npz: no such file or folder" in run.stderr
+
+
+def test_a_video_beside_its_track_file_is_one_clip(model_dir, data_dir, tmp_path, capsys):
+    folder = tmp_path / "clips"
+    folder.mkdir()
+    (folder / "swiz3n.mpg").write_bytes(b"not read: its track file is")
+    shutil.copy(_track(data_dir, "swiz3n"), folder / "swiz3n.mpg.mp_lm.npz")
+    assert main(["score", "-m", str(model_dir), "--json", str(folder)]) == 0
+    captured = capsys.readouterr()
+    (record,) = json.loads(captured.out)
+    assert record["path"].endswith("swiz3n.mpg.mp_lm.npz")
+    assert "scoring its track file swiz3n.mpg.mp_lm.npz" in captured.err
+
+
+def test_score_gives_p_values_and_video_times(model_dir, data_dir, capsys):
+    from lipanomaly.pretrained import load_pipeline
+    from lipanomaly.scoring import conformal_p_values
+
+    path = _track(data_dir, "swiz3n")
+    assert main(["score", "-m", str(model_dir), "--json", path]) == 0
+    (record,) = json.loads(capsys.readouterr().out)
+    pipe = load_pipeline(model_dir)
+    det = pipe[-1]
+    assert record["p_value"] == pytest.approx(det.p_values(pipe[0].transform([path]))[0])
+    assert record["p_value"] == pytest.approx(
+        conformal_p_values([record["score"]], det.validation_scores_)[0]
+    )
+    assert record["threshold_p_value"] == pytest.approx(
+        conformal_p_values([det.offset_], det.validation_scores_)[0]
+    )
+    assert "validation clips" in record["threshold_note"]
+    assert record["start_s"] == 0.0 and record["end_s"] == 3.0
+    x0, y0, x1, y1 = record["face_box"]
+    assert 0 <= x0 < x1 <= 1 and 0 <= y0 < y1 <= 1
+    # the table says the same, with the threshold's meaning
+    assert main(["score", "-m", str(model_dir), path]) == 0
+    out = capsys.readouterr().out
+    assert "p-value" in out and f"{record['p_value']:.2f}" in out and "validation clips" in out
+
+
+def test_score_threshold_options(model_dir, data_dir, capsys):
+    path = _track(data_dir, "swiz3n")
+    assert main(["score", "-m", str(model_dir), "--json", path, "--threshold", "1e9"]) == 0
+    (record,) = json.loads(capsys.readouterr().out)
+    assert record["threshold"] == 1e9 and record["label"] == "spoof"
+    assert "chosen by the user" in record["threshold_note"]
+    assert main(["score", "-m", str(model_dir), "--json", path, "--contamination", "0.01"]) == 0
+    (low,) = json.loads(capsys.readouterr().out)
+    assert main(["score", "-m", str(model_dir), "--json", path, "--contamination", "0.5"]) == 0
+    (high,) = json.loads(capsys.readouterr().out)
+    assert low["threshold"] < high["threshold"]
+
+
+def test_fit_says_its_threshold(data_dir, tmp_path, capsys):
+    out = tmp_path / "model"
+    inputs = [_track(data_dir, n) for n in GRID[:5]]
+    assert main(["fit", *inputs, "-o", str(out), "--epochs", "1"]) == 0
+    err = capsys.readouterr().err
+    assert "at most 1 epochs (minutes on a CPU)" in err
+    assert "trained 1 epochs" in err
+    assert "threshold " in err and "real validation clips" in err
+    assert "\x1b[" not in err  # no ANSI colour codes (nor batch bars) in a redirected log
+
+
+class _Links(HTMLParser):
+    """Every src and href of a page, and its tables."""
+
+    def __init__(self):
+        super().__init__()
+        self.links, self.tables = [], 0
+
+    def handle_starttag(self, tag, attrs):
+        self.tables += tag == "table"
+        self.links += [v for k, v in attrs if k in ("src", "href")]
+
+
+def _check_page(page):
+    parser = _Links()
+    parser.feed(page.read_text(encoding="utf-8"))
+    assert parser.links
+    for link in parser.links:
+        assert not Path(link).is_absolute() and "://" not in link, link
+        assert (page.parent / link).is_file(), f"{page}: {link} does not resolve"
+    return parser
+
+
+def test_report_figures_load_from_any_output_folder(model_dir, tmp_path, monkeypatch, capsys):
+    """The page links its figures relative to itself: they load from a relative -o, and
+    after the folder is moved."""
+    monkeypatch.chdir(tmp_path)
+    args = ["demo", "--model", str(model_dir), "-q", "--no-baselines"]
+    assert main([*args, "-o", "nested/report"]) == 0
+    capsys.readouterr()
+    parser = _check_page(tmp_path / "nested" / "report" / "index.html")
+    assert parser.tables >= 1  # the results are an HTML table, not preformatted text
+    assert sum(link.endswith(".png") for link in parser.links) == 6
+    shutil.move(tmp_path / "nested" / "report", tmp_path / "moved")
+    _check_page(tmp_path / "moved" / "index.html")
+    page = (tmp_path / "moved" / "index.html").read_text()
+    assert "<pre>" not in page and "p-value" in page

@@ -75,6 +75,7 @@ APPLICATIONS = [
     *sorted((REPO / "examples").glob("*.py")),
     REPO / "scripts" / "train_pretrained.py",
     PACKAGE / "cli.py",
+    PACKAGE / "console.py",
     PACKAGE / "demo.py",
     PACKAGE / "report.py",
 ]

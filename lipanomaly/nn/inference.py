@@ -198,6 +198,17 @@ def module_from_state(arrays, *, n_features, module_kwargs=None, kind="dual"):
     return module.eval()
 
 
+class _NoOptimizer:
+    """The optimizer of a loaded network, which is never trained further.
+
+    Building a torch optimizer imports ``torch._dynamo`` (about 1 s of a command's cold
+    start); a loaded network only runs inference.
+    """
+
+    def __init__(self, params, **kwargs):
+        self.param_groups = []
+
+
 def net_from_state(arrays, *, n_features, module_kwargs=None, kind="dual"):
     """A skorch net around a module rebuilt by :func:`module_from_state` (CPU, eval mode).
 
@@ -217,7 +228,7 @@ def net_from_state(arrays, *, n_features, module_kwargs=None, kind="dual"):
         arrays, n_features=n_features, module_kwargs=module_kwargs, kind=kind
     )
     # an instantiated module is used as it is: initialize() keeps its weights
-    net = NeuralNet(module=module, criterion=torch.nn.MSELoss, device="cpu")
+    net = NeuralNet(module=module, criterion=torch.nn.MSELoss, optimizer=_NoOptimizer, device="cpu")
     net.initialize()
     module.eval()
     return net

@@ -1,0 +1,53 @@
+"""The command's console: messages around progress bars, the inputs it reads."""
+
+import pytest
+
+from lipanomaly.console import Console, expand_inputs
+
+
+class _Terminal(Console):
+    progress = True  # as on a terminal
+
+
+def test_progress_bar_ends_at_n_and_messages_have_their_own_lines(capsys):
+    console = _Terminal()
+    with console.bar(3, "scoring") as bar:
+        for k in range(3):
+            console.warn(f"note {k}")
+            bar.update()
+    err = capsys.readouterr().err
+    assert "3/3" in err
+    for k in range(3):
+        assert f"\nlipanomaly: warning: note {k}\n" in "\n" + err.replace("\r", "\n")
+
+
+def test_no_bar_off_a_terminal(capsys):
+    console = Console()
+    with console.bar(2, "scoring") as bar:
+        bar.update(2)
+    assert capsys.readouterr().err == ""
+
+
+def test_expand_inputs(tmp_path, capsys):
+    (tmp_path / "a.mp4").write_bytes(b"")
+    (tmp_path / "a.mp4.npz").write_bytes(b"")
+    (tmp_path / "b.MOV").write_bytes(b"")
+    (tmp_path / "c.mpg.mp_lm.npz").write_bytes(b"")
+    (tmp_path / "notes.txt").write_text("")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    console = Console()
+    files = expand_inputs([tmp_path, tmp_path / "nope.npz", empty], console)
+    assert [f.rsplit("/", 1)[-1] for f in files] == ["a.mp4.npz", "b.MOV", "c.mpg.mp_lm.npz"]
+    assert console.n_failed == 2
+    err = capsys.readouterr().err
+    assert "a.mp4: scoring its track file a.mp4.npz" in err
+    assert "nope.npz: no such file or folder" in err and "empty: no video" in err
+
+
+@pytest.mark.parametrize("tracks", [True, False])
+def test_expand_inputs_without_tracks_keeps_the_videos(tmp_path, tracks):
+    (tmp_path / "a.mp4").write_bytes(b"")
+    (tmp_path / "a.mp4.npz").write_bytes(b"")
+    files = expand_inputs([tmp_path], Console(), tracks=tracks)
+    assert [f.rsplit("/", 1)[-1] for f in files] == (["a.mp4.npz"] if tracks else ["a.mp4"])

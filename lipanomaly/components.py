@@ -295,11 +295,7 @@ class _NetworkComponents(TransformerMixin, BaseEstimator):
         )
 
     def _epochs(self, n_windows):
-        """Epochs to train: ``max_epochs``, fewer if ``max_steps`` optimiser steps come first.
-
-        A budget of steps keeps the cost of training on a large corpus bounded (an epoch
-        grows with the corpus); a small one trains its ``max_epochs``.
-        """
+        """``max_epochs``, fewer if ``max_steps`` optimiser steps come first (a large corpus)."""
         if self.max_steps is None:
             return self.max_epochs
         steps_per_epoch = -(-n_windows // self.batch_size)
@@ -578,16 +574,9 @@ dropout
     _module_kind = "dual"
     _module_params = ("channels", "n_layers", "kernel_size", "latent_lf", "latent_hf")
     _module_params += ("decoder_layers", "lf_stride", "dropout")
-    _not_training = frozenset(
-        {
-            "complexity",
-            "n_jitter_draws",
-            "jitter_max_shift",
-            "jitter_drop_rate",
-            "verbose",
-            "memory",
-        }
-    )
+    # how the trained network's outputs become components, and how work is run
+    _not_training = frozenset(("complexity", "n_jitter_draws", "jitter_max_shift"))
+    _not_training |= {"jitter_drop_rate", "verbose", "memory"}
 
     _parameter_constraints: ClassVar[dict] = {
         **_NetworkComponents._parameter_constraints,

@@ -59,6 +59,22 @@ def _load_model(args):
         raise Failure(str(exc)) from exc
 
 
+def _calibrated(pipeline, references, console, recursive=False):
+    """``pipeline`` calibrated on the real clips of ``references`` (files or folders)."""
+    from .calibration import calibrate
+
+    files = expand_inputs(references, console, recursive=recursive)
+    if not files:
+        raise Failure("no reference clip to calibrate on")
+    try:
+        model = calibrate(pipeline, files)
+    except LipAnomalyError as exc:
+        raise Failure(str(exc)) from exc
+    how = "fitted anew" if len(files) >= 10 else "re-centred"
+    console.info(f"calibrated on {len(files)} reference clip(s): scoring {how}")
+    return model
+
+
 def _frame_rate(pipeline):
     """Frame rate of the clips: the extractor's analysis rate (25 when it keeps the native)."""
     fps = pipeline[0].fps
@@ -233,6 +249,8 @@ def _cmd_score(args, console):
     if not files:  # answered before the model loads
         return 1
     pipeline = _load_model(args)
+    if args.reference:
+        pipeline = _calibrated(pipeline, args.reference, console, args.recursive)
     detector = pipeline[-1]
     threshold = _threshold(args, detector)
     good = extract_all(pipeline[0], files, console, n_jobs=args.jobs, desc="scoring")
@@ -268,6 +286,18 @@ def _cmd_score(args, console):
             name = Path(r["path"]).name + ".png"
             plot_score_timeline(r, plot_dir / name, window=window, fs=fps)
         console.info(f"{len(records)} figure(s) written to {plot_dir}")
+    return 0
+
+
+def _cmd_calibrate(args, console):
+    from .pretrained import save_pipeline
+    from .serialization import check_destination
+
+    out = _check_new_path(args.output, args.force, "model folder")
+    check_destination(out, overwrite=args.force)
+    model = _calibrated(_load_model(args), args.references, console, args.recursive)
+    save_pipeline(model, out, overwrite=args.force)
+    console.info(f"calibrated model saved to {out}")
     return 0
 
 
@@ -426,13 +456,7 @@ def _common_options(default):
 
 
 def _add_model_option(p):
-    p.add_argument(
-        "-m",
-        "--model",
-        metavar="DIR",
-        default=None,
-        help="model folder (default: the pretrained model)",
-    )
+    p.add_argument("-m", "--model", metavar="DIR", help="model folder (default: pretrained)")
 
 
 def _add_input_options(p):
@@ -544,21 +568,33 @@ def build_parser():
     p.add_argument("--json", action="store_true", help="print one JSON array of results")
     p.add_argument("--plot", metavar="DIR", default=None, help="write a score figure per clip")
     rule = p.add_mutually_exclusive_group()
+    rule.add_argument("--threshold", type=_number, metavar="SCORE", help="spoof below this score")
     rule.add_argument(
-        "--threshold",
-        type=_number,
-        metavar="SCORE",
-        help="spoof below this score (default: the model's)",
-    )
-    rule.add_argument(
-        "--contamination",
-        type=_fraction,
-        metavar="FRACTION",
-        help="threshold at this quantile of the real validation clips' scores (model: 0.2)",
+        "--contamination", type=_fraction, metavar="F", help="share of real clips called spoof"
     )
     _add_input_options(p)
+    p.add_argument(
+        "--reference", action="append", metavar="INPUT", help="calibrate on these first (repeat)"
+    )
     p.add_argument("--force", action="store_true", help="write into a non-empty --plot folder")
     p.set_defaults(func=_cmd_score)
+
+    p = add(
+        "calibrate",
+        "Calibrate a model's scoring on your own genuine clips (no training) and save it.",
+        """
+        lipanomaly calibrate me_1.mp4 me_2.mp4 me_3.mp4 -o my-model/
+        lipanomaly score --model my-model/ suspect.mp4
+        Fewer than 10 clips re-centre the scoring toward them; from 10 on it is fitted
+        anew on them, threshold included (docs/guide/calibration.md).
+        """,
+    )
+    p.add_argument("references", nargs="+", metavar="INPUT", help="genuine videos, tracks, folders")
+    p.add_argument("-o", "--output", required=True, metavar="DIR", help="model folder to write")
+    _add_model_option(p)
+    _add_input_options(p)
+    p.add_argument("--force", action="store_true", help="replace an existing model folder")
+    p.set_defaults(func=_cmd_calibrate)
 
     p = add(
         "evaluate",

@@ -85,7 +85,9 @@ def _stderr_lines(capsys):
 # -- usage --------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("command", [[], ["extract"], ["fit"], ["score"], ["evaluate"], ["demo"]])
+@pytest.mark.parametrize(
+    "command", [[], ["extract"], ["fit"], ["score"], ["calibrate"], ["evaluate"], ["demo"]]
+)
 def test_help_has_examples(command, capsys):
     assert main([*command, "--help"]) == 0
     out = capsys.readouterr().out
@@ -431,6 +433,28 @@ def test_score_threshold_options(model_dir, data_dir, capsys):
     assert main(["score", "-m", str(model_dir), "--json", path, "--contamination", "0.5"]) == 0
     (high,) = json.loads(capsys.readouterr().out)
     assert low["threshold"] < high["threshold"]
+
+
+def test_calibrate_writes_a_model_and_score_reference_matches_it(
+    model_dir, data_dir, tmp_path, capsys
+):
+    from lipanomaly import calibrate
+    from lipanomaly.pretrained import load_pipeline
+
+    refs = [_track(data_dir, n) for n in ("bbaf2n", "brbk7n")]
+    suspect = _track(data_dir, "swiz3n")
+    out = tmp_path / "mine"
+    assert main(["calibrate", *refs, "-m", str(model_dir), "-o", str(out)]) == 0
+    assert "calibrated on 2 reference clip(s): scoring re-centred" in capsys.readouterr().err
+    expected = calibrate(load_pipeline(model_dir), refs).score_samples([suspect])[0]
+    assert load_pipeline(out).score_samples([suspect])[0] == pytest.approx(expected)
+    argv = ["score", "-m", str(model_dir), "--json", suspect]
+    assert main([*argv, "--reference", refs[0], "--reference", refs[1]]) == 0
+    (record,) = json.loads(capsys.readouterr().out)
+    assert record["score"] == pytest.approx(expected)
+    # the destination is checked before anything is computed, and never overwritten
+    assert main(["calibrate", *refs, "-m", str(model_dir), "-o", str(out)]) == 1
+    assert "exists" in capsys.readouterr().err
 
 
 def test_fit_says_its_threshold(data_dir, tmp_path, capsys):

@@ -111,7 +111,7 @@ def _with_bad_value(X, name, value):
     """A copy of X with one value of its second sample replaced by ``value``."""
     X = [x.copy() for x in X]
     if name == "ComponentScorer":
-        X[1]["drs"][0] = value  # a component the score reads (only those are read)
+        X[1]["e_smooth"][0] = value  # a component the score reads (only those are read)
     else:
         X[1][min(3, len(X[1]) - 1), 0, 0] = value
     return X

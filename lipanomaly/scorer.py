@@ -197,7 +197,7 @@ class ComponentScorer(OutlierMixin, BaseEstimator):
     ...     a = np.zeros(n, dtype=[("start", "i8"), ("drs", "f8")])
     ...     a["drs"] = rng.normal(1.0 + shift, 0.1, n)
     ...     return a
-    >>> scorer = ComponentScorer().fit([clip(5) for _ in range(10)])
+    >>> scorer = ComponentScorer(components=("drs",)).fit([clip(5) for _ in range(10)])
     >>> scorer.predict([clip(5), clip(5, shift=2.0)])
     array([ 1, -1])
     """

@@ -49,7 +49,7 @@ def _clip(rng, n, shift=0.0):
 
 def test_scorer_p_values_use_its_calibration_scores():
     rng = np.random.default_rng(0)
-    scorer = ComponentScorer().fit([_clip(rng, 5) for _ in range(9)])
+    scorer = ComponentScorer(components=("drs",)).fit([_clip(rng, 5) for _ in range(9)])
     typical = _clip(rng, 5)
     typical["drs"] = scorer.component_center_[0]  # at the live median: the most live score
     C = [typical, _clip(rng, 5, shift=3.0)]

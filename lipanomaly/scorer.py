@@ -364,7 +364,8 @@ class ComponentScorer(OutlierMixin, BaseEstimator):
 
     def _combine(self, z):
         if self.combination == "mahalanobis":
-            return -scoring.mahalanobis(self._distance_input(z), self.precision_)
+            # 0.0 - d, not -d: a window on the uncounted side of every component scores 0, not -0
+            return 0.0 - scoring.mahalanobis(self._distance_input(z), self.precision_)
         return scoring.linear_score(z, self.weights_)
 
     def _window_scores(self, C):

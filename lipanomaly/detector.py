@@ -280,7 +280,7 @@ validation_fraction, random_state, device, verbose, memory
         train the same network loads it: a ``GridSearchCV`` over the scoring parameters
         trains one network per fold.
     combination : {"mahalanobis", "linear"}, default="mahalanobis"
-        Two-sided distance, or the signed linear score.
+        A distance (each component on its side), or the signed linear score.
     components : tuple of str or None, default=("e_smooth", "e_smooth_rel", "e_detail_rel")
         Components entering the Mahalanobis distance; None is all ten.
     sides : {"both", "low", "high"}, tuple of them or None, default=None

@@ -140,7 +140,7 @@ class ComponentScorer(OutlierMixin, BaseEstimator):
     Parameters
     ----------
     combination : {"mahalanobis", "linear"}, default="mahalanobis"
-        Two-sided distance, or the signed linear score.
+        A distance (each component on its side), or the signed linear score.
     components : tuple of str or None, default=("e_smooth", "e_smooth_rel", "e_detail_rel")
         Components entering the Mahalanobis distance; None is every component of the
         arrays given to ``fit``. How the default was chosen: ``docs/quality.md``.

@@ -3,24 +3,14 @@
 import numpy as np
 import pytest
 from sklearn.base import clone
+from tiny import OCVAE
 
 from lipanomaly.baselines import OCVAEDetector
 from lipanomaly.exceptions import InputError, NotFittedError
 
 pytestmark = pytest.mark.slow
 
-TINY = dict(
-    window=32,
-    stride=16,
-    channels=8,
-    n_layers=2,
-    decoder_layers=1,
-    latent=4,
-    max_epochs=2,
-    patience=2,
-    kl_anneal_epochs=1,
-    random_state=0,
-)
+TINY = OCVAE
 
 
 @pytest.fixture(scope="module")

@@ -7,6 +7,7 @@ Tiny networks on real clips; what calibration buys on real data is measured in
 import numpy as np
 import pytest
 from sklearn.pipeline import Pipeline
+from tiny import LFHF, OCVAE
 
 from lipanomaly import (
     LFHFVAEDetector,
@@ -20,13 +21,10 @@ from lipanomaly.exceptions import InputError
 
 pytestmark = pytest.mark.slow
 
-TINY = dict(window=32, stride=16, channels=8, n_layers=2, decoder_layers=1)
-TINY.update(max_epochs=2, patience=2, kl_anneal_epochs=1, random_state=0)
-
 
 @pytest.fixture(scope="module")
 def detector(lips):
-    return LFHFVAEDetector(**TINY, latent_lf=4, latent_hf=4, n_jitter_draws=2).fit(lips["train"])
+    return LFHFVAEDetector(**LFHF).fit(lips["train"])
 
 
 def _state(det):
@@ -74,7 +72,7 @@ def test_calibrated_model_saves_and_loads(detector, lips, tmp_path):
 
 
 def test_baseline_and_pipeline(lips, development):
-    oc = OCVAEDetector(**TINY, latent=4).fit(lips["train"])
+    oc = OCVAEDetector(**OCVAE).fit(lips["train"])
     new = calibrate(oc, lips["test"][:3], prior_clips=0)  # prior 0: fully re-centred
     rmse = oc.network_.transform(lips["test"][:3], components=["rmse"])
     j = oc.scorer_.component_names_.index("rmse")
@@ -86,7 +84,7 @@ def test_baseline_and_pipeline(lips, development):
     pipe = Pipeline(
         [
             ("extractor", LipLandmarkExtractor()),
-            ("detector", LFHFVAEDetector(**TINY, latent_lf=4, latent_hf=4)),
+            ("detector", LFHFVAEDetector(**LFHF)),
         ]
     ).fit(tracks)
     calibrated = calibrate(pipe, tracks[:2])

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from sklearn.base import clone
 from sklearn.utils._param_validation import InvalidParameterError
+from tiny import LFHF, OCVAE
 
 from lipanomaly import scoring
 from lipanomaly.baselines import OCVAEComponents
@@ -16,22 +17,7 @@ from lipanomaly.exceptions import InputError
 
 pytestmark = pytest.mark.slow
 
-TINY = dict(
-    window=32,
-    stride=16,
-    channels=8,
-    n_layers=2,
-    decoder_layers=1,
-    latent_lf=4,
-    latent_hf=4,
-    max_epochs=2,
-    patience=2,
-    kl_anneal_epochs=1,
-    n_jitter_draws=2,
-    random_state=0,
-)
-OC_TINY = dict(window=32, stride=16, channels=8, n_layers=2, decoder_layers=1, latent=4)
-OC_TINY.update(max_epochs=2, patience=2, kl_anneal_epochs=1, random_state=0)
+TINY, OC_TINY = LFHF, OCVAE
 
 
 @pytest.fixture(scope="module")

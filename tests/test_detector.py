@@ -12,6 +12,7 @@ import pytest
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError as SklearnNotFittedError
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
+from tiny import LFHF
 
 from lipanomaly import scoring
 from lipanomaly.detector import LFHFVAEDetector
@@ -19,21 +20,7 @@ from lipanomaly.exceptions import InputError, NotFittedError
 
 pytestmark = pytest.mark.slow
 
-#: the tiny configuration of the tests (and of tests/test_common.py)
-TINY = dict(
-    window=32,
-    stride=16,
-    channels=8,
-    n_layers=2,
-    decoder_layers=1,
-    latent_lf=4,
-    latent_hf=4,
-    max_epochs=2,
-    patience=2,
-    kl_anneal_epochs=1,
-    n_jitter_draws=2,
-    random_state=0,
-)
+TINY = LFHF
 
 
 @pytest.fixture(scope="module")

@@ -13,24 +13,18 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from tiny import LFHF, OCVAE
 
 from lipanomaly import LFHFVAEDetector, OCVAEDetector
 
 pytestmark = pytest.mark.slow
 
 REFERENCE = Path(__file__).parent / "data" / "reference_scores_0.3.npz"
-TINY = dict(window=32, stride=16, channels=8, n_layers=2, decoder_layers=1)
-TINY.update(max_epochs=2, patience=2, kl_anneal_epochs=1, random_state=0)
 # 0.3's default scoring (DRS, two-sided), the default until 0.5
 CASES = {
-    "lfhf": lambda: LFHFVAEDetector(
-        **TINY, latent_lf=4, latent_hf=4, n_jitter_draws=2, components=("drs",), sides="both"
-    ),
+    "lfhf": lambda: LFHFVAEDetector(**LFHF, components=("drs",), sides="both"),
     "lfhf_linear": lambda: LFHFVAEDetector(
-        **TINY,
-        latent_lf=4,
-        latent_hf=4,
-        n_jitter_draws=2,
+        **LFHF,
         combination="linear",
         alpha=2.0,
         beta=0.5,
@@ -38,7 +32,7 @@ CASES = {
         rmse_coef=0.3,
         latent_coef=0.2,
     ),
-    "oc": lambda: OCVAEDetector(**TINY, latent=4),
+    "oc": lambda: OCVAEDetector(**OCVAE),
 }
 
 

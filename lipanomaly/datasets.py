@@ -443,8 +443,6 @@ def _publish(path, write):
 
 #: a temporary file of :func:`_publish` for a track file: ``.<name>.npz.<32 hex digits>.tmp``
 _TRACK_TEMP = re.compile(r"\..+\.npz\.[0-9a-f]{32}\.tmp")
-#: folder -> when write_track last removed orphaned temporaries from it (time.monotonic)
-_LAST_CLEANED = {}
 
 
 def _clean_temporaries(folder, pattern=_TRACK_TEMP, max_age=None):
@@ -490,7 +488,7 @@ def write_track(path, track, *, overwrite=False):
     (``.<name>.<random>.tmp``) in the destination folder, then renamed, so a concurrent
     reader never sees a partial file and concurrent writers never clash. Temporary files
     of this pattern that an interrupted writer left in the folder are removed once older
-    than :data:`~lipanomaly.limits.CACHE_TEMP_MAX_AGE_S` (checked at most once a minute).
+    than :data:`~lipanomaly.limits.CACHE_TEMP_MAX_AGE_S` (one listing of the folder per call).
 
     Parameters
     ----------
@@ -511,10 +509,7 @@ def write_track(path, track, *, overwrite=False):
     if os.path.exists(path) and not overwrite:
         raise InputError(f"{path}: exists already; pass overwrite=True to replace it")
     arrays = _track_arrays(track)
-    folder = os.path.dirname(os.path.abspath(path))
-    if time.monotonic() - _LAST_CLEANED.get(folder, -math.inf) > 60:  # once a minute at most
-        _LAST_CLEANED[folder] = time.monotonic()
-        _clean_temporaries(folder)
+    _clean_temporaries(os.path.dirname(os.path.abspath(path)))
     _publish(path, lambda fh: np.savez_compressed(fh, **arrays))
     return path
 

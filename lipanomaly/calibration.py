@@ -24,7 +24,7 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.pipeline import Pipeline
 
-from ._validation import check_clips, check_fitted
+from ._validation import check_fitted
 from .exceptions import InputError
 from .scorer import ComponentScorer, check_components
 
@@ -129,14 +129,12 @@ def calibrate(estimator, X_reference, *, prior_clips=3.0, refit_from=10):
     X = X_reference
     if isinstance(new, Pipeline) and len(new.steps) > 1:
         X = new[:-1].transform(X)
-    clips = check_clips(X, name="X_reference")
-    scorer = detector.scorer_
-    if len(clips) >= refit_from:
-        read = scorer.components_read(detector.network_.component_names)
-    else:
-        read = scorer.needed_components()
-    C = detector.network_.transform(clips, components=read)
-    detector.scorer_ = calibrate_scorer(scorer, C, prior_clips=prior_clips, refit_from=refit_from)
+    # what the scorer's parameters read: all that a re-centring or a re-fit needs
+    read = detector.scorer_.components_read(detector.network_.component_names)
+    C = detector.network_.transform(X, components=read)
+    detector.scorer_ = calibrate_scorer(
+        detector.scorer_, C, prior_clips=prior_clips, refit_from=refit_from
+    )
     detector.offset_ = detector.scorer_.offset_
     detector.validation_scores_ = detector.scorer_.calibration_scores_
     return new

@@ -2,9 +2,10 @@
 
 1. Throughput: windows per second of ``score_samples`` on 48 real development clips, with
    torch limited to ``--threads`` threads, for the default network size and a small one:
-   with all seven components (one forward pass, one pass of the encoder and HF head over
+   with all ten components (one forward pass, one pass of the encoder and HF head over
    the jittered windows for ΔE, one encoder pass to re-encode the reconstruction for
-   ``latent_rmse``, sample entropy) and with the default DRS score (one forward pass). The
+   ``latent_rmse``, sample entropy), with DRS alone (the default of 0.4) and with the
+   default score (both one forward pass). The
    score cost does not depend on training, so the networks are trained for one epoch only.
 2. Memory: peak resident memory (``ru_maxrss``) and the peak of Python/numpy allocations
    (``tracemalloc``) while scoring 1,000 and then 10,000 clips of 64 frames (float32 input,
@@ -96,9 +97,13 @@ def main():
         f"torch {torch.__version__}, {args.threads} torch threads, python {sys.version.split()[0]}"
     )
     print(f"command: python benchmarks/bench_score.py --threads {args.threads}\n")
-    # score_samples computes only the components its score reads: all seven with
-    # components=None, one forward pass for the default DRS score
-    scorings = [("all seven", None, 3), ("all seven", None, 1), ("DRS (default)", ("drs",), 3)]
+    # score_samples computes only the components its score reads: all ten with
+    # components=None, one forward pass for DRS and for the default
+    from lipanomaly.scorer import ComponentScorer
+
+    default = ComponentScorer().components
+    scorings = [("all ten", None, 3), ("all ten", None, 1), ("DRS", ("drs",), 3)]
+    scorings.append(("default", default, 3))
     print(
         "| network | parameters | components | n_jitter_draws | windows | seconds (median) "
         "| windows/s |"

@@ -468,10 +468,12 @@ def main(argv=None):
     if args.spoofs:
         spoofs = {s: spoof_components(data, clips, cv, s, args.cache) for s in seeds}
         population = SCORINGS + SINGLE
-        real_auc = {
-            key: float(np.mean([metrics(data, rescore(runs[s], n, p), 0, s)["auc"] for s in seeds]))
-            for key, _, p in population
-        }
+        # the scoring rows' AUCs are in the table already; the single components' are not
+        real_auc = {key: float(np.mean([r["auc"] for r in rows[key]])) for key, _, _ in SCORINGS}
+        for key, _, p in SINGLE:
+            real_auc[key] = float(
+                np.mean([metrics(data, rescore(runs[s], n, p), 0, s)["auc"] for s in seeds])
+            )
         text, _ = spoof_proxy(data, runs, spoofs, population, real_auc)
         print("\n### Pseudo-spoof proxy (strength 0.5; mean AUC over folds and seeds)\n")
         print(text)

@@ -28,7 +28,10 @@ from ._validation import check_fitted
 from .exceptions import InputError
 from .scorer import ComponentScorer, check_components
 
-__all__ = ["calibrate", "calibrate_scorer"]
+__all__ = ["REFIT_FROM", "calibrate", "calibrate_scorer"]
+
+#: From this many reference clips on, calibration fits the scorer anew (the default).
+REFIT_FROM = 10
 
 
 def _check_options(prior_clips, refit_from):
@@ -38,7 +41,7 @@ def _check_options(prior_clips, refit_from):
         raise InputError(f"refit_from must be an int >= 2, got {refit_from!r}")
 
 
-def calibrate_scorer(scorer, C_reference, *, prior_clips=3.0, refit_from=10):
+def calibrate_scorer(scorer, C_reference, *, prior_clips=3.0, refit_from=REFIT_FROM):
     """A copy of a fitted scorer, calibrated on the components of reference live clips.
 
     Parameters
@@ -90,7 +93,7 @@ def _detector(estimator):
     return final
 
 
-def calibrate(estimator, X_reference, *, prior_clips=3.0, refit_from=10):
+def calibrate(estimator, X_reference, *, prior_clips=3.0, refit_from=REFIT_FROM):
     """A copy of a fitted detector whose scoring is calibrated on the user's real clips.
 
     The network is kept; the scorer is re-fitted on the components of ``X_reference``

@@ -61,7 +61,7 @@ def _load_model(args):
 
 def _calibrated(pipeline, references, console, recursive=False):
     """``pipeline`` calibrated on the real clips of ``references`` (files or folders)."""
-    from .calibration import calibrate
+    from .calibration import REFIT_FROM, calibrate
 
     files = expand_inputs(references, console, recursive=recursive)
     if not files:
@@ -70,7 +70,7 @@ def _calibrated(pipeline, references, console, recursive=False):
         model = calibrate(pipeline, files)
     except LipAnomalyError as exc:
         raise Failure(str(exc)) from exc
-    how = "fitted anew" if len(files) >= 10 else "re-centred"
+    how = "fitted anew" if len(files) >= REFIT_FROM else "re-centred"
     console.info(f"calibrated on {len(files)} reference clip(s): scoring {how}")
     return model
 

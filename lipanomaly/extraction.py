@@ -481,11 +481,16 @@ def _track_to_segments(track, settings, name):
         covered[a:b] = True
     notes = []
     no_face = ~valid & ~covered  # gaps inside segments were interpolated, not dropped
-    if no_face.any():
+    # frames before the first face or after the last have nothing to interpolate from: a
+    # single one missing there is cut, whatever max_gap says
+    faces = np.flatnonzero(valid)
+    edge = no_face & ((np.arange(n) < faces[0]) | (np.arange(n) > faces[-1]))
+    if edge.any():
+        notes.append(f"{_no_face(edge)}, at the clip's start or end: cut")
+    inner = no_face & ~edge
+    if inner.any():
         notes.append(
-            f"no face in frames {_format_frames(np.flatnonzero(no_face))} "
-            f"({int(no_face.sum())} of {n}; gaps longer than {settings.max_gap} s are not "
-            "interpolated)"
+            f"{_no_face(inner)}: gaps longer than {settings.max_gap} s are not interpolated"
         )
     short = valid & ~covered
     if short.any():
@@ -516,6 +521,13 @@ def _drop_message(res, keep, named=True):
     if not named:  # the input alone names itself
         name = res.path or "in-memory track"
     return f"{name}: " + "; ".join(parts)
+
+
+def _no_face(mask):
+    """``no face in frame(s) <ranges> (<k> of <n>)`` for the True frames of ``mask``."""
+    k = int(mask.sum())
+    frames = _format_frames(np.flatnonzero(mask))
+    return f"no face in frame{'s' * (k > 1)} {frames} ({k} of {mask.size})"
 
 
 def _format_frames(frames, limit=6):

@@ -1,3 +1,4 @@
+import re
 import shutil
 import subprocess
 import sys
@@ -122,6 +123,20 @@ def test_short_gap_is_interpolated_long_gap_splits(videos):
         (segments,) = ext.transform_segments([_track(lm, path="gap.npz")])
     assert [len(s) for s in segments] == [30, 35]
     np.testing.assert_array_equal(segments[0][:10], full[:10])
+
+
+def test_missing_frame_at_the_start_is_cut_not_a_gap(videos):
+    """One frame without a face at the clip's start is cut: the note says so, not max_gap."""
+    ref = read_track(videos / "bbaf2n.mpg.mp_lm.npz")
+    full = LipLandmarkExtractor().fit_transform([ref])[0]
+    lm = ref.landmarks.copy()
+    lm[0] = np.nan
+    with pytest.warns(ExtractionWarning) as rec:
+        (clip,) = LipLandmarkExtractor().fit_transform([_track(lm, path="edge.npz")])
+    message = str(rec[0].message)
+    assert re.search(r"edge\.npz.*no face in frame 0 \(1 of 75\), at the clip's start", message)
+    assert "interpolated" not in message
+    assert len(clip) == len(full) - 1
 
 
 def test_no_face_raises_or_skips(videos):

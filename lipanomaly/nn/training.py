@@ -19,6 +19,9 @@ every term of :mod:`lipanomaly.nn.losses`, records each one in ``net.history``
   weights on CPU and torch's global RNG is left as it was.
 """
 
+import re
+import sys
+
 import numpy as np
 import torch
 from skorch import NeuralNet
@@ -64,6 +67,16 @@ def resolve_device(device):
     if device.startswith("cuda") and not torch.cuda.is_available():
         raise InputError(f"device={device!r} but CUDA is not available; use 'cpu' or 'auto'")
     return device
+
+
+_ANSI_CODE = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def _print_plain_off_terminal(text):
+    """``print``, without skorch's colour codes when stdout is not a terminal (a log)."""
+    if not sys.stdout.isatty():
+        text = _ANSI_CODE.sub("", text)
+    print(text)
 
 
 def _check_windows(windows, name, n_features=None, length=None):
@@ -401,7 +414,8 @@ def train_network(
     device : {"cpu", "cuda", "auto"}, default="cpu"
         Resolved here ("auto": CUDA when available).
     verbose : int, default=0
-        0 is silent; 1 prints skorch's epoch table and a progress bar.
+        0 is silent; 1 prints skorch's epoch table on stdout (its colour codes only on a
+        terminal) and, when stderr is a terminal, a progress bar over each epoch's batches.
     **net_kwargs
         Passed to the skorch net (e.g. ``optimizer__weight_decay=0.05``); ``callbacks``
         (a list of skorch callbacks or ``(name, callback)`` pairs) are added to the ones
@@ -477,7 +491,10 @@ def train_network(
         ("early_stopping", EarlyStopping(monitor=monitor, patience=patience, load_best=True))
     )
     if verbose:
-        callbacks.append(("progress_bar", ProgressBar()))
+        # a log file gets one plain line per epoch; a terminal also gets the batch bar
+        net_kwargs.setdefault("callbacks__print_log__sink", _print_plain_off_terminal)
+        if sys.stderr.isatty():
+            callbacks.append(("progress_bar", ProgressBar()))
 
     net = _VAENet(
         module_cls,

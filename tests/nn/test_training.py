@@ -1,5 +1,7 @@
 """Training through skorch on real development windows (lipanomaly.nn.training)."""
 
+import sys
+
 import numpy as np
 import pytest
 
@@ -177,6 +179,14 @@ def test_verbose(windows, capsys):
     captured = capsys.readouterr()
     assert "valid_loss" in captured.out
     assert "train_rec_lf" not in captured.out  # the terms stay in history, not the table
+    # captured output is a log, not a terminal: no colour codes, no batch bar
+    assert "\x1b[" not in captured.out and captured.err == ""
+
+
+def test_verbose_colours_on_a_terminal(windows, capsys, monkeypatch):
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    _fit(windows, max_epochs=1, verbose=1)
+    assert "\x1b[" in capsys.readouterr().out  # skorch marks the best epoch's losses
 
 
 def test_bad_input(windows):

@@ -43,6 +43,16 @@ def _check_new_path(path, force, what="output"):
     return path
 
 
+def _check_model_destination(path, force):
+    """The model folder to write, refused now (not after the work) with the real reason."""
+    from .serialization import check_destination
+
+    # a folder that no --force may replace (it is not a model) says so first, so that
+    # "pass --force" is never offered where --force is refused
+    check_destination(path, overwrite=True)
+    return _check_new_path(path, force, "model folder")
+
+
 # -- models ----------------------------------------------------------------------------------
 
 
@@ -130,10 +140,7 @@ def _cmd_extract(args, console):
 
 
 def _cmd_fit(args, console):
-    from .serialization import check_destination
-
-    out = _check_new_path(args.output, args.force, "model folder")
-    check_destination(out, overwrite=args.force)  # refused now, not after the training
+    out = _check_model_destination(args.output, args.force)
     files = expand_inputs(args.inputs, console, recursive=args.recursive)
     if not files:
         raise Failure("no input to train on")
@@ -145,7 +152,7 @@ def _cmd_fit(args, console):
     from .pretrained import save_pipeline
     from .report import threshold_note
 
-    real = []
+    real, fakes = [], []
     for f in files:
         if f.lower().endswith(TRACK_EXTENSIONS):
             try:
@@ -154,9 +161,14 @@ def _cmd_fit(args, console):
                 console.fail(named(exc, f))
                 continue
             if label == "fake":
-                console.warn(f"{f}: labelled fake; left out (a one-class model trains on reals)")
+                fakes.append(f)
                 continue
         real.append(f)
+    if fakes:
+        console.warn(
+            f"left out {len(fakes)} track file(s) labelled fake, e.g. {fakes[0]} (a one-class "
+            "model trains on real clips only)"
+        )
     extractor = LipLandmarkExtractor(cache_dir=args.cache)
     clips = extract_all(extractor, real, console, n_jobs=args.jobs)
     if console.n_failed and not args.skip_errors:
@@ -166,8 +178,8 @@ def _cmd_fit(args, console):
         )
     if len(clips) < 2:
         raise Failure(f"fit needs at least 2 real clips, got {len(clips)}")
-    # skorch's epoch table and batch bars on a terminal only: a log gets plain lines
-    params = {"random_state": args.seed, "verbose": int(console.progress)}
+    # skorch's epoch table, one line an epoch (a log gets no colours nor batch bars)
+    params = {"random_state": args.seed, "verbose": int(not console.quiet)}
     if args.epochs is not None:
         params["max_epochs"] = args.epochs
     if args.device is not None:
@@ -258,7 +270,7 @@ def _cmd_score(args, console):
     from .report import score_table, threshold_note
 
     given = None if args.threshold is None and args.contamination is None else threshold
-    note = threshold_note(detector, given)
+    note = threshold_note(detector, given, contamination=args.contamination)
     if args.json:
         from .scoring import conformal_p_values
 
@@ -268,10 +280,13 @@ def _cmd_score(args, console):
         console.out(json.dumps(records, indent=2))
     elif records:
         console.out(score_table(records) + "\n")
+        # the verdict reads the aggregate, not the count of windows below the threshold
+        how = getattr(getattr(detector, "scorer_", None), "aggregation", None)
+        score_is = f"the {how} of the clip's window scores" if how else "the clip's score"
         for text in (
-            f"score: higher = more live; a clip is a spoof when score < threshold "
-            f"({threshold:.3f}); "
-            "margin = score - threshold, in score units.",
+            f"score: {score_is}, higher = more live; a clip is a spoof when its score < "
+            f"threshold ({threshold:.3f}), whatever the share of its windows below the "
+            "threshold (spoof windows); margin = score - threshold, in score units.",
             f"threshold {threshold:.3f}: {note}",
             "face (s): the analysed face segment, in seconds of the video (window times in "
             "--json and --plot too).",
@@ -291,10 +306,8 @@ def _cmd_score(args, console):
 
 def _cmd_calibrate(args, console):
     from .pretrained import save_pipeline
-    from .serialization import check_destination
 
-    out = _check_new_path(args.output, args.force, "model folder")
-    check_destination(out, overwrite=args.force)
+    out = _check_model_destination(args.output, args.force)
     model = _calibrated(_load_model(args), args.references, console, args.recursive)
     save_pipeline(model, out, overwrite=args.force)
     console.info(f"calibrated model saved to {out}")
@@ -366,8 +379,8 @@ def _cmd_demo(args, console):
     if args.train:
         console.info("training LFHFVAEDetector on the bundled real clips (minutes) ...")
         with contextlib.redirect_stdout(sys.stderr):  # skorch's epoch table: not a result
-            # its table and batch bars on a terminal only: a log gets no bars nor colours
-            verbose = int(console.progress)
+            # one line an epoch (a log gets no colours nor batch bars)
+            verbose = int(not console.quiet)
             pipeline = train_pipeline(
                 random_state=args.seed, max_epochs=args.epochs, verbose=verbose
             )
@@ -670,7 +683,7 @@ def main(argv=None):
         # the numpy work of scoring is many small matrices (one SVD per window): a
         # multi-threaded BLAS only adds overhead there (10x slower measured on a busy
         # 2-core machine), so the command runs numpy's BLAS single-threaded
-        with threadpool_limits(limits=1, user_api="blas"):
+        with threadpool_limits(limits=1, user_api="blas"), console.python_warnings():
             code = args.func(args, console)
     except (Failure, LipAnomalyError, OSError) as exc:
         if args.debug:

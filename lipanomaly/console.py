@@ -78,6 +78,22 @@ class Console:
         self.n_failed += 1
         self._err(f"{PROG}: error: {one_line(text)}")
 
+    @contextlib.contextmanager
+    def python_warnings(self):
+        """Python warnings raised meanwhile, written as the command's one-line warnings.
+
+        (Python's own format shows the script's path and a line of its source.) With
+        ``debug``, the category and where the warning was raised are kept.
+        """
+
+        def show(message, category, filename, lineno, file=None, line=None):
+            where = f" [{category.__name__}, {filename}:{lineno}]" if self.debug else ""
+            self.warn(f"{message}{where}")
+
+        with warnings.catch_warnings():
+            warnings.showwarning = show
+            yield
+
     @property
     def progress(self):
         """Whether to draw progress bars: on a terminal, unless --quiet."""
@@ -129,16 +145,28 @@ def expand_inputs(paths, console, *, tracks=True, recursive=False):
         if p.is_dir():
             inside = _folder_files(p, exts, recursive)
             if not inside:
-                console.fail(f"{p}: no video or track file in this folder (looked for {exts})")
+                console.fail(
+                    f"{p}: no video or track file in this folder (looked for files ending in "
+                    f"{', '.join(exts)})"
+                )
             by_folder = {}
             for f in inside:
                 by_folder.setdefault(f.parent, []).append(f.name)
+            replaced = []
             for f in inside:
                 track = tracks and _track_of(f, by_folder[f.parent])
                 if track and not f.name.lower().endswith(TRACK_EXTENSIONS):
-                    console.info(f"{f}: scoring its track file {track} (same clip) instead")
+                    replaced.append((f, track))
                     continue
                 files.append(str(f))
+            if len(replaced) == 1:
+                ((f, track),) = replaced
+                console.info(f"{f}: its track file {track} is read instead (same clip)")
+            elif replaced:
+                console.info(
+                    f"{p}: {len(replaced)} videos have their track file beside them "
+                    f"(e.g. {replaced[0][1]}): the track files are read instead (same clips)"
+                )
         elif p.is_file():
             files.append(str(p))
         else:

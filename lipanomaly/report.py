@@ -442,7 +442,16 @@ def prepare_report_folder(path, *, force=False):
     return path
 
 
-def threshold_note(detector, threshold=None):
+def _percentile(fraction):
+    """A fraction as an ordinal percentile: 0.05 is the "5th", 0.01 the "1st percentile"."""
+    value = round(100 * fraction, 6)
+    suffix = "th"
+    if value == int(value) and int(value) % 100 not in (11, 12, 13):
+        suffix = {1: "st", 2: "nd", 3: "rd"}.get(int(value) % 10, "th")
+    return f"{value:g}{suffix} percentile"
+
+
+def threshold_note(detector, threshold=None, *, contamination=None):
     """How the threshold was set, from how many clips, and the p-value it is.
 
     Parameters
@@ -452,6 +461,9 @@ def threshold_note(detector, threshold=None):
     threshold : float or None, default=None
         A threshold chosen otherwise (``lipanomaly score --threshold``); None is the
         detector's ``offset_``.
+    contamination : float or None, default=None
+        The share of real validation clips that ``threshold`` was chosen to call spoof
+        (``lipanomaly score --contamination``): the note names that percentile.
 
     Returns
     -------
@@ -471,8 +483,10 @@ def threshold_note(detector, threshold=None):
         if scorer.threshold != "quantile":
             rule = f"Tukey's fence (Q1 - {scorer.iqr_factor:g} IQR) of the scores"
         else:
-            rule = f"the {100 * scorer.contamination:g}th percentile of the scores"
+            rule = f"the {_percentile(scorer.contamination)} of the scores"
         how = f"{rule} of its {n} real validation clips"
+    elif contamination is not None:
+        how = f"the {_percentile(contamination)} of the scores of its {n} real validation clips"
     else:
         how = f"chosen by the user; the model has {n} real validation clips"
     below = int((valid < threshold).sum())

@@ -229,10 +229,16 @@ def test_debug_shows_the_traceback(tmp_path, data_dir, capsys):
 def test_fit_writes_a_model_that_score_reads(data_dir, tmp_path, capsys):
     out = tmp_path / "model"
     inputs = [_track(data_dir, n) for n in GRID[:4]]
-    fake = data_dir / "landmarks" / "linly__3d2c995_results_example_answer.mp4.npz"
-    assert main(["fit", *inputs, str(fake), "-o", str(out), "--epochs", "1", "-q"]) == 0
+    fakes = [
+        data_dir / "landmarks" / f"linly__{name}_results_example_answer.mp4.npz"
+        for name in ("3d2c995", "8f13813")
+    ]
+    argv = ["fit", *inputs, *map(str, fakes), "-o", str(out), "--epochs", "1", "-q"]
+    assert main(argv) == 0
     err = capsys.readouterr().err
-    assert "labelled fake; left out" in err  # a one-class model never trains on fakes
+    # a one-class model never trains on fakes: one line for all of them
+    assert f"left out 2 track file(s) labelled fake, e.g. {fakes[0]}" in err
+    assert err.count("labelled fake") == 1
     assert {"config.json", "weights.safetensors", "extractor.json"} <= {
         p.name for p in out.iterdir()
     }
@@ -244,6 +250,18 @@ def test_fit_writes_a_model_that_score_reads(data_dir, tmp_path, capsys):
     assert main(["fit", *inputs, "-o", str(out), "--epochs", "1", "-q"]) == 1
     lines = _stderr_lines(capsys)
     assert len(lines) == 1 and str(out) in lines[0] and "--force" in lines[0]
+
+
+def test_fit_into_a_folder_that_is_not_a_model_says_why_at_once(data_dir, tmp_path, capsys):
+    out = tmp_path / "photos"
+    out.mkdir()
+    (out / "holiday.jpg").write_bytes(b"not a model file")
+    for force in ([], ["--force"]):
+        assert main(["fit", _track(data_dir, "swiz3n"), "-o", str(out), "-q", *force]) == 1
+        (line,) = _stderr_lines(capsys)
+        assert "not a lipanomaly model folder" in line and "holiday.jpg" in line
+        assert "pass --force" not in line  # never offered where it is refused
+    assert (out / "holiday.jpg").read_bytes() == b"not a model file"
 
 
 def test_fit_stops_on_a_bad_input_unless_asked(data_dir, bad_npz, tmp_path, capsys):
@@ -393,7 +411,7 @@ def test_a_video_beside_its_track_file_is_one_clip(model_dir, data_dir, tmp_path
     captured = capsys.readouterr()
     (record,) = json.loads(captured.out)
     assert record["path"].endswith("swiz3n.mpg.mp_lm.npz")
-    assert "scoring its track file swiz3n.mpg.mp_lm.npz" in captured.err
+    assert "its track file swiz3n.mpg.mp_lm.npz is read instead" in captured.err
 
 
 def test_score_gives_p_values_and_video_times(model_dir, data_dir, capsys):
@@ -433,6 +451,17 @@ def test_score_threshold_options(model_dir, data_dir, capsys):
     assert main(["score", "-m", str(model_dir), "--json", path, "--contamination", "0.5"]) == 0
     (high,) = json.loads(capsys.readouterr().out)
     assert low["threshold"] < high["threshold"]
+    # a share of the validation clips is a percentile of them, not the user's own number
+    assert "the 1st percentile of the scores of its" in low["threshold_note"]
+    assert "the 50th percentile of the scores of its" in high["threshold_note"]
+    assert "chosen by the user" not in low["threshold_note"] + high["threshold_note"]
+
+
+def test_score_table_says_the_verdict_reads_the_mean_of_the_windows(model_dir, data_dir, capsys):
+    assert main(["score", "-m", str(model_dir), _track(data_dir, "swiz3n")]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "score: the mean of the clip's window scores" in out
+    assert "whatever the share of its windows below the threshold (spoof windows)" in out
 
 
 def test_calibrate_writes_a_model_and_score_reference_matches_it(
@@ -457,6 +486,22 @@ def test_calibrate_writes_a_model_and_score_reference_matches_it(
     assert "exists" in capsys.readouterr().err
 
 
+def test_calibrate_warns_on_one_line_and_names_a_cut_frame(model_dir, data_dir, tmp_path, capsys):
+    from lipanomaly.datasets import read_track, write_track
+
+    ref = read_track(_track(data_dir, "bbaf2n"))
+    ref.landmarks[0] = np.nan  # no face in the first frame: cut, not a gap
+    path = tmp_path / "first_frame_missing.npz"
+    write_track(path, ref)
+    refs = [str(path), _track(data_dir, "brbk7n")]
+    assert main(["calibrate", *refs, "-m", str(model_dir), "-o", str(tmp_path / "mine")]) == 0
+    warned = [ln for ln in _stderr_lines(capsys) if "first_frame_missing" in ln]
+    assert len(warned) == 1, warned
+    assert warned[0].startswith("lipanomaly: warning: ")
+    assert "no face in frame 0 (1 of 75), at the clip's start or end: cut" in warned[0]
+    assert "ExtractionWarning" not in warned[0] and "interpolated" not in warned[0]
+
+
 def test_fit_says_its_threshold(data_dir, tmp_path, capsys):
     out = tmp_path / "model"
     inputs = [_track(data_dir, n) for n in GRID[:5]]
@@ -465,6 +510,7 @@ def test_fit_says_its_threshold(data_dir, tmp_path, capsys):
     assert "at most 1 epochs (minutes on a CPU)" in err
     assert "trained 1 epochs" in err
     assert "threshold " in err and "real validation clips" in err
+    assert "valid_loss" in err  # the epoch table, one line an epoch, reaches a log too
     assert "\x1b[" not in err  # no ANSI colour codes (nor batch bars) in a redirected log
 
 

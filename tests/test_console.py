@@ -41,8 +41,38 @@ def test_expand_inputs(tmp_path, capsys):
     assert [f.rsplit("/", 1)[-1] for f in files] == ["a.mp4.npz", "b.MOV", "c.mpg.mp_lm.npz"]
     assert console.n_failed == 2
     err = capsys.readouterr().err
-    assert "a.mp4: scoring its track file a.mp4.npz" in err
+    assert "a.mp4: its track file a.mp4.npz is read instead" in err
     assert "nope.npz: no such file or folder" in err and "empty: no video" in err
+    # the extensions it looked for as a list a person reads, not a Python tuple
+    assert "looked for files ending in .mp4, .avi," in err and ".npz)" in err
+    assert "('" not in err
+
+
+def test_many_videos_beside_their_track_files_are_one_line(tmp_path, capsys):
+    for k in range(5):
+        (tmp_path / f"v{k}.mp4").write_bytes(b"")
+        (tmp_path / f"v{k}.mp4.mp_lm.npz").write_bytes(b"")
+    files = expand_inputs([tmp_path], Console())
+    assert len(files) == 5 and all(f.endswith(".mp_lm.npz") for f in files)
+    lines = capsys.readouterr().err.splitlines()
+    assert lines == [
+        f"{tmp_path}: 5 videos have their track file beside them (e.g. v0.mp4.mp_lm.npz): "
+        "the track files are read instead (same clips)"
+    ]
+
+
+def test_python_warnings_become_one_line_warnings(capsys):
+    import warnings
+
+    console = Console()
+    with console.python_warnings():
+        warnings.warn("clip.npz: no face in frame 0", UserWarning, stacklevel=1)
+    assert capsys.readouterr().err == "lipanomaly: warning: clip.npz: no face in frame 0\n"
+    console = Console(debug=True)
+    with console.python_warnings():
+        warnings.warn("again", UserWarning, stacklevel=1)
+    err = capsys.readouterr().err
+    assert err.startswith("lipanomaly: warning: again [UserWarning, ") and "test_console.py:" in err
 
 
 @pytest.mark.parametrize("tracks", [True, False])

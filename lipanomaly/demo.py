@@ -50,7 +50,8 @@ class DemoResult:
         ``(detector name, group)`` -> :func:`lipanomaly.evaluation.evaluate_scores` against
         that group's real clips and every fake.
     table : str
-        The text table: per fake family and detector, AUC against each group, APCER, BPCER.
+        The text table: per fake family and detector, AUC against each group, APCER (and,
+        for all fakes, the worst family's), BPCER.
     table_rows : tuple of (header, rows, align)
         The same table as cells (the report writes it as HTML).
     starts_s : list of float
@@ -89,11 +90,18 @@ class DemoResult:
 
     def legend(self):
         """How to read :attr:`table`."""
+        from .report import threshold_rule
+
+        _, threshold = self.results[self.name]
+        promise = float(np.mean(self.detector.validation_scores_ < threshold))
         return (
             "AUC [95% bootstrap interval]: each fake family against the real clips of known or "
-            "of new set-ups (1 = perfect ranking, 0.5 = chance). APCER: fakes called live; "
-            "BPCER: reals called spoof; both at each detector's own threshold (T80 for "
-            f"{self.name})."
+            "of new set-ups (1 = perfect ranking, 0.5 = chance). APCER: the share of the row's "
+            "fakes called live (on 'all fakes': of every fake, pooled); worst family: the "
+            "highest APCER of one family (ISO/IEC 30107-3's APCER). BPCER: the share of "
+            "reals called spoof. All at each detector's own threshold; "
+            f"{self.name}'s is {threshold_rule(self.detector)}: it calls {promise:.0%} of "
+            "those spoof, the false alarms it promises on real clips recorded like them."
         )
 
 
@@ -176,6 +184,11 @@ def _table(y, families, groups, results):
         lo, hi = r["auc_ci"]
         return f"{r['auc']:.2f} [{lo:.2f}, {hi:.2f}]"
 
+    def worst(r):
+        """The family most often called live, and its APCER (the max over families)."""
+        family = max(r["per_family"], key=lambda f: r["per_family"][f]["apcer"])
+        return f"{r['per_family'][family]['apcer']:.2f} ({family})"
+
     names = list(groups)
     rows = []
     for fam in [None, *sorted(set(families[fakes]))]:
@@ -185,18 +198,21 @@ def _table(y, families, groups, results):
                 for g in names
             ]
             n_fake = metrics[det, names[0]]["n_spoof"] if fam is None else parts[0]["n"]
+            # APCER does not depend on the reals: any group's result gives it
+            apcer = parts[0]["apcer_pooled" if fam is None else "apcer"]
             rows.append(
                 (
                     ("all fakes" if fam is None else fam) if j == 0 else "",
                     n_fake if j == 0 else "",
                     det,
                     *[auc(p) for p in parts],
-                    f"{parts[0]['apcer']:.2f}",
+                    f"{apcer:.2f}",
+                    worst(parts[0]) if fam is None else "",
                     *[f"{metrics[det, g]['bpcer']:.2f}" for g in names],
                 )
             )
     header = ["fakes", "n", "detector", *[f"AUC vs {g}" for g in names], "APCER"]
-    header += [f"BPCER {g}" for g in names]
+    header += ["worst family", *[f"BPCER {g}" for g in names]]
     align = ["<", ">", "<"] + [">"] * (len(header) - 3)
     return text_table(header, rows, align=align), (header, rows, align), metrics
 

@@ -25,6 +25,7 @@ __all__ = [
     "score_table",
     "text_table",
     "threshold_note",
+    "threshold_rule",
     "write_demo_folder",
     "write_demo_report",
     "write_evaluation_figures",
@@ -451,6 +452,34 @@ def _percentile(fraction):
     return f"{value:g}{suffix} percentile"
 
 
+def threshold_rule(detector, *, contamination=None):
+    """How a detector's threshold is set, in words (its scale: which validation clips).
+
+    Parameters
+    ----------
+    detector : fitted detector
+        With ``validation_scores_``, and a ``scorer_`` (the package's composed detectors)
+        or itself with the parameters ``threshold`` (optional), ``contamination``,
+        ``iqr_factor``.
+    contamination : float or None, default=None
+        A share of the validation clips chosen instead of the detector's own rule.
+
+    Returns
+    -------
+    rule : str
+        E.g. "the 20th percentile of the scores of its 51 real validation clips".
+    """
+    n = len(detector.validation_scores_)
+    # the package's composed detectors keep the rule in their scorer; others in themselves
+    rule_of = getattr(detector, "scorer_", detector)
+    if contamination is None and getattr(rule_of, "threshold", "quantile") != "quantile":
+        rule = f"Tukey's fence (Q1 - {rule_of.iqr_factor:g} IQR) of the scores"
+    else:
+        share = rule_of.contamination if contamination is None else contamination
+        rule = f"the {_percentile(share)} of the scores"
+    return f"{rule} of its {n} real validation clips"
+
+
 def threshold_note(detector, threshold=None, *, contamination=None):
     """How the threshold was set, from how many clips, and the p-value it is.
 
@@ -479,14 +508,9 @@ def threshold_note(detector, threshold=None, *, contamination=None):
     n = len(valid)
     if threshold is None:
         threshold = float(detector.offset_)
-        scorer = detector.scorer_
-        if scorer.threshold != "quantile":
-            rule = f"Tukey's fence (Q1 - {scorer.iqr_factor:g} IQR) of the scores"
-        else:
-            rule = f"the {_percentile(scorer.contamination)} of the scores"
-        how = f"{rule} of its {n} real validation clips"
+        how = threshold_rule(detector)
     elif contamination is not None:
-        how = f"the {_percentile(contamination)} of the scores of its {n} real validation clips"
+        how = threshold_rule(detector, contamination=contamination)
     else:
         how = f"chosen by the user; the model has {n} real validation clips"
     below = int((valid < threshold).sum())
@@ -519,14 +543,33 @@ def _demo_figures(out, result, fps):
             label=f"against the real clips of {group}",
         )
     network = result.detector.network_
-    # one fake and one real clip: those with the median score of their class
-    for label, name in ((-1, "fake"), (1, "real")):
-        idx = np.flatnonzero(demo.y == label)
+    # both outcomes for each class, each the clip of median score among its kind, and why
+    from .scoring import conformal_p_values
+
+    p_values = conformal_p_values(scores, result.detector.validation_scores_)
+    live = scores >= threshold
+    kinds = (
+        ("fake_caught", (demo.y == -1) & ~live, "fake clip called SPOOF (caught)"),
+        ("fake_missed", (demo.y == -1) & live, "fake clip called LIVE (missed)"),
+        ("real", (demo.y == 1) & live, "real clip called LIVE"),
+        ("real_false_alarm", (demo.y == 1) & ~live, "real clip called SPOOF (a false alarm)"),
+    )
+    for name, mask, what in kinds:
+        idx = np.flatnonzero(mask)
+        if not len(idx):
+            continue
         i = int(idx[np.argsort(scores[idx])[len(idx) // 2]])
-        verdict = "LIVE" if scores[i] >= threshold else "SPOOF"
+        w = result.windows[i]["score"]
         title = (
-            f"{name} clip {demo.files[i]} ({demo.generators[i]}, {demo.sources[i]}): {verdict}, "
-            f"score {scores[i]:.2f}"
+            f"{what}: {demo.files[i]} ({demo.generators[i]}, {demo.sources[i]}), score "
+            f"{scores[i]:.2f} {'>=' if live[i] else '<'} threshold {threshold:.2f}, p-value "
+            f"{p_values[i]:.2f}"
+        )
+        why = (
+            f"Its score is the {result.detector.scorer_.aggregation} of its {len(w)} window "
+            f"scores, {int((w < threshold).sum())} of them below the threshold; a p-value of "
+            f"{p_values[i]:.2f} means that about {p_values[i]:.0%} of real validation clips "
+            "score as low."
         )
         png = plot_clip(
             out / f"example_{name}.png",
@@ -539,7 +582,7 @@ def _demo_figures(out, result, fps):
             fs=fps,
             t0=result.starts_s[i] if result.starts_s else 0.0,
         )
-        figures.append((f"One {name} clip (median score of the {name} clips): " + title, png))
+        figures.append((f"One {what} (the median score of those {len(idx)}): {title}. {why}", png))
     return figures
 
 

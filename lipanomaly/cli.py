@@ -189,8 +189,12 @@ def _cmd_fit(args, console):
         f"training on {len(clips)} real clip(s), at most {detector.max_epochs} epochs "
         "(minutes on a CPU) ..."
     )
+    from .nn import torch_threads
+
     try:
-        with contextlib.redirect_stdout(sys.stderr):  # skorch's epoch table: not a result
+        # skorch's epoch table is not a result; one thread by default: the same weights
+        # as scripts/train_pretrained.py, and no stalls on cores shared with other work
+        with contextlib.redirect_stdout(sys.stderr), torch_threads(args.threads):
             detector.fit([r.clip for _, r in clips])
     except InputError as exc:
         raise Failure(one_line(exc)) from exc
@@ -428,11 +432,19 @@ def _jobs(text):
     return value
 
 
-def _epochs(text):
-    value = _whole(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number of epochs >= 1, got {value}")
-    return value
+def _count_of(what):
+    """An argparse type: a whole number of ``what``, at least 1."""
+
+    def count(text):
+        value = _whole(text)
+        if value < 1:
+            raise argparse.ArgumentTypeError(f"expected a number of {what} >= 1, got {value}")
+        return value
+
+    return count
+
+
+_epochs, _threads = _count_of("epochs"), _count_of("threads")
 
 
 def _number(text):
@@ -553,6 +565,12 @@ def build_parser():
     p.add_argument("--epochs", type=_epochs, default=None, help="maximum training epochs")
     p.add_argument("--seed", type=int, default=0, help="random_state of the detector (0)")
     p.add_argument("--device", choices=("cpu", "cuda"), default=None, help="torch device")
+    p.add_argument(
+        "--threads",
+        type=_threads,
+        default=1,
+        help="torch CPU threads (1: bit-reproducible, and not stalled by other work)",
+    )
     _add_input_options(p)
     p.add_argument(
         "--skip-errors", action="store_true", help="train on the inputs that could be read"

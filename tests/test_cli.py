@@ -376,6 +376,7 @@ def test_console_script(model_dir, data_dir, bad_npz):
     [
         (["fit", "a.npz", "-o", "m", "--epochs", "0"], "epochs >= 1, got 0"),
         (["fit", "a.npz", "-o", "m", "--epochs", "-1"], "epochs >= 1, got -1"),
+        (["fit", "a.npz", "-o", "m", "--threads", "0"], "threads >= 1, got 0"),
         (["score", "a.npz", "--jsn"], "unrecognized arguments: --jsn"),
         (["score", "a.npz", "--threshold", "nan"], "finite number"),
         (["score", "a.npz", "--contamination", "1.5"], "between 0 and 1"),

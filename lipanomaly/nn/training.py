@@ -19,6 +19,7 @@ every term of :mod:`lipanomaly.nn.losses`, records each one in ``net.history``
   weights on CPU and torch's global RNG is left as it was.
 """
 
+import contextlib
 import re
 import sys
 
@@ -47,6 +48,7 @@ __all__ = [
     "MAX_GRAD_NORM",
     "WindowDataset",
     "resolve_device",
+    "torch_threads",
     "train_dual_vae",
     "train_network",
     "train_ocvae",
@@ -56,6 +58,24 @@ __all__ = [
 #: Largest gradient norm of a training step (skorch's ``GradientNormClipping``, callback
 #: ``"grad_clip"``: ``callbacks__grad_clip__gradient_clip_value=None`` turns it off).
 MAX_GRAD_NORM = 10.0
+
+
+@contextlib.contextmanager
+def torch_threads(n):
+    """torch's CPU threads set to ``n`` meanwhile, restored afterwards (None: left as is).
+
+    Training is bit-reproducible for one thread count only (multi-threaded reductions add
+    in another order). Each of the network's many small operations waits for all of torch's
+    threads, so on cores that other work shares one descheduled thread stalls the others
+    (``docs/benchmarks.md``, training): one thread is the robust choice there.
+    """
+    before = torch.get_num_threads()
+    if n is not None:
+        torch.set_num_threads(int(n))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def resolve_device(device):

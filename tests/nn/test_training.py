@@ -19,6 +19,7 @@ from lipanomaly.nn import (  # noqa: E402
     module_state,
     reconstruct,
     reconstruct_ocvae,
+    torch_threads,
     train_dual_vae,
     train_ocvae,
 )
@@ -187,6 +188,19 @@ def test_verbose_colours_on_a_terminal(windows, capsys, monkeypatch):
     monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
     _fit(windows, max_epochs=1, verbose=1)
     assert "\x1b[" in capsys.readouterr().out  # skorch marks the best epoch's losses
+
+
+def test_torch_threads_are_set_meanwhile_and_restored():
+    before = torch.get_num_threads()
+    with torch_threads(1):
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before
+    with pytest.raises(RuntimeError), torch_threads(2):
+        assert torch.get_num_threads() == 2
+        raise RuntimeError("restored on errors too")
+    assert torch.get_num_threads() == before
+    with torch_threads(None):
+        assert torch.get_num_threads() == before
 
 
 def test_bad_input(windows):

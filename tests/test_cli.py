@@ -406,6 +406,44 @@ def test_a_wrong_path_is_answered_before_anything_heavy_loads(tmp_path):
     assert "nope.npz: no such file or folder" in run.stderr
 
 
+def test_a_model_without_a_network_scores_without_torch(data_dir, tmp_path, monkeypatch):
+    """The cold start of a verdict that needs no network pays for no torch nor skorch."""
+    from sklearn.pipeline import Pipeline
+
+    from lipanomaly import LipLandmarkExtractor, serialization
+    from lipanomaly.pretrained import save_pipeline
+
+    tests = Path(__file__).resolve().parent
+    sys.path.insert(0, str(tests))
+    try:
+        from no_network import LipSpeedDetector
+    finally:
+        sys.path.remove(str(tests))
+    monkeypatch.setitem(serialization._REGISTRY, "LipSpeedDetector", LipSpeedDetector)
+    ext = LipLandmarkExtractor()
+    det = LipSpeedDetector().fit(ext.transform([_track(data_dir, n) for n in GRID]))
+    model = tmp_path / "speed-model"
+    save_pipeline(Pipeline([("extractor", ext), ("detector", det)]), model)
+    code = (
+        "import json, sys\n"
+        f"sys.path.insert(0, {str(tests)!r})\n"
+        "from no_network import LipSpeedDetector\n"
+        "import lipanomaly.serialization as s\n"
+        "s._REGISTRY['LipSpeedDetector'] = LipSpeedDetector  # as a registered class\n"
+        "from lipanomaly.cli import main\n"
+        f"code = main(['score', '-m', {str(model)!r}, {_track(data_dir, 'swiz3n')!r}])\n"
+        "heavy = [m for m in ('torch', 'skorch', 'antropy', 'cv2', 'mediapipe')"
+        " if m in sys.modules]\n"
+        "print(json.dumps([code, heavy]))\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr[-2000:]
+    *table, last = run.stdout.strip().splitlines()
+    assert json.loads(last) == [0, []]  # scored, and no heavy module imported
+    assert any("swiz3n" in line and ("LIVE" in line or "SPOOF" in line) for line in table)
+    assert "the 20th percentile of the scores of its 8 real validation clips" in " ".join(table)
+
+
 def test_a_video_beside_its_track_file_is_one_clip(model_dir, data_dir, tmp_path, capsys):
     folder = tmp_path / "clips"
     folder.mkdir()

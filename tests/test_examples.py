@@ -18,10 +18,17 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 # script -> text its output must contain
 EXPECTED = {
-    "pipeline.py": ["threshold (T80 of real validation clips)", "AUC, all fakes", "BPCER"],
+    "pipeline.py": ["percentile of the scores of its", "AUC, all fakes", "pooled", "BPCER"],
     "grid_search.py": ["best: {", "cross-validated AUC"],
     "baselines.py": ["LFHFVAEDetector (pretrained)", "OCVAEDetector", "features + OneClassSVM"],
-    "score_video.py": ["bbaf2n.mpg: ", "threshold", " s "],
+    # what a verdict means first, then both outcomes on real clips and a caught fake
+    "score_video.py": [
+        "the 20th percentile of the scores of its",
+        "pwij3p.mpg (real, GRID corpus): LIVE",
+        "bbaf2n.mpg (real, GRID corpus): SPOOF",
+        "result_voice_wav2lip.mp4 (fake, Wav2Lip lip-sync): SPOOF",
+        " s ",
+    ],
 }
 
 

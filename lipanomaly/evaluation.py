@@ -586,8 +586,11 @@ def plot_roc(curves, *, ax=None, log_x=False):
         accept_live = 1.0 - np.searchsorted(live, thr, side="left") / live.size
         ax.step(apcer, accept_live, where="post", label=f"{label} (AUC {_auc(live, spoof):.3f})")
     ax.plot([0, 1], [0, 1], color="0.6", lw=0.8, ls="--", label="chance")
-    for target in APCER_TARGETS:
-        ax.axvline(target, color="0.8", lw=0.8, ls=":")
+    targets = " and ".join(f"{100 * t:g} %" for t in APCER_TARGETS)
+    for k, target in enumerate(APCER_TARGETS):
+        # one legend entry for the reference lines: where BPCER at APCER is read
+        label = f"APCER {targets}" if k == 0 else None
+        ax.axvline(target, color="0.8", lw=0.8, ls=":", label=label)
     if log_x:
         ax.set_xscale("log")
         ax.set_xlim(1e-2, 1)
@@ -637,8 +640,11 @@ def plot_score_distributions(y, scores, *, generators=None, threshold=None, bins
                 label=f"{fam} (n={int(sel.sum())})")  # fmt: skip
     if threshold is not None:
         ax.axvline(float(threshold), color="k", lw=1.2, ls="--", label="threshold")
+    from matplotlib.ticker import MaxNLocator
+
     ax.set_xlabel("score (higher = more live)")
     ax.set_ylabel("clips")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # counts: no 0.5 of a clip
     ax.legend(fontsize=8)
     return ax
 

@@ -190,10 +190,16 @@ def test_plots_draw(agg, rng):
     assert any(label.startswith("good (AUC") for label in labels)
     assert any(label.startswith("random (AUC") for label in labels)
     assert "chance" in labels
+    # the APCER reference lines have a legend entry (one for both)
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "APCER 5 % and 10 %" in legend
     ax = plot_score_distributions(y, s, generators=["real"] * 30 + ["A"] * 12, threshold=0.2)
     assert len(ax.patches) > 0
     texts = [t.get_text() for t in ax.get_legend().get_texts()]
     assert {"live (n=30)", "A (n=12)", "threshold"} <= set(texts)
+    ax.figure.canvas.draw()
+    ticks = ax.get_yticks()
+    assert len(ticks) >= 2 and np.allclose(ticks, np.round(ticks))  # counts of clips
     ax = plot_window_scores([0.5, 0.1, -0.3, 0.4], [0, 16, 32, 36], window=64, threshold=0.0)
     below = [line for line in ax.get_lines() if line.get_label() == "below threshold"]
     assert below[0].get_xydata().shape == (1, 2)

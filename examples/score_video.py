@@ -13,8 +13,11 @@ real GRID corpus clips (one called LIVE, one a false alarm) and a Wav2Lip lip-sy
 Run: ``python examples/score_video.py [my_video.mp4 ...]`` (without arguments it scores
 three videos of the development data, when ``../shared/data`` or ``$LIPANOMALY_DATA`` has
 it). Scoring three short videos takes seconds (``docs/benchmarks.md``, examples).
+``LIPANOMALY_QUICK=1`` (used by the tests) reads the FaceMesh track files saved beside the
+default videos instead: the same clips, without running MediaPipe.
 """
 
+import os
 import sys
 import textwrap
 
@@ -39,7 +42,9 @@ extractor, detector = pipeline[0], pipeline[-1]
 print(textwrap.fill(f"threshold {detector.offset_:.3f}: {threshold_note(detector)}", 100))
 print()
 
-clips = extractor.transform(list(videos))  # (T, 40, 2) lip sequences at 25 fps
+quick = os.environ.get("LIPANOMALY_QUICK") == "1" and len(sys.argv) == 1
+inputs = [f"{v}.mp_lm.npz" if quick else v for v in videos]
+clips = extractor.transform(inputs)  # (T, 40, 2) lip sequences at 25 fps
 scores = detector.score_samples(clips)  # higher = more live
 p_values = detector.p_values(clips)  # the share of real validation clips scoring as low
 windows = detector.score_windows(clips)
@@ -53,7 +58,11 @@ for i, (video, truth) in enumerate(videos.items()):
         t0 = w["start"] / fps
         flag = "" if w["score"] >= detector.offset_ else "  <- below threshold"
         print(f"  {t0:5.2f}-{t0 + detector.window / fps:5.2f} s  {w['score']:7.3f}{flag}")
+print()
 print(
-    "\nA real clip called SPOOF is one of the false alarms that the threshold promises; a "
-    "fake called LIVE is a miss. Neither verdict is proof: read it with its p-value."
+    textwrap.fill(
+        "A real clip called SPOOF is one of the false alarms that the threshold promises; a "
+        "fake called LIVE is a miss. Neither verdict is proof: read it with its p-value.",
+        100,
+    )
 )

@@ -5,6 +5,7 @@ Run::
     .venv/bin/python benchmarks/bench_train.py [--data DIR] [--threads 2] [--repeats 5]
                                                [--windows 256] [--skip-full]
                                                [--fit-threads 1] [--skip-throughput]
+                                               [--skip-threads]
 
 1. **Throughput.** The same :class:`~lipanomaly.nn.DualVAE` (same initial weights), the same
    windows, batch 16 (the default), the same objective
@@ -14,7 +15,11 @@ Run::
    (``partial_fit``: callbacks, history, per-term recording included) against one epoch of
    a hand-written loop. The two alternate ``--repeats`` times in one process; the table gives
    the median windows per second of each and the skorch overhead.
-2. **Default training run on the full corpus, as users run it.** Every clip of both
+2. **Torch threads on shared cores.** The same training step (plain loop, batch 16) timed
+   with one and with two torch threads, alternating ``--repeats`` times in one process: the
+   median seconds per step of each, and the load average, which says how busy the cores
+   were. Every one of the network's many small operations waits for all of torch's threads.
+3. **Default training run on the full corpus, as users run it.** Every clip of both
    development collections (``landmarks/`` + ``wild/``: 306 track files, 260 real) written
    as track files into a temporary folder, then ``lipanomaly fit FOLDER -o MODEL --seed 0
    --threads N`` as a process (the fakes left out by the command, its extraction, training,
@@ -92,6 +97,33 @@ def throughput(train, repeats, batch_size=16):
     return n / statistics.median(t_skorch), n / statistics.median(t_plain), t_skorch, t_plain
 
 
+def thread_table(args, windows=128):
+    """Seconds per training step at 1 and 2 torch threads, alternating (part 2)."""
+    train, _ = development_windows(args.data)
+    loader = torch.utils.data.DataLoader(
+        WindowDataset(train[:windows], fs=25.0, cutoff=4.0), batch_size=16, shuffle=False
+    )
+    torch.manual_seed(0)
+    module = DualVAE(train.shape[2])
+    optimizer = torch.optim.AdamW(module.parameters(), lr=1e-3)
+    rng = np.random.default_rng(0)
+    plain_epoch(module, optimizer, loader, rng)  # warm-up
+    per_step = {1: [], 2: []}
+    for _ in range(args.repeats):
+        for n in per_step:
+            torch.set_num_threads(n)
+            t0 = time.perf_counter()
+            plain_epoch(module, optimizer, loader, rng)
+            per_step[n].append((time.perf_counter() - t0) / len(loader))
+    torch.set_num_threads(args.threads)
+    one, two = (statistics.median(per_step[n]) for n in (1, 2))
+    print(f"\nOne training step (batch 16), median of {args.repeats}, alternating:\n")
+    print("| torch threads | s/step | per repeat |\n| --- | ---: | --- |")
+    for n, med in ((1, one), (2, two)):
+        print(f"| {n} | {med:.3f} | {', '.join(f'{t:.3f}' for t in per_step[n])} |")
+    print(f"\ntwo threads / one thread: {two / one:.2f}; load average {os.getloadavg()[0]:.2f}")
+
+
 def command_training(data_dir, threads):
     """``lipanomaly fit`` of every development track file, as a process: what it costs."""
     data = load_development(data_dir, collections=("landmarks", "wild"))
@@ -131,6 +163,7 @@ def main():
     parser.add_argument("--windows", type=int, default=256)
     parser.add_argument("--skip-full", action="store_true")
     parser.add_argument("--skip-throughput", action="store_true")
+    parser.add_argument("--skip-threads", action="store_true")
     parser.add_argument("--fit-threads", type=int, default=1, help="lipanomaly fit --threads")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -141,6 +174,8 @@ def main():
     )
     if not args.skip_throughput:
         throughput_table(args)
+    if not args.skip_threads:
+        thread_table(args)
     if args.skip_full:
         return
     r = command_training(args.data, args.fit_threads)

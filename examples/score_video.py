@@ -24,6 +24,7 @@ import textwrap
 import lipanomaly
 from lipanomaly.datasets import default_data_dir
 from lipanomaly.report import threshold_note
+from lipanomaly.scoring import conformal_p_values
 
 if len(sys.argv) > 1:
     videos = {path: "yours" for path in sys.argv[1:]}
@@ -45,16 +46,17 @@ print()
 quick = os.environ.get("LIPANOMALY_QUICK") == "1" and len(sys.argv) == 1
 inputs = [f"{v}.mp_lm.npz" if quick else v for v in videos]
 clips = extractor.transform(inputs)  # (T, 40, 2) lip sequences at 25 fps
-scores = detector.score_samples(clips)  # higher = more live
-p_values = detector.p_values(clips)  # the share of real validation clips scoring as low
-windows = detector.score_windows(clips)
+# one pass of the network: each clip's score (higher = more live) and its window scores
+scores, windows = detector.score_with_windows(clips)
+# the share of real validation clips scoring as low (detector.p_values(clips) scores again)
+p_values = conformal_p_values(scores, detector.validation_scores_)
 fps = extractor.fps  # the clips' frame rate: the extractor resamples to it
 for i, (video, truth) in enumerate(videos.items()):
     verdict = "LIVE" if scores[i] >= detector.offset_ else "SPOOF"
     print(f"{video} ({truth}): {verdict} (score {scores[i]:.3f}, p-value {p_values[i]:.2f})")
     # one score per 64-frame window (2.56 s, every 16 frames): where in the clip it looks
     # odd; the verdict reads their mean, not how many fall below the threshold
-    for w in windows[windows["clip_index"] == i]:
+    for w in windows[i]:
         t0 = w["start"] / fps
         flag = "" if w["score"] >= detector.offset_ else "  <- below threshold"
         print(f"  {t0:5.2f}-{t0 + detector.window / fps:5.2f} s  {w['score']:7.3f}{flag}")

@@ -538,9 +538,10 @@ def default_data_dir():
     )
 
 
-#: The collections of the development data: ``landmarks/`` (track files) and ``wild/``
-#: (packed track files of many more recording set-ups; see ``docs/data.md``).
-COLLECTIONS = ("landmarks", "wild")
+#: The collections of the development data: ``landmarks/`` (track files), ``wild/`` (packed
+#: track files of many more recording set-ups) and ``modern/`` (packed track files of recent
+#: talking-head and lip-sync generators; see ``docs/data.md``).
+COLLECTIONS = ("landmarks", "wild", "modern")
 
 #: Sources of ``landmarks/`` that show the same person, as ``{source: linked_source}``: the
 #: EAMM clip ``M030_sad`` is the MEAD speaker M030 of the DreamTalk sources, and the man of
@@ -616,10 +617,12 @@ def load_development(data_dir=None, *, label=None, collections=("landmarks",)):
         :func:`default_data_dir`.
     label : {"real", "fake"} or None, default=None
         Keep only clips with this label.
-    collections : sequence of {"landmarks", "wild"}, default=("landmarks",)
+    collections : sequence of {"landmarks", "wild", "modern"}, default=("landmarks",)
         Which collections to load, in this order: ``landmarks/`` (140 clips of about 12
-        recording sources) and ``wild/`` (166 clips of 76 people or recording groups, read
-        from its packed files in memory: nothing is unpacked to disk).
+        recording sources), ``wild/`` (166 clips of 76 people or recording groups) and
+        ``modern/`` (164 clips, 151 of them fakes of 14 recent generator families, in 84
+        groups); the last two are read from their packed files in memory: nothing is
+        unpacked to disk.
 
     Returns
     -------
@@ -629,9 +632,9 @@ def load_development(data_dir=None, *, label=None, collections=("landmarks",)):
         (the manifest's description), ``collections`` (which collection each clip comes
         from) and ``groups``: the unit a leak-free protocol keeps on one side (the same
         person or recording set-up: for ``landmarks/`` the source, linked sources merged
-        (:data:`DEVELOPMENT_LINKED_SOURCES`); for ``wild/`` the manifest's ``group``). A
-        fake made from a real recording of the set carries that recording's source and
-        group.
+        (:data:`DEVELOPMENT_LINKED_SOURCES`); for ``wild/`` and ``modern/`` the manifest's
+        ``group``: the panels of one side-by-side comparison share one). A fake made from
+        a real recording of the set carries that recording's source and group.
     """
     root = Path(data_dir) if data_dir is not None else default_data_dir()
     if label not in (None, "real", "fake"):

@@ -18,19 +18,12 @@ import numpy as np
 
 from .datasets import Track, _clean_temporaries, _publish, _read_track, _track_arrays
 from .exceptions import InputError
+from .serialization import file_sha256
 
 __all__ = ["cache_key", "cached_video_track"]
 
 # bump when the layout of cache entries changes (2: entries hold their key)
 _CACHE_VERSION = 2
-
-
-def _file_hash(path, chunk=1 << 20):
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(chunk), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def cache_key(path):
@@ -52,7 +45,7 @@ def cache_key(path):
 
     settings = {"cache_version": _CACHE_VERSION, **facemesh_fingerprint()}
     digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()
-    return f"{_file_hash(path)}-{digest[:16]}.npz"
+    return f"{file_sha256(path)}-{digest[:16]}.npz"
 
 
 # a temporary file of _publish for a cache entry: ".<entry name>.<32 hex digits>.tmp"

@@ -44,6 +44,7 @@ __all__ = [
     "FORMAT",
     "FORMAT_VERSION",
     "check_destination",
+    "file_sha256",
     "load_model",
     "read_state",
     "save_model",
@@ -115,7 +116,17 @@ def _from_json(value):
     return value
 
 
-def _sha256(path):
+def file_sha256(path):
+    """The SHA-256 of a file's content, as hex digits (read in 1 MiB blocks).
+
+    Parameters
+    ----------
+    path : str or path-like
+
+    Returns
+    -------
+    digest : str
+    """
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
@@ -206,7 +217,7 @@ def _write_model_files(tmp, config, arrays, extra_files):
     # safetensors' save_file creates the file 0600; open() honours the umask
     with open(tmp / WEIGHTS_FILE, "wb") as fh:
         fh.write(save(arrays, metadata={"format": FORMAT}))
-    config["weights_sha256"] = _sha256(tmp / WEIGHTS_FILE)
+    config["weights_sha256"] = file_sha256(tmp / WEIGHTS_FILE)
     with open(tmp / CONFIG_FILE, "w", encoding="utf-8") as fh:
         json.dump(config, fh, indent=2, sort_keys=True)
     for name, text in extra_files.items():
@@ -399,7 +410,7 @@ def load_model(path):
     weights = path / WEIGHTS_FILE
     if not weights.is_file():
         raise ModelFileError(f"{path}: no {WEIGHTS_FILE}")
-    if _sha256(weights) != config["weights_sha256"]:
+    if file_sha256(weights) != config["weights_sha256"]:
         raise ModelFileError(f"{weights}: corrupt weights (checksum does not match config.json)")
     _model_checks.check_header(weights, spec)
     try:

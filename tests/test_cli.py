@@ -457,6 +457,79 @@ def test_calibrate_writes_a_model_and_score_reference_matches_it(
     assert "exists" in capsys.readouterr().err
 
 
+def _copy_pretrained(tmp_path):
+    from lipanomaly.pretrained import PRETRAINED_DIR
+
+    return Path(shutil.copytree(PRETRAINED_DIR, tmp_path / "model"))
+
+
+def test_calibrate_reads_references_as_fit_does(data_dir, tmp_path, capsys):
+    """Fakes are left out with a note, duplicates count once, and a missing reference stops
+    the command before anything is written (unless --skip-errors)."""
+    refs = [_track(data_dir, n) for n in GRID[:5]]
+    copies = []
+    for r in refs:  # the same five clips again, under other names
+        copies.append(str(tmp_path / ("copy_" + Path(r).name)))
+        shutil.copy(r, copies[-1])
+    fake = str(data_dir / "landmarks" / "wav2lip_forks__kuwarkapur_result_voice.mp4.npz")
+    out = tmp_path / "mine"
+    assert main(["calibrate", *refs, *copies, fake, "-o", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert f"{fake}: labelled fake; left out" in err
+    assert err.count("counted once") == 5
+    assert "calibrated on 5 reference clip(s): scoring re-centred" in err  # not the re-fit
+    missing = str(tmp_path / "missing.npz")
+    out = tmp_path / "other"
+    assert main(["calibrate", *refs, missing, "-o", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert f"{missing}: no such file or folder" in err
+    assert "nothing was calibrated" in err and not out.exists()
+    assert main(["calibrate", *refs, missing, "-o", str(out), "--skip-errors"]) == 1
+    assert "calibrated on 5 reference clip(s)" in capsys.readouterr().err and out.is_dir()
+
+
+def test_a_still_reference_is_refused_by_name(data_dir, tmp_path, capsys):
+    import dataclasses
+
+    from lipanomaly.datasets import read_track, write_track
+
+    refs = [_track(data_dir, n) for n in GRID[:3]]
+    track = read_track(refs[0])
+    held = np.repeat(track.landmarks[:1], len(track.landmarks), axis=0)  # a photo
+    still = write_track(tmp_path / "still.npz", dataclasses.replace(track, landmarks=held))
+    suspect = _track(data_dir, "swiz3n")
+    argv = ["score", "--json", suspect, "--reference", still, "--reference", refs[1]]
+    assert main(argv) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""  # nothing scored
+    (line,) = [ln for ln in captured.err.splitlines() if still in ln]
+    assert line.startswith(f"lipanomaly: error: {still}: cannot be a reference: a still face")
+    assert "MIN_REFERENCE_MOTION" in line
+    assert main([*argv, "--skip-errors"]) == 0
+    captured = capsys.readouterr()
+    assert f"{still}: left out of the calibration: a still face" in captured.err
+    assert len(json.loads(captured.out)) == 1
+
+
+def test_calibrate_in_place_keeps_the_notes(data_dir, tmp_path, capsys):
+    model = _copy_pretrained(tmp_path)
+    notice = (model / "DATA_NOTICE.md").read_bytes()
+    training = json.loads((model / "TRAINING.json").read_text())
+    refs = [_track(data_dir, n) for n in GRID[:3]]
+    for _ in range(2):  # twice: the calibrations are recorded one after the other
+        assert main(["calibrate", *refs, "-m", str(model), "-o", str(model), "--force"]) == 0
+    assert "calibrated model saved" in capsys.readouterr().err
+    assert (model / "DATA_NOTICE.md").read_bytes() == notice
+    after = json.loads((model / "TRAINING.json").read_text())
+    calibrations = after.pop("calibrations")
+    assert after == training
+    assert len(calibrations) == 2 and calibrations[0]["scoring"] == "re-centred"
+    assert [r["file"] for r in calibrations[1]["references"]] == [Path(r).name for r in refs]
+    # the pretrained model's notes reach a calibrated copy of it too
+    assert main(["calibrate", *refs, "-o", str(tmp_path / "copy")]) == 0
+    assert (tmp_path / "copy" / "DATA_NOTICE.md").read_bytes() == notice
+
+
 def test_fit_says_its_threshold(data_dir, tmp_path, capsys):
     out = tmp_path / "model"
     inputs = [_track(data_dir, n) for n in GRID[:5]]

@@ -331,14 +331,22 @@ def _cmd_score(args, console):
         ):
             console.out(textwrap.fill(text, width=100))
     if plot_dir is not None and records:
-        from .report import plot_score_timeline
+        from .report import figure_names, plot_score_timeline
 
-        plot_dir.mkdir(parents=True, exist_ok=True)
         window, fps = detector.network_.window, _frame_rate(pipeline)
-        for r in records:
-            name = Path(r["path"]).name + ".png"
-            plot_score_timeline(r, plot_dir / name, window=window, fs=fps)
-        console.info(f"{len(records)} figure(s) written to {plot_dir}")
+        written = 0
+        # one figure per input, even for same or over-long names; one that fails is
+        # reported and the others are still written
+        for r, name in zip(records, figure_names([r["path"] for r in records])):
+            try:
+                plot_score_timeline(r, plot_dir / name, window=window, fs=fps)
+            except Exception as exc:
+                console.fail(named(f"figure not written ({type(exc).__name__}: {exc})", r["path"]))
+                continue
+            written += 1
+            if name != Path(r["path"]).name + ".png":
+                console.info(f"{r['path']}: figure {name}")
+        console.info(f"{written} figure(s) written to {plot_dir}")
     return 0
 
 

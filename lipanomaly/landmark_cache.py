@@ -16,7 +16,7 @@ import re
 
 import numpy as np
 
-from .datasets import Track, _clean_temporaries, _publish, _read_track, _track_arrays
+from .datasets import Track, _clean_temporaries, _read_track, _track_arrays, publish_file
 from .exceptions import InputError
 from .serialization import file_sha256
 
@@ -48,7 +48,7 @@ def cache_key(path):
     return f"{file_sha256(path)}-{digest[:16]}.npz"
 
 
-# a temporary file of _publish for a cache entry: ".<entry name>.<32 hex digits>.tmp"
+# a temporary file of publish_file for a cache entry: ".<entry name>.<32 hex digits>.tmp"
 _CACHE_TEMP = re.compile(r"\.[0-9a-f]{64}-[0-9a-f]{16}\.npz\.[0-9a-f]{32}\.tmp")
 
 
@@ -78,7 +78,7 @@ def _read_cache_entry(entry, key, video):
 def _write_cache_entry(entry, key, track):
     """Publish ``track`` as the cache entry ``entry`` (atomically), holding its key."""
     arrays = {**_track_arrays(track), "cache_key": np.str_(key)}
-    _publish(entry, lambda fh: np.savez_compressed(fh, **arrays))
+    publish_file(entry, lambda fh: np.savez_compressed(fh, **arrays))
 
 
 def _clean_cache_temporaries(cache_dir, max_age=None):

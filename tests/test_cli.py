@@ -201,6 +201,36 @@ def test_score_table_and_plots(model_dir, data_dir, tmp_path, capsys):
     assert "--force" in capsys.readouterr().err
 
 
+def test_plots_never_fail_the_run(model_dir, data_dir, tmp_path, capsys):
+    """A mathtext name, same names from two folders and an over-long name each get a figure;
+    one that cannot be written is reported and the others are still written."""
+    a, b, plots = tmp_path / "a", tmp_path / "b", tmp_path / "figures"
+    for folder in (a, b):
+        folder.mkdir()
+    long_name = "L" * 240 + ".npz"
+    for name, src, folder in (
+        ("$1_$2.npz", "bbaf2n", a),
+        ("x.npz", "brbk7n", a),
+        ("x.npz", "lbax4n", b),
+        (long_name, "lbbc2a", b),
+        ("blocked.npz", "lrwp9a", b),
+    ):
+        shutil.copy(_track(data_dir, src), folder / name)
+    (plots / "blocked.npz.png").mkdir(parents=True)  # a folder where a figure would go
+    assert (
+        main(["score", "-m", str(model_dir), str(a), str(b), "--plot", str(plots), "--force"]) == 1
+    )
+    err = _stderr_lines(capsys)
+    (failed,) = [ln for ln in err if ln.startswith("lipanomaly: error:")]
+    assert failed.startswith(f"lipanomaly: error: {b / 'blocked.npz'}: figure not written")
+    assert "4 figure(s) written" in err[-1]
+    names = sorted(p.name for p in plots.iterdir() if p.is_file())
+    (long_png,) = [n for n in names if n.startswith("L" * 100)]
+    assert len(long_png.encode()) <= 200
+    assert sorted(set(names) - {long_png}) == ["$1_$2.npz.png", "x.npz.2.png", "x.npz.png"]
+    assert all((plots / n).stat().st_size > 10_000 for n in names)
+
+
 def test_score_a_folder(model_dir, data_dir, tmp_path, capsys):
     folder = tmp_path / "tracks"
     folder.mkdir()
@@ -324,6 +354,39 @@ def test_demo_writes_a_report(model_dir, tmp_path, capsys):
     assert main(["demo", "--model", str(model_dir), "-o", str(mine), "-q"]) == 1
     assert "--force" in capsys.readouterr().err
     assert (mine / "notes.txt").read_text() == "a user's file"
+
+
+def test_demo_never_writes_through_a_link(model_dir, tmp_path, capsys):
+    """A report folder gets the model folders' rule: one holding a symbolic link is refused
+    before anything is computed, --force too, and the link's target is untouched."""
+    target = tmp_path / "precious.txt"
+    target.write_text("the user's file")
+    out = tmp_path / "report"
+    out.mkdir()
+    (out / ".lipanomaly-report").write_text("a previous report\n")
+    (out / "index.html").symlink_to(target)
+    for force in ([], ["--force"]):
+        assert main(["demo", "--model", str(model_dir), "-o", str(out), "-q", *force]) == 1
+        (line,) = _stderr_lines(capsys)
+        assert line.startswith(f"lipanomaly: error: {out}: holds symbolic links (index.html)")
+    linked = tmp_path / "linked"
+    linked.symlink_to(out)
+    assert main(["demo", "--model", str(model_dir), "-o", str(linked), "-q"]) == 1
+    assert "a symbolic link" in capsys.readouterr().err
+    assert target.read_text() == "the user's file"
+
+
+def test_report_files_replace_a_link_instead_of_following_it(tmp_path):
+    """A link placed after the folder was checked is replaced, never written through."""
+    from lipanomaly.report import prepare_report_folder, write_demo_report
+
+    target = tmp_path / "precious.txt"
+    target.write_text("the user's file")
+    out = prepare_report_folder(tmp_path / "report")
+    (out / "index.html").symlink_to(target)
+    write_demo_report(out, sections=[("A", "<p>b</p>")], figures=[])
+    assert target.read_text() == "the user's file"
+    assert not (out / "index.html").is_symlink() and "<p>b</p>" in (out / "index.html").read_text()
 
 
 # -- as a process -------------------------------------------------------------------------------

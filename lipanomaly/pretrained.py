@@ -173,12 +173,20 @@ def load_pipeline(path, *, n_jobs=None, cache_dir=None, errors="raise", verbose=
     ModelFileError
         If the folder is missing or its files cannot be read (the message names the file).
     """
+    from .serialization import read_model_folder
+
+    settings = {"n_jobs": n_jobs, "cache_dir": cache_dir, "errors": errors, "verbose": verbose}
+    # a folder replaced meanwhile is read again: the extractor and the detector of one version
+    return read_model_folder(Path(path), lambda p: _load_pipeline(p, **settings))
+
+
+def _load_pipeline(path, *, n_jobs, cache_dir, errors, verbose):
+    """:func:`load_pipeline`, once."""
     from sklearn.pipeline import Pipeline
 
     from .extraction import LipLandmarkExtractor
     from .serialization import load_model
 
-    path = Path(path)
     if not path.is_dir():
         raise ModelFileError(f"{path}: no such model folder")
     detector = load_model(path)

@@ -231,6 +231,16 @@ def test_plots_never_fail_the_run(model_dir, data_dir, tmp_path, capsys):
     assert all((plots / n).stat().st_size > 10_000 for n in names)
 
 
+def test_a_truncated_video_is_an_error(model_dir, data_dir, tmp_path, capsys):
+    data = (data_dir / "videos" / "video_8s_real.mp4").read_bytes()
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(data[: int(len(data) * 0.4)])
+    assert main(["score", "-m", str(model_dir), "--json", str(cut)]) == 1
+    (line,) = _stderr_lines(capsys)
+    assert line.startswith(f"lipanomaly: error: {cut}: truncated or corrupt video")
+    assert "203 frames, only 80 (39%)" in line
+
+
 def test_score_a_folder(model_dir, data_dir, tmp_path, capsys):
     folder = tmp_path / "tracks"
     folder.mkdir()

@@ -4,6 +4,11 @@ The pretrained model is calibrated (:func:`lipanomaly.calibrate`,
 :func:`lipanomaly.calibration.calibrate_scorer`) on real clips of the bundled demo split (the
 model never saw them) and of the development data:
 
+0. **The bounds of a reference** (:data:`lipanomaly.limits.MIN_REFERENCE_MOTION`,
+   :data:`lipanomaly.limits.MAX_REFERENCE_Z`): the lip motion
+   (:func:`lipanomaly.calibration.reference_motion`) of the 260 live clips of the
+   development data (``landmarks/`` and ``wild/``), and how far the median of each
+   component the pretrained scorer reads lies from its centre, in its robust scales.
 1. **Hostile single references.** One clip of someone not speaking (a real demo clip with its
    lip motion shrunk to 5 % about its mean shape) as the only reference, and ten still faces
    (ten real clips with their first frame held): how many of the 29 fakes of the
@@ -20,7 +25,7 @@ model never saw them) and of the development data:
 
 Prints markdown tables and the command; run from the repository root::
 
-    python benchmarks/bench_calibration.py            # about 3 minutes on 2 shared cores
+    python benchmarks/bench_calibration.py            # about 2 minutes on 2 shared cores
 """
 
 import argparse
@@ -34,6 +39,39 @@ import numpy as np
 def _live_fakes(model, X):
     """How many clips of X a fitted pipeline or detector calls live."""
     return int((model.predict(X) == 1).sum())
+
+
+def reference_bounds(pipeline, tracks, read):
+    """Markdown rows: the motion and the component medians (robust scales) of live clips."""
+    from lipanomaly.calibration import reference_motion
+    from lipanomaly.limits import MAX_REFERENCE_Z, MIN_REFERENCE_MOTION
+
+    extractor, detector = pipeline[0], pipeline[-1]
+    network, scorer = detector.network_, detector.scorer_
+    clips = extractor.transform(tracks)
+    motion = np.array(
+        [reference_motion(c, window=network.window, stride=network.stride) for c in clips]
+    )
+    rows = [
+        f"| quantity ({len(clips)} live clips) | min | 1 % | median | 99 % | max | bound |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+        "| lip motion (inter-ocular distances) | "
+        + " | ".join(f"{v:.4f}" for v in np.percentile(motion, [0, 1, 50, 99, 100]))
+        + f" | >= {MIN_REFERENCE_MOTION:g} |",
+    ]
+    C = network.transform(clips, components=read)
+    for name in read:
+        j = scorer.component_names_.index(name)
+        z = [
+            (np.median(c[name]) - scorer.component_center_[j]) / scorer.component_scale_[j]
+            for c in C
+        ]
+        rows.append(
+            f"| {name} (robust scales) | "
+            + " | ".join(f"{v:+.2f}" for v in np.percentile(z, [0, 1, 50, 99, 100]))
+            + f" | within ±{MAX_REFERENCE_Z:g} |"
+        )
+    return rows
 
 
 def hostile_references(pipeline, demo, dev_fakes):
@@ -139,6 +177,11 @@ def main():
         t for t, y, c in zip(dev.tracks, dev.y, dev.collections) if y == -1 and c == "landmarks"
     ]
 
+    print("### The bounds of a reference: the live clips of the development data\n")
+    live = [t for t, y in zip(dev.tracks, dev.y) if y == 1]
+    for row in reference_bounds(pipeline, live, read):
+        print(row)
+    print()
     rows, n_fakes = hostile_references(pipeline, demo, dev_fakes)
     print("### Hostile single references\n")
     print(f"| references | live fakes of {n_fakes}, uncalibrated | calibrated |")

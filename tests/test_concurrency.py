@@ -12,6 +12,10 @@ import pytest
 from lipanomaly.datasets import Track, read_track, write_track
 from lipanomaly.landmark_cache import _read_cache_entry, _write_cache_entry
 
+# one worker runs these tests one after the other: each starts processes that compete for
+# the two cores, and a read count is part of what they check
+pytestmark = pytest.mark.xdist_group("concurrency")
+
 N_WRITERS, N_READERS, WRITES = 3, 2, 25
 
 

@@ -123,9 +123,10 @@ def _calibrated(pipeline, references, console, recursive=False, skip_errors=Fals
             model = calibrate(detector, [c for _, c in usable])
     except LipAnomalyError as exc:
         raise Failure(one_line(exc)) from exc
-    n = len(usable)
-    for w in caught:  # identical clips from different files: named by file
-        n -= "counted once" in str(w.message)
+    # raising on refusals, calibrate warns of one thing only: identical clips (from files of
+    # different content), each counted once; named by file
+    n = len(usable) - len(caught)
+    for w in caught:
         console.warn(re.sub(r"X_reference\[(\d+)\]", lambda m: paths[int(m[1])], str(w.message)))
     how = "fitted anew" if n >= REFIT_FROM else "re-centred"
     console.info(f"calibrated on {n} reference clip(s): scoring {how}")

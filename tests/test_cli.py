@@ -544,12 +544,20 @@ def test_calibrate_reads_references_as_fit_does(data_dir, tmp_path, capsys):
     for r in refs:  # the same five clips again, under other names
         copies.append(str(tmp_path / ("copy_" + Path(r).name)))
         shutil.copy(r, copies[-1])
+    import dataclasses
+
+    from lipanomaly.datasets import read_track, write_track
+
+    # the same clip in a file of other bytes (another source text): counted once too
+    track = read_track(refs[0])
+    same = write_track(tmp_path / "relabelled.npz", dataclasses.replace(track, source="mine"))
     fake = str(data_dir / "landmarks" / "wav2lip_forks__kuwarkapur_result_voice.mp4.npz")
     out = tmp_path / "mine"
-    assert main(["calibrate", *refs, *copies, fake, "-o", str(out)]) == 0
+    assert main(["calibrate", *refs, *copies, same, fake, "-o", str(out)]) == 0
     err = capsys.readouterr().err
     assert f"{fake}: labelled fake; left out" in err
-    assert err.count("counted once") == 5
+    assert err.count("counted once") == 6
+    assert f"{same}: the same clip as {refs[0]}; counted once" in err
     assert "calibrated on 5 reference clip(s): scoring re-centred" in err  # not the re-fit
     missing = str(tmp_path / "missing.npz")
     out = tmp_path / "other"

@@ -36,12 +36,14 @@ def _writer(kind, path, wid, start):
             _write_cache_entry(path, "the-key.npz", track)
 
 
-def _read_until(read_once, start, stop, queue):
-    """Call ``read_once(n)`` from ``start`` to ``stop``; put (reads, failures) on ``queue``."""
+def _read_until(read_once, start, stop, done, queue):
+    """Call ``read_once(n)`` from ``start`` until ``stop`` and the writers are ``done`` (on a
+    busy machine they take longer: the reads span all the writing); put (reads, failures)
+    on ``queue``."""
     while time.time() < start:
         pass
     n, bad = 0, []
-    while time.time() < stop:
+    while (time.time() < stop or not done.is_set()) and time.time() < start + 120:
         try:
             read_once(n)
             n += 1
@@ -50,7 +52,7 @@ def _read_until(read_once, start, stop, queue):
     queue.put((n, bad))
 
 
-def _reader(kind, path, start, stop, queue):
+def _reader(kind, path, start, stop, done, queue):
     def read_once(n):
         if kind == "track":
             t = read_track(path)
@@ -61,7 +63,7 @@ def _reader(kind, path, start, stop, queue):
         values = np.unique(t.landmarks)
         assert values.size == 1 and t.n_frames >= 200, (values, t.n_frames)
 
-    _read_until(read_once, start, stop, queue)
+    _read_until(read_once, start, stop, done, queue)
 
 
 @pytest.mark.parametrize("kind", ["track", "cache"])
@@ -73,14 +75,17 @@ def test_readers_only_ever_see_complete_files(tmp_path, kind):
     else:
         _write_cache_entry(path, "the-key.npz", _track(0.05, 200))
     start = time.time() + 0.3  # every process starts at once
-    queue = ctx.Queue()
+    queue, done = ctx.Queue(), ctx.Event()
     writers = [ctx.Process(target=_writer, args=(kind, path, w, start)) for w in range(N_WRITERS)]
     readers = [
-        ctx.Process(target=_reader, args=(kind, path, start, start + 1.5, queue))
+        ctx.Process(target=_reader, args=(kind, path, start, start + 1.5, done, queue))
         for _ in range(N_READERS)
     ]
     for p in writers + readers:
         p.start()
+    for p in writers:
+        p.join(timeout=60)
+    done.set()
     results = [queue.get(timeout=60) for _ in readers]
     for p in writers + readers:
         p.join(timeout=60)
@@ -124,7 +129,7 @@ def _model_writer(path, start, stop):
         save_pipeline(models[i % 2], path, overwrite=True)
 
 
-def _model_reader(path, start, stop, offsets, queue):
+def _model_reader(path, start, stop, offsets, done, queue):
     from lipanomaly.pretrained import load_pipeline
     from lipanomaly.serialization import load_model
 
@@ -136,7 +141,7 @@ def _model_reader(path, start, stop, offsets, queue):
         else:
             assert load_model(path).offset_ in offsets
 
-    _read_until(read_once, start, stop, queue)
+    _read_until(read_once, start, stop, done, queue)
 
 
 def test_a_model_being_replaced_reads_old_or_new(tmp_path):
@@ -150,14 +155,16 @@ def test_a_model_being_replaced_reads_old_or_new(tmp_path):
     offsets = [_model(v)[-1].offset_ for v in (0, 1)]
     start = time.time() + 0.5
     stop = start + 2.0
-    queue = ctx.Queue()
+    queue, done = ctx.Queue(), ctx.Event()
     writer = ctx.Process(target=_model_writer, args=(path, start, stop))
     readers = [
-        ctx.Process(target=_model_reader, args=(path, start, stop, offsets, queue))
+        ctx.Process(target=_model_reader, args=(path, start, stop, offsets, done, queue))
         for _ in range(N_READERS)
     ]
     for p in [writer, *readers]:
         p.start()
+    writer.join(timeout=60)
+    done.set()
     results = [queue.get(timeout=60) for _ in readers]
     for p in [writer, *readers]:
         p.join(timeout=60)

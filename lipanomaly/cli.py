@@ -23,8 +23,10 @@ from .console import (
     TRACK_EXTENSIONS,
     Console,
     Failure,
+    distinct_files,
     expand_inputs,
     extract_all,
+    leave_out_fakes,
     named,
     one_line,
 )
@@ -59,20 +61,82 @@ def _load_model(args):
         raise Failure(str(exc)) from exc
 
 
-def _calibrated(pipeline, references, console, recursive=False):
-    """``pipeline`` calibrated on the real clips of ``references`` (files or folders)."""
-    from .calibration import REFIT_FROM, calibrate
+def _reference_problems(detector, good):
+    """Why each extracted reference cannot be one (None where it can), one clip at a time
+    when the batch fails (e.g. a clip too short for the network)."""
+    from .calibration import check_references
 
-    files = expand_inputs(references, console, recursive=recursive)
-    if not files:
-        raise Failure("no reference clip to calibrate on")
     try:
-        model = calibrate(pipeline, files)
+        return check_references(detector, [r.clip for _, r in good])
+    except InputError as exc:
+        if len(good) == 1:
+            return [one_line(str(exc).replace("X[0]: ", ""))]
+        return [p for item in good for p in _reference_problems(detector, [item])]
+
+
+def _calibrated(pipeline, references, console, recursive=False, skip_errors=False):
+    """``pipeline`` calibrated on the real clips of ``references`` (files or folders).
+
+    As ``fit`` reads its inputs: track files labelled fake are left out with a note, files
+    of the same content count once, and a reference that is missing, unreadable or
+    refused (:func:`lipanomaly.calibration.check_references`) stops the command before
+    anything is written, unless ``skip_errors`` (then it is left out).
+
+    Returns
+    -------
+    pipeline : sklearn.pipeline.Pipeline
+    record : dict
+        What the calibration was made from, for the model's ``TRAINING.json``.
+    """
+    import datetime
+    import re
+
+    from sklearn.pipeline import Pipeline
+
+    from .calibration import REFIT_FROM, CalibrationWarning, calibrate
+
+    failed = console.n_failed
+    files = expand_inputs(references, console, recursive=recursive)
+    files = leave_out_fakes(files, console, "calibration reads genuine clips only")
+    digests = dict(distinct_files(files, console))
+    good = extract_all(pipeline[0], list(digests), console, desc="references")
+    detector = pipeline[-1]
+    usable = []
+    for (path, r), problem in zip(good, _reference_problems(detector, good) if good else []):
+        if problem is None:
+            usable.append((path, r.clip))
+        elif skip_errors:
+            console.warn(f"{path}: left out of the calibration: {problem}")
+        else:
+            console.fail(f"{path}: cannot be a reference: {problem}")
+    if console.n_failed > failed and not skip_errors:
+        raise Failure(
+            f"{console.n_failed - failed} reference(s) cannot be used (listed above); nothing "
+            "was calibrated: fix or remove them, or pass --skip-errors to calibrate on the others"
+        )
+    if not usable:
+        raise Failure("no reference clip to calibrate on")
+    paths = [p for p, _ in usable]
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", CalibrationWarning)
+            model = calibrate(detector, [c for _, c in usable])
     except LipAnomalyError as exc:
-        raise Failure(str(exc)) from exc
-    how = "fitted anew" if len(files) >= REFIT_FROM else "re-centred"
-    console.info(f"calibrated on {len(files)} reference clip(s): scoring {how}")
-    return model
+        raise Failure(one_line(exc)) from exc
+    # raising on refusals, calibrate warns of one thing only: identical clips (from files of
+    # different content), each counted once; named by file
+    n = len(usable) - len(caught)
+    for w in caught:
+        console.warn(re.sub(r"X_reference\[(\d+)\]", lambda m: paths[int(m[1])], str(w.message)))
+    how = "fitted anew" if n >= REFIT_FROM else "re-centred"
+    console.info(f"calibrated on {n} reference clip(s): scoring {how}")
+    record = {
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "lipanomaly_version": __version__,
+        "scoring": how,
+        "references": [{"file": Path(p).name, "sha256": digests[p]} for p in paths],
+    }
+    return Pipeline([pipeline.steps[0], (pipeline.steps[-1][0], model)]), record
 
 
 def _frame_rate(pipeline):
@@ -139,24 +203,12 @@ def _cmd_fit(args, console):
         raise Failure("no input to train on")
     from sklearn.pipeline import Pipeline
 
-    from .datasets import read_track
     from .detector import LFHFVAEDetector
     from .extraction import LipLandmarkExtractor
     from .pretrained import save_pipeline
     from .report import threshold_note
 
-    real = []
-    for f in files:
-        if f.lower().endswith(TRACK_EXTENSIONS):
-            try:
-                label = read_track(f).label
-            except InputError as exc:
-                console.fail(named(exc, f))
-                continue
-            if label == "fake":
-                console.warn(f"{f}: labelled fake; left out (a one-class model trains on reals)")
-                continue
-        real.append(f)
+    real = leave_out_fakes(files, console, "a one-class model trains on reals")
     extractor = LipLandmarkExtractor(cache_dir=args.cache)
     clips = extract_all(extractor, real, console, n_jobs=args.jobs)
     if console.n_failed and not args.skip_errors:
@@ -250,7 +302,9 @@ def _cmd_score(args, console):
         return 1
     pipeline = _load_model(args)
     if args.reference:
-        pipeline = _calibrated(pipeline, args.reference, console, args.recursive)
+        pipeline, _ = _calibrated(
+            pipeline, args.reference, console, args.recursive, args.skip_errors
+        )
     detector = pipeline[-1]
     threshold = _threshold(args, detector)
     good = extract_all(pipeline[0], files, console, n_jobs=args.jobs, desc="scoring")
@@ -278,25 +332,38 @@ def _cmd_score(args, console):
         ):
             console.out(textwrap.fill(text, width=100))
     if plot_dir is not None and records:
-        from .report import plot_score_timeline
+        from .report import figure_names, plot_score_timeline
 
-        plot_dir.mkdir(parents=True, exist_ok=True)
         window, fps = detector.network_.window, _frame_rate(pipeline)
-        for r in records:
-            name = Path(r["path"]).name + ".png"
-            plot_score_timeline(r, plot_dir / name, window=window, fs=fps)
-        console.info(f"{len(records)} figure(s) written to {plot_dir}")
+        written = 0
+        # one figure per input, even for same or over-long names; one that fails is
+        # reported and the others are still written
+        for r, name in zip(records, figure_names([r["path"] for r in records])):
+            try:
+                plot_score_timeline(r, plot_dir / name, window=window, fs=fps)
+            except Exception as exc:
+                console.fail(named(f"figure not written ({type(exc).__name__}: {exc})", r["path"]))
+                continue
+            written += 1
+            if name != Path(r["path"]).name + ".png":
+                console.info(f"{r['path']}: figure {name}")
+        console.info(f"{written} figure(s) written to {plot_dir}")
     return 0
 
 
 def _cmd_calibrate(args, console):
-    from .pretrained import save_pipeline
+    from .pretrained import PRETRAINED_DIR, calibration_notes, save_pipeline
     from .serialization import check_destination
 
     out = _check_new_path(args.output, args.force, "model folder")
     check_destination(out, overwrite=args.force)
-    model = _calibrated(_load_model(args), args.references, console, args.recursive)
-    save_pipeline(model, out, overwrite=args.force)
+    pipeline = _load_model(args)
+    model, record = _calibrated(
+        pipeline, args.references, console, args.recursive, args.skip_errors
+    )
+    # the source's notes travel with the model (read before an in-place save replaces them)
+    notes = calibration_notes(PRETRAINED_DIR if args.model is None else args.model, record)
+    save_pipeline(model, out, overwrite=args.force, notes=notes)
     console.info(f"calibrated model saved to {out}")
     return 0
 
@@ -576,6 +643,9 @@ def build_parser():
     p.add_argument(
         "--reference", action="append", metavar="INPUT", help="calibrate on these first (repeat)"
     )
+    p.add_argument(
+        "--skip-errors", action="store_true", help="calibrate on the references that can be used"
+    )
     p.add_argument("--force", action="store_true", help="write into a non-empty --plot folder")
     p.set_defaults(func=_cmd_score)
 
@@ -586,13 +656,19 @@ def build_parser():
         lipanomaly calibrate me_1.mp4 me_2.mp4 me_3.mp4 -o my-model/
         lipanomaly score --model my-model/ suspect.mp4
         Fewer than 10 clips re-centre the scoring toward them; from 10 on it is fitted
-        anew on them, threshold included (docs/guide/calibration.md).
+        anew on them, threshold included (docs/guide/calibration.md). Track files
+        labelled "fake" are left out, the same file twice counts once, and a reference
+        that cannot be used (unreadable, a still face ...) stops the command unless
+        --skip-errors. The model's notes (DATA_NOTICE.md, TRAINING.json) are kept.
         """,
     )
     p.add_argument("references", nargs="+", metavar="INPUT", help="genuine videos, tracks, folders")
     p.add_argument("-o", "--output", required=True, metavar="DIR", help="model folder to write")
     _add_model_option(p)
     _add_input_options(p)
+    p.add_argument(
+        "--skip-errors", action="store_true", help="calibrate on the references that can be used"
+    )
     p.add_argument("--force", action="store_true", help="replace an existing model folder")
     p.set_defaults(func=_cmd_calibrate)
 

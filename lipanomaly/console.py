@@ -18,8 +18,10 @@ __all__ = [
     "VIDEO_EXTENSIONS",
     "Console",
     "Failure",
+    "distinct_files",
     "expand_inputs",
     "extract_all",
+    "leave_out_fakes",
     "named",
     "one_line",
 ]
@@ -191,3 +193,60 @@ def extract_all(extractor, files, console, *, n_jobs=1, desc="extracting"):
                 good.append((path, r))
             bar.update()
     return good
+
+
+def leave_out_fakes(files, console, why):
+    """``files`` without the track files labelled fake, each left out with a note.
+
+    A track file that cannot be read is a failed input (reported, left out); videos carry
+    no label and are kept.
+
+    Parameters
+    ----------
+    files : list of str
+    console : Console
+    why : str
+        Why fakes are left out, for the note (``"a one-class model trains on reals"``).
+
+    Returns
+    -------
+    files : list of str
+    """
+    from .datasets import read_track
+    from .exceptions import InputError
+
+    kept = []
+    for f in files:
+        if f.lower().endswith(TRACK_EXTENSIONS):
+            try:
+                label = read_track(f).label
+            except InputError as exc:
+                console.fail(named(exc, f))
+                continue
+            if label == "fake":
+                console.warn(f"{f}: labelled fake; left out ({why})")
+                continue
+        kept.append(f)
+    return kept
+
+
+def distinct_files(files, console):
+    """``files`` with each content once: a file with the bytes of an earlier one is left out
+    with a note.
+
+    Returns
+    -------
+    files : list of (str, str)
+        Each file kept and the SHA-256 of its content.
+    """
+    from .serialization import file_sha256
+
+    first, kept = {}, []
+    for f in files:
+        digest = file_sha256(f)
+        if digest in first:
+            console.warn(f"{f}: the same content as {first[digest]}; counted once")
+            continue
+        first[digest] = f
+        kept.append((f, digest))
+    return kept

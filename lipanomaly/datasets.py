@@ -62,6 +62,7 @@ __all__ = [
     "default_data_dir",
     "load_demo",
     "load_development",
+    "publish_file",
     "read_track",
     "write_track",
 ]
@@ -418,13 +419,20 @@ def _read_track(path, extra_keys=()):
     )
 
 
-def _publish(path, write):
+def publish_file(path, write):
     """Atomically create or replace ``path``: ``write(fh)`` into a unique temporary file of
     the same folder, then rename it over ``path``.
 
     A reader sees the old file or the complete new one; concurrent writers never share a
-    temporary file; the temporary file is removed if anything fails. Files are created
-    with the user's umask (as ``open`` does).
+    temporary file (created exclusively); the temporary file is removed if anything fails.
+    A symbolic link at ``path`` is replaced, never written through. Files are created with
+    the user's umask (as ``open`` does).
+
+    Parameters
+    ----------
+    path : str or path-like
+    write : callable
+        ``write(fh)`` writes the content into the binary file object ``fh``.
     """
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
@@ -441,12 +449,12 @@ def _publish(path, write):
         raise
 
 
-#: a temporary file of :func:`_publish` for a track file: ``.<name>.npz.<32 hex digits>.tmp``
+#: a temporary file of :func:`publish_file` for a track file: ``.<name>.npz.<32 hex digits>.tmp``
 _TRACK_TEMP = re.compile(r"\..+\.npz\.[0-9a-f]{32}\.tmp")
 
 
 def _clean_temporaries(folder, pattern=_TRACK_TEMP, max_age=None):
-    """Remove the temporary files of :func:`_publish` that crashed writers left in ``folder``:
+    """Remove the temporary files of :func:`publish_file` that crashed writers left in ``folder``:
     only files whose name matches ``pattern`` and that are older than ``max_age`` seconds
     (:data:`~lipanomaly.limits.CACHE_TEMP_MAX_AGE_S` by default). Returns how many were
     removed; never fails."""
@@ -510,7 +518,7 @@ def write_track(path, track, *, overwrite=False):
         raise InputError(f"{path}: exists already; pass overwrite=True to replace it")
     arrays = _track_arrays(track)
     _clean_temporaries(os.path.dirname(os.path.abspath(path)))
-    _publish(path, lambda fh: np.savez_compressed(fh, **arrays))
+    publish_file(path, lambda fh: np.savez_compressed(fh, **arrays))
     return path
 
 

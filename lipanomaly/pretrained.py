@@ -19,11 +19,21 @@ from pathlib import Path
 
 from .exceptions import InputError, ModelFileError
 
-__all__ = ["PRETRAINED_DIR", "load_pipeline", "load_pretrained", "save_pipeline"]
+__all__ = [
+    "NOTES_FILES",
+    "PRETRAINED_DIR",
+    "calibration_notes",
+    "load_pipeline",
+    "load_pretrained",
+    "save_pipeline",
+]
 
 #: Where the pretrained model lives inside the package.
 PRETRAINED_DIR = Path(__file__).resolve().parent / "pretrained"
 EXTRACTOR_FILE = "extractor.json"
+#: The notes a model folder may carry beside the model: how it was trained (and calibrated),
+#: and the terms of the data it was trained on. Never read on load.
+NOTES_FILES = ("TRAINING.json", "DATA_NOTICE.md")
 _EXTRACTOR_FORMAT = "lipanomaly-extractor"
 # parameters that say how a clip is extracted; the others (n_jobs, cache_dir, errors,
 # verbose) say how the work is run and are chosen at load time
@@ -38,7 +48,7 @@ def _jsonable(value):
     return value
 
 
-def save_pipeline(pipeline, path, *, overwrite=False):
+def save_pipeline(pipeline, path, *, overwrite=False, notes=None):
     """Save a fitted ``Pipeline(LipLandmarkExtractor, detector)`` as a pipeline folder.
 
     Parameters
@@ -51,6 +61,9 @@ def save_pipeline(pipeline, path, *, overwrite=False):
     overwrite : bool, default=False
         Replace an existing folder: only an empty one or a lipanomaly model folder with
         nothing else in it (see :func:`lipanomaly.save_model`).
+    notes : dict of str to str or None, default=None
+        The texts of :data:`NOTES_FILES` to write with the model (in the same atomic folder
+        swap), e.g. those of :func:`calibration_notes`.
 
     Returns
     -------
@@ -74,9 +87,66 @@ def save_pipeline(pipeline, path, *, overwrite=False):
         "step_names": [steps[0][0], steps[1][0]],
         "params": {k: _jsonable(params[k]) for k in _EXTRACTOR_KEYS},
     }
-    # extractor.json is written with the model, inside the same atomic folder swap
+    notes = dict(notes or {})
+    if not set(notes) <= set(NOTES_FILES):
+        raise InputError(f"notes: only {list(NOTES_FILES)} may be written, got {sorted(notes)}")
+    # extractor.json and the notes are written with the model, inside the same atomic swap
     text = json.dumps(config, indent=2) + "\n"
-    return save_model(detector, path, overwrite=overwrite, _extra_files={EXTRACTOR_FILE: text})
+    return save_model(
+        detector, path, overwrite=overwrite, _extra_files={EXTRACTOR_FILE: text, **notes}
+    )
+
+
+def calibration_notes(path, record):
+    """The notes of the model folder ``path``, with a calibration recorded in ``TRAINING.json``.
+
+    ``DATA_NOTICE.md`` is kept as it is: a calibrated model still holds the network
+    trained on that data. ``record`` is appended to the list ``"calibrations"`` of
+    ``TRAINING.json`` (created when the folder has none). Symbolic links are not followed.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The model folder that was calibrated.
+    record : dict
+        JSON-able: what the calibration was made from.
+
+    Returns
+    -------
+    notes : dict of str to str
+        For :func:`save_pipeline`'s ``notes``.
+
+    Raises
+    ------
+    ModelFileError
+        If a note is a link or not a file, larger than ``MAX_JSON_BYTES``, or
+        ``TRAINING.json`` is not a JSON object (the message names the file).
+    """
+    from .limits import MAX_JSON_BYTES
+
+    notes = {}
+    for name in NOTES_FILES:
+        f = Path(path) / name
+        if not (f.exists() or f.is_symlink()):
+            continue
+        if f.is_symlink() or not f.is_file() or f.stat().st_size > MAX_JSON_BYTES:
+            raise ModelFileError(
+                f"{f}: not a plain file of at most {MAX_JSON_BYTES} bytes; refusing to copy it "
+                "into the calibrated model"
+            )
+        notes[name] = f.read_text(encoding="utf-8", errors="replace")
+    try:
+        training = json.loads(notes.get("TRAINING.json", "{}"))
+    except json.JSONDecodeError as exc:
+        raise ModelFileError(f"{Path(path) / 'TRAINING.json'}: not JSON ({exc})") from exc
+    if not isinstance(training, dict) or not isinstance(training.get("calibrations", []), list):
+        raise ModelFileError(
+            f"{Path(path) / 'TRAINING.json'}: expected a JSON object (with a list "
+            "'calibrations'); cannot record the calibration in it"
+        )
+    training.setdefault("calibrations", []).append(record)
+    notes["TRAINING.json"] = json.dumps(training, indent=2) + "\n"
+    return notes
 
 
 def load_pipeline(path, *, n_jobs=None, cache_dir=None, errors="raise", verbose=0):
@@ -103,12 +173,20 @@ def load_pipeline(path, *, n_jobs=None, cache_dir=None, errors="raise", verbose=
     ModelFileError
         If the folder is missing or its files cannot be read (the message names the file).
     """
+    from .serialization import read_model_folder
+
+    settings = {"n_jobs": n_jobs, "cache_dir": cache_dir, "errors": errors, "verbose": verbose}
+    # a folder replaced meanwhile is read again: the extractor and the detector of one version
+    return read_model_folder(Path(path), lambda p: _load_pipeline(p, **settings))
+
+
+def _load_pipeline(path, *, n_jobs, cache_dir, errors, verbose):
+    """:func:`load_pipeline`, once."""
     from sklearn.pipeline import Pipeline
 
     from .extraction import LipLandmarkExtractor
     from .serialization import load_model
 
-    path = Path(path)
     if not path.is_dir():
         raise ModelFileError(f"{path}: no such model folder")
     detector = load_model(path)

@@ -6,17 +6,21 @@ and returns their paths.
 """
 
 import csv
+import hashlib
 import html
+import io
 import os
 import textwrap
 from pathlib import Path
 
 import numpy as np
 
+from .datasets import publish_file
 from .exceptions import InputError
 
 __all__ = [
     "REPORT_MARK",
+    "figure_names",
     "html_table",
     "plot_clip",
     "plot_score_timeline",
@@ -41,10 +45,54 @@ def _figure(width, height):
 
 
 def _save(fig, path):
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    return path
+    """Render ``fig`` as PNG, then publish it: a link at ``path`` is replaced, not followed."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    return _write(path, buf.getvalue())
+
+
+def _write(path, data):
+    """Write ``data`` (bytes or text) to ``path`` atomically, never through a link."""
+    data = data.encode("utf-8") if isinstance(data, str) else data
+    publish_file(path, lambda fh: fh.write(data))
+    return Path(path)
+
+
+#: Longest figure file name written, in bytes (file systems allow 255).
+_MAX_NAME_BYTES = 200
+
+
+def figure_names(paths, suffix=".png"):
+    """One distinct, short file name per input for its figure: ``<file name><suffix>``.
+
+    Inputs of the same file name (from different folders; compared without case, as some
+    file systems do) get ``.2``, ``.3`` ... in input order; a name longer than 200 bytes is
+    cut and ends with 8 hex digits of the input's path, so that it stays distinct.
+
+    Parameters
+    ----------
+    paths : sequence of str or path-like
+        The inputs.
+    suffix : str, default=".png"
+
+    Returns
+    -------
+    names : list of str
+    """
+    names, seen = [], set()
+    for p in paths:
+        base = os.path.basename(os.fspath(p)) or "figure"
+        if len((base + suffix).encode()) > _MAX_NAME_BYTES:
+            tag = hashlib.sha256(os.fspath(p).encode()).hexdigest()[:8]
+            cut = base.encode()[: _MAX_NAME_BYTES - len(suffix) - 24].decode(errors="ignore")
+            base = f"{cut}...{tag}"
+        name, k = base + suffix, 1
+        while name.lower() in seen:
+            k += 1
+            name = f"{base}.{k}{suffix}"
+        seen.add(name.lower())
+        names.append(name)
+    return names
 
 
 def text_table(header, rows, *, align=None):
@@ -128,7 +176,7 @@ def plot_clip(path, *, title, parts, window_scores, starts, window, threshold, f
     -------
     path : pathlib.Path
     """
-    from .evaluation import plot_window_scores
+    from .evaluation import plain_label, plot_window_scores
 
     rows = 3 if parts is not None else 1
     fig = _figure(8.5, 2.3 * rows + 0.4)
@@ -160,7 +208,7 @@ def plot_clip(path, *, title, parts, window_scores, starts, window, threshold, f
     seconds = window / fs
     axes[-1].set_title(f"time-resolved score: one value per {seconds:.2f} s window", fontsize=9)
     axes[-1].set_xlabel("time in the video (s)")
-    fig.suptitle(textwrap.fill(title, 110), fontsize=9)
+    fig.suptitle(plain_label(textwrap.fill(title, 110)), fontsize=9)
     return _save(fig, path)
 
 
@@ -402,16 +450,17 @@ def write_demo_report(folder, *, sections, figures, title="lipanomaly demo"):
         + "\n".join(parts)
         + "\n</body>\n</html>\n"
     )
-    path = folder / "index.html"
-    path.write_text(page, encoding="utf-8")
-    return path
+    return _write(folder / "index.html", page)
 
 
 def prepare_report_folder(path, *, force=False):
     """The demo's report folder: new, empty, or a previous demo report (replaced).
 
     A folder holding anything else is left alone unless ``force``, so that ``make demo``
-    can run again and again without ever replacing a user's files.
+    can run again and again without ever replacing a user's files. As a model folder, a
+    report folder is never written through a symbolic link: a folder that is one, or that
+    holds one, is refused (``force`` too), and every file is written under a temporary
+    name and renamed into place.
 
     Parameters
     ----------
@@ -426,9 +475,22 @@ def prepare_report_folder(path, *, force=False):
     Raises
     ------
     InputError
-        If the folder holds something else and ``force`` is False.
+        If the folder holds something else and ``force`` is False, or is or holds a
+        symbolic link.
     """
     path = Path(path)
+    if path.is_symlink():
+        raise InputError(
+            f"{path}: a symbolic link; a report is never written through one: choose another "
+            "folder with -o"
+        )
+    if path.is_dir():
+        links = sorted(e.name for e in os.scandir(path) if e.is_symlink())
+        if links:
+            raise InputError(
+                f"{path}: holds symbolic links ({', '.join(links[:5])}); a report is never "
+                "written through one: remove them, or choose another folder with -o"
+            )
     if path.exists():
         previous = (path / REPORT_MARK).is_file()
         empty = path.is_dir() and not any(path.iterdir())
@@ -438,7 +500,7 @@ def prepare_report_folder(path, *, force=False):
                 "into it, or choose another folder with -o"
             )
     path.mkdir(parents=True, exist_ok=True)
-    (path / REPORT_MARK).write_text("written by `lipanomaly demo`; the next run replaces it\n")
+    _write(path / REPORT_MARK, "written by `lipanomaly demo`; the next run replaces it\n")
     return path
 
 
@@ -538,8 +600,8 @@ def _demo_files(out, result):
         f"## {det}, against the real clips of {group}\n\n{format_table(r)}\n"
         for (det, group), r in result.metrics.items()
     ]
-    (out / "metrics.md").write_text("# Metrics of every detector\n\n" + "\n".join(tables))
-    with open(out / "scores.csv", "w", newline="") as fh:
+    _write(out / "metrics.md", "# Metrics of every detector\n\n" + "\n".join(tables))
+    with io.StringIO(newline="") as fh:
         writer = csv.writer(fh, lineterminator="\n")
         header = ["file", "label", "family", "source"]
         header += [f"score: {n}" for n in names] + [f"threshold: {n}" for n in names]
@@ -555,6 +617,7 @@ def _demo_files(out, result):
                     *[f"{result.results[n][1]:.6g}" for n in names],
                 ]
             )
+        _write(out / "scores.csv", fh.getvalue())
 
 
 def write_demo_folder(out, result, *, fps=25.0):

@@ -301,7 +301,7 @@ def test_a_failed_write_leaves_the_old_model(registered, fitted, tmp_path, monke
     def fail(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(serialization, "_sha256", fail)
+    monkeypatch.setattr(serialization, "file_sha256", fail)
     with pytest.raises(OSError, match="disk full"):
         save_model(fitted, path, overwrite=True)
     assert _snapshot(path) == before

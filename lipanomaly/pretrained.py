@@ -37,7 +37,7 @@ NOTES_FILES = ("TRAINING.json", "DATA_NOTICE.md")
 _EXTRACTOR_FORMAT = "lipanomaly-extractor"
 # parameters that say how a clip is extracted; the others (n_jobs, cache_dir, errors,
 # verbose) say how the work is run and are chosen at load time
-_EXTRACTOR_KEYS = ("points", "fps", "max_gap", "min_segment", "smoothing")
+_EXTRACTOR_KEYS = ("points", "head_frame", "pose", "fps", "max_gap", "min_segment", "smoothing")
 
 
 def _jsonable(value):

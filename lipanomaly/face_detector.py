@@ -32,7 +32,8 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._validation import check_clips, check_fitted
 from .exceptions import InputError
-from .face_motion import FACE_CLIP_ROWS, FEATURES, face_motion_features, feature_names
+from .face_motion import FACE_CLIP_ROWS, FEATURES, face_motion_features
+from .face_motion import feature_names as feature_names_of
 from .limits import MAX_FPS, MIN_FPS
 from .scoring import (
     conformal_p_values,
@@ -151,7 +152,7 @@ class FaceMotionFeatures(TransformerMixin, BaseEstimator):
                 f"lowpass must be below the Nyquist frequency fs / 2 = {self.fs / 2:g} Hz, "
                 f"got {self.lowpass!r}"
             )
-        self.feature_names_out_ = np.array(feature_names(self.regions), dtype=object)
+        self.feature_names_out_ = np.array(feature_names_of(self.regions), dtype=object)
         return self
 
     def transform(self, X):
@@ -323,19 +324,57 @@ class FaceMotionDetector(OutlierMixin, BaseEstimator):
         -------
         self : FaceMotionDetector
         """
-        F = self.features().fit().transform(X)
+        return self.fit_features(self.features().fit().transform(X), y, groups=groups)
+
+    def fit_features(self, F, y=None, *, groups=None, feature_names=None):
+        """:meth:`fit` on features already computed: stacking other features onto them.
+
+        Parameters
+        ----------
+        F : ndarray of shape (n_clips, n_features)
+            Finite features, e.g. ``FaceMotionFeatures().fit_transform(X)`` with columns
+            of another model appended (the LFHF network's components, say).
+        y, groups
+            As in :meth:`fit`.
+        feature_names : sequence of str or None, default=None
+            A name per column (None: the features of ``regions``). A model fitted on
+            other columns than those of ``regions`` scores features (:meth:`score_features`)
+            but cannot score clips nor be saved.
+
+        Returns
+        -------
+        self : FaceMotionDetector
+        """
+        F = np.asarray(F, dtype=np.float64)
+        names = tuple(feature_names_of(self.regions) if feature_names is None else feature_names)
+        if F.ndim != 2 or F.shape[1] != len(names) or not np.isfinite(F).all():
+            raise InputError(
+                f"F: expected finite features of shape (n_clips, {len(names)}), got "
+                f"{F.shape}{'' if np.isfinite(F).all() else ' with NaN or inf'}"
+            )
         y, groups = _check_labels(y, groups, len(F))
         live = y == 1
         if live.sum() < 2:
             raise InputError(f"fit needs at least 2 live clips (y == +1), got {live.sum()}")
         self.mode_ = "semi-supervised" if (~live).any() else "one-class"
-        self.feature_names_ = tuple(feature_names(self.regions))
+        self.feature_names_ = names
         self.validation_scores_ = self._cross_fit(F, y, groups)
         self.offset_ = fit_offset(self.validation_scores_, contamination=self.contamination)
         for name, value in self._fit_scoring(F, y, groups).items():
             setattr(self, name, value)
         self.n_live_, self.n_fake_ = int(live.sum()), int((~live).sum())
         return self
+
+    def score_features(self, F):
+        """:meth:`score_samples` of features already computed (as given to
+        :meth:`fit_features`): ndarray of shape (n_clips,)."""
+        self._check_fitted()
+        F = np.asarray(F, dtype=np.float64)
+        if F.ndim != 2 or F.shape[1] != len(self.feature_names_):
+            raise InputError(
+                f"F: expected shape (n_clips, {len(self.feature_names_)}), got {F.shape}"
+            )
+        return _score_normal(self._state(), quantile_normal(F, self.quantiles_))
 
     def _cross_fit(self, F, y, groups):
         """Scores of the live clips, each by a model fitted without its group's clips."""
@@ -395,6 +434,11 @@ class FaceMotionDetector(OutlierMixin, BaseEstimator):
 
     def _normal_scores(self, X):
         self._check_fitted()
+        if self.feature_names_ != feature_names_of(self.regions):
+            raise InputError(
+                "this model was fitted on other features than those of its regions "
+                "(fit_features): score them with score_features"
+            )
         F = self.features().fit().transform(X)
         return quantile_normal(F, self.quantiles_)
 
@@ -480,6 +524,8 @@ class FaceMotionDetector(OutlierMixin, BaseEstimator):
 
     def _get_fitted_state(self):
         self._check_fitted()
+        if self.feature_names_ != feature_names_of(self.regions):
+            raise TypeError("a model fitted with fit_features on other columns cannot be saved")
         fitted = {
             "mode_": self.mode_,
             "feature_names_": list(self.feature_names_),
@@ -512,7 +558,7 @@ class FaceMotionDetector(OutlierMixin, BaseEstimator):
         ValueError
             If ``fitted`` does not describe a model of these parameters.
         """
-        expected = list(feature_names(self.regions))
+        expected = list(feature_names_of(self.regions))
         if fitted.get("feature_names_") != expected:
             raise ValueError(
                 f"'feature_names_' must be the {len(expected)} features of {self.regions!r}"

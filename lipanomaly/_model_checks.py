@@ -251,6 +251,11 @@ def expected_arrays(estimator, fitted, where):
     from .components import _NetworkComponents
     from .scorer import ComponentScorer
 
+    if hasattr(estimator, "state_spec"):  # an estimator that describes its own state
+        try:
+            return estimator.state_spec(fitted)
+        except (TypeError, ValueError) as exc:
+            _fail(where, f"corrupt fitted state ({exc})")
     spec = {}
     parts = _parts(estimator, fitted, where)
     for prefix, part, part_fitted in parts:

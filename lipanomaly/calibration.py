@@ -305,6 +305,12 @@ def _detector(estimator):
             "calibrate needs a fitted LFHFVAEDetector or OCVAEDetector, or a fitted Pipeline "
             f"ending in one; got {type(final).__name__}"
             + ("" if hasattr(final, "fit") else " (not an estimator)")
+            + (
+                " (a FaceMotionDetector is adapted to your own clips by fitting it again "
+                "with them among its live clips)"
+                if hasattr(final, "explain")
+                else ""
+            )
         )
     return final
 

@@ -26,6 +26,7 @@ from .console import (
     distinct_files,
     expand_inputs,
     extract_all,
+    labelled_inputs,
     leave_out_fakes,
     named,
     one_line,
@@ -95,6 +96,12 @@ def _calibrated(pipeline, references, console, recursive=False, skip_errors=Fals
 
     from .calibration import REFIT_FROM, CalibrationWarning, calibrate
 
+    if not hasattr(pipeline[-1], "scorer_"):
+        raise Failure(
+            f"calibration re-fits the scoring of a lip-motion model (LFHFVAEDetector, "
+            f"OCVAEDetector); this model is a {type(pipeline[-1]).__name__}: fit it again with "
+            "your genuine clips among its live clips (lipanomaly fit ... --with-fakes)"
+        )
     failed = console.n_failed
     files = expand_inputs(references, console, recursive=recursive)
     files = leave_out_fakes(files, console, "calibration reads genuine clips only")
@@ -201,21 +208,44 @@ def _cmd_fit(args, console):
     files = expand_inputs(args.inputs, console, recursive=args.recursive)
     if not files:
         raise Failure("no input to train on")
-    from sklearn.pipeline import Pipeline
-
-    from .detector import LFHFVAEDetector
-    from .extraction import LipLandmarkExtractor
+    detector_kind = args.detector or ("face" if args.with_fakes else "lfhf")
+    if args.with_fakes and detector_kind != "face":
+        raise Failure(
+            "--with-fakes trains the face-motion detector (--detector face); lfhf is one-class"
+        )
+    if detector_kind == "face":
+        pipeline = _fit_face(args, console, files)
+    else:
+        pipeline = _fit_lfhf(args, console, files)
     from .pretrained import save_pipeline
     from .report import threshold_note
 
-    real = leave_out_fakes(files, console, "a one-class model trains on reals")
-    extractor = LipLandmarkExtractor(cache_dir=args.cache)
-    clips = extract_all(extractor, real, console, n_jobs=args.jobs)
+    console.info(f"threshold {pipeline[-1].offset_:.3f}: {threshold_note(pipeline[-1])}")
+    save_pipeline(pipeline, out, overwrite=args.force)
+    console.info(f"model saved to {out}")
+    return 0
+
+
+def _clips_or_fail(extractor, files, console, args):
+    clips = extract_all(extractor, files, console, n_jobs=args.jobs)
     if console.n_failed and not args.skip_errors:
         raise Failure(
             f"{console.n_failed} input(s) failed (listed above); fix or remove them, or pass "
             "--skip-errors to train on the others"
         )
+    return clips
+
+
+def _fit_lfhf(args, console, files):
+    """The one-class LFHFVAEDetector on the live inputs."""
+    from sklearn.pipeline import Pipeline
+
+    from .detector import LFHFVAEDetector
+    from .extraction import LipLandmarkExtractor
+
+    real = leave_out_fakes(files, console, "a one-class model trains on reals")
+    extractor = LipLandmarkExtractor(cache_dir=args.cache)
+    clips = _clips_or_fail(extractor, real, console, args)
     if len(clips) < 2:
         raise Failure(f"fit needs at least 2 real clips, got {len(clips)}")
     # skorch's epoch table and batch bars on a terminal only: a log gets plain lines
@@ -238,11 +268,50 @@ def _cmd_fit(args, console):
     if len(history):
         best = min(history, key=lambda h: h.get("valid_loss", h["train_loss"]))
         console.info(f"trained {len(history)} epochs; weights of epoch {best['epoch']} kept")
-    console.info(f"threshold {detector.offset_:.3f}: {threshold_note(detector)}")
-    pipeline = Pipeline([("extractor", extractor), ("detector", detector)])
-    save_pipeline(pipeline, out, overwrite=args.force)
-    console.info(f"model saved to {out}")
-    return 0
+    return Pipeline([("extractor", extractor), ("detector", detector)])
+
+
+def _fit_face(args, console, files):
+    """The FaceMotionDetector: with the fakes of labelled track files (--with-fakes) or
+    one-class on the live inputs."""
+    from collections import Counter
+
+    from sklearn.pipeline import Pipeline
+
+    from .face_detector import FaceMotionDetector, face_extractor
+
+    if args.with_fakes:
+        files, y, groups = labelled_inputs(files, console)
+        if -1 not in y:
+            raise Failure(
+                f"--with-fakes: none of the {len(files)} input(s) is a track file labelled "
+                "fake (its 'label' key); train one-class without --with-fakes, or add fakes"
+            )
+    else:
+        files = leave_out_fakes(files, console, "a one-class model trains on reals")
+        y, groups = [1] * len(files), [None] * len(files)
+    label_of = {f: (label, group) for f, label, group in zip(files, y, groups)}
+    extractor = face_extractor(cache_dir=args.cache)
+    clips = _clips_or_fail(extractor, files, console, args)
+    y = [label_of[f][0] for f, _ in clips]
+    groups = [label_of[f][1] or f for f, _ in clips]
+    n_live = y.count(1)
+    if n_live < 2:
+        raise Failure(f"fit needs at least 2 live clips, got {n_live}")
+    families = Counter(g for g, label in zip(groups, y) if label == -1)
+    fakes = ", ".join(f"{name} {n}" for name, n in families.most_common())
+    console.info(
+        f"training the face-motion detector on {n_live} live clip(s) of "
+        f"{len(set(g for g, label in zip(groups, y) if label == 1))} recording(s)"
+        + (f" and {sum(families.values())} known fake(s): {fakes}" if families else "")
+        + " ..."
+    )
+    detector = FaceMotionDetector(random_state=args.seed, verbose=int(console.progress))
+    try:
+        detector.fit([r.clip for _, r in clips], y, groups=groups)
+    except InputError as exc:
+        raise Failure(one_line(exc)) from exc
+    return Pipeline([("extractor", extractor), ("detector", detector)])
 
 
 def _score_records(pipeline, good, console, threshold):
@@ -263,6 +332,8 @@ def _score_records(pipeline, good, console, threshold):
             return []
         return [r for item in good for r in _score_records(pipeline, [item], console, threshold)]
     p_values = conformal_p_values(scores, detector.validation_scores_)
+    # a whole-clip detector says which features pushed each verdict
+    features = detector.explain(clips) if hasattr(detector, "explain") else [None] * len(clips)
     fps = _frame_rate(pipeline)
     return [
         score_record(
@@ -275,8 +346,9 @@ def _score_records(pipeline, good, console, threshold):
             p_value=p,
             start_s=r.start_s,
             face_box=r.face_box,
+            features=f,
         )
-        for (path, r), s, w, p in zip(good, scores, per_window, p_values)
+        for (path, r), s, w, p, f in zip(good, scores, per_window, p_values, features)
     ]
 
 
@@ -332,15 +404,19 @@ def _cmd_score(args, console):
         ):
             console.out(textwrap.fill(text, width=100))
     if plot_dir is not None and records:
-        from .report import figure_names, plot_score_timeline
+        from .report import figure_names, plot_feature_pushes, plot_score_timeline
 
-        window, fps = detector.network_.window, _frame_rate(pipeline)
+        fps = _frame_rate(pipeline)
+        network = getattr(detector, "network_", None)
         written = 0
         # one figure per input, even for same or over-long names; one that fails is
         # reported and the others are still written
         for r, name in zip(records, figure_names([r["path"] for r in records])):
             try:
-                plot_score_timeline(r, plot_dir / name, window=window, fs=fps)
+                if network is None:  # a whole-clip detector: what pushed its verdict
+                    plot_feature_pushes(r, plot_dir / name)
+                else:
+                    plot_score_timeline(r, plot_dir / name, window=network.window, fs=fps)
             except Exception as exc:
                 console.fail(named(f"figure not written ({type(exc).__name__}: {exc})", r["path"]))
                 continue
@@ -594,12 +670,17 @@ def build_parser():
 
     p = add(
         "fit",
-        "Train a detector on real clips (videos, track files or folders) and save it.",
+        "Train a detector on real clips (and known fakes) and save it.",
         """
         lipanomaly fit tracks/ -o my-model/
         lipanomaly fit real1.mp4 real2.mp4 tracks/ -o my-model/ --epochs 40 --seed 1
-        Track files labelled "fake" are left out. The model folder is what
-        `lipanomaly score --model` and `lipanomaly.pretrained.load_pipeline` read.
+        lipanomaly fit landmarks/ wild/ modern/ -r --with-fakes -o my-model/
+        Without --with-fakes, track files labelled "fake" are left out and the detector
+        learns from real clips only (--detector lfhf, the default: the lip-motion VAE;
+        --detector face: whole-face motion). With --with-fakes, the face-motion detector
+        also learns from them, each generator family (the track's 'generator') weighing
+        as one. The model folder is what `lipanomaly score --model` and
+        `lipanomaly.pretrained.load_pipeline` read.
         """,
     )
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="real videos, track files, folders")
@@ -607,6 +688,17 @@ def build_parser():
     p.add_argument("--epochs", type=_epochs, default=None, help="maximum training epochs")
     p.add_argument("--seed", type=int, default=0, help="random_state of the detector (0)")
     p.add_argument("--device", choices=("cpu", "cuda"), default=None, help="torch device")
+    p.add_argument(
+        "--detector",
+        choices=("lfhf", "face"),
+        default=None,
+        help="lfhf (lip-motion VAE, one-class; the default) or face (whole-face motion)",
+    )
+    p.add_argument(
+        "--with-fakes",
+        action="store_true",
+        help="learn from the track files labelled fake too (the face detector)",
+    )
     _add_input_options(p)
     p.add_argument(
         "--skip-errors", action="store_true", help="train on the inputs that could be read"

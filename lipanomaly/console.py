@@ -230,6 +230,42 @@ def leave_out_fakes(files, console, why):
     return kept
 
 
+def labelled_inputs(files, console):
+    """The label, group and family of each input, for training with known fakes.
+
+    A track file's ``label`` says live or fake (a video, or a track file without a label,
+    is live); the group of a live clip is its ``source`` (the recording: held-out
+    validation folds and the weight of a recording read it; the file itself without one),
+    that of a fake its ``generator`` (each family weighs as one; ``"fake"`` without one). A
+    track file that cannot be read is a failed input (reported, left out).
+
+    Returns
+    -------
+    kept : list of str
+    y : list of int
+        +1 live, -1 fake.
+    groups : list of str
+    """
+    from .datasets import read_track
+    from .exceptions import InputError
+
+    kept, y, groups = [], [], []
+    for f in files:
+        label, source, generator = None, None, None
+        if f.lower().endswith(TRACK_EXTENSIONS):
+            try:
+                track = read_track(f)
+            except InputError as exc:
+                console.fail(named(exc, f))
+                continue
+            label, source, generator = track.label, track.source, track.generator
+        kept.append(f)
+        fake = label == "fake"
+        y.append(-1 if fake else 1)
+        groups.append((generator or "fake") if fake else (source or f))
+    return kept, y, groups
+
+
 def distinct_files(files, console):
     """``files`` with each content once: a file with the bytes of an earlier one is left out
     with a note.

@@ -366,7 +366,10 @@ def read_track(path):
     """Read a track file.
 
     Only the keys of the format are read (``landmarks``, ``fps``, ``width``, ``height``,
-    the optional text keys and ``lips_idx``); each one's ``.npy`` header is checked
+    the optional text keys and ``lips_idx``), or those of a packed track file of the
+    development data's ``wild/`` and ``modern/`` (``q``, ``ok`` and the same metadata:
+    landmarks in 1/256 pixels, differenced and lzma-compressed, inflated to at most the
+    size its frame count allows); each one's ``.npy`` header is checked
     (dtype, shape, size in the archive, compression ratio) before its data is read, and
     the track is then checked like any :class:`Track`. No pickle: an object array is
     refused.
@@ -398,6 +401,8 @@ def _read_track(path, extra_keys=()):
         raise InputError(f"{path}: no such track file")
     known = set(_REQUIRED) | set(_TEXT_KEYS) | set(_EXTRA_KEYS) | set(extra_keys)
     data, found = _read_npz(path, known)
+    if "landmarks" not in data and {"q", "ok"} <= set(found):  # a packed development file
+        return _read_packed(path)
     missing = [k for k in _REQUIRED if k not in data]
     if missing:
         raise InputError(

@@ -432,7 +432,8 @@ class FaceMotionDetector(OutlierMixin, BaseEstimator):
     def _state(self):
         return {k: getattr(self, k) for k in _STATE_KEYS}
 
-    def _normal_scores(self, X):
+    def _features(self, X):
+        """The features of ``X`` and their normal scores."""
         self._check_fitted()
         if self.feature_names_ != feature_names_of(self.regions):
             raise InputError(
@@ -440,7 +441,7 @@ class FaceMotionDetector(OutlierMixin, BaseEstimator):
                 "(fit_features): score them with score_features"
             )
         F = self.features().fit().transform(X)
-        return quantile_normal(F, self.quantiles_)
+        return F, quantile_normal(F, self.quantiles_)
 
     def score_samples(self, X):
         """Liveness score of each clip: higher is more live.
@@ -456,7 +457,22 @@ class FaceMotionDetector(OutlierMixin, BaseEstimator):
             The log-odds of live (with known fakes) or minus the distance from the live
             clips (one-class).
         """
-        return _score_normal(self._state(), self._normal_scores(X))
+        return _score_normal(self._state(), self._features(X)[1])
+
+    def score_with_windows(self, X):
+        """:meth:`score_samples` of ``X``, with each clip as its one window (the interface
+        of the window detectors, for reports that draw windows).
+
+        Returns
+        -------
+        scores : ndarray of shape (n_clips,), float64
+        windows : list of length n_clips of structured ndarray of shape (1,)
+            Fields ``start`` (0), ``stop`` (the clip's length) and ``score``.
+        """
+        scores = self.score_samples(X)
+        dtype = [("start", np.int64), ("stop", np.int64), ("score", np.float64)]
+        windows = [np.array([(0, len(clip), s)], dtype=dtype) for clip, s in zip(X, scores)]
+        return scores, windows
 
     def decision_function(self, X):
         """``score_samples(X) - offset_``, float64 of shape (n_clips,): negative for spoofs."""
@@ -498,21 +514,23 @@ class FaceMotionDetector(OutlierMixin, BaseEstimator):
         -------
         explanations : list of length n_clips of list of dict
             Per clip, at most ``n_top`` features with a negative push, most negative first:
-            ``feature`` (its name), ``value`` (its normal score: 0 is the training clips'
-            median, +-1.3 their 10th and 90th percentiles), ``live`` (the live training
-            clips' mean normal score) and ``push`` (in score units; negative towards spoof).
+            ``feature`` (its name, :data:`lipanomaly.face_motion.FEATURES`), ``value`` (the
+            clip's value), ``z`` (its normal score: 0 is the training clips' median, +-1.28
+            their 10th and 90th percentiles), ``live_z`` (the live training clips' mean
+            normal score) and ``push`` (in score units; negative towards spoof).
         """
-        z = self._normal_scores(X)
+        F, z = self._features(X)
         pushes = _pushes(self._state(), z)
         out = []
-        for zi, pi in zip(z, pushes):
+        for fi, zi, pi in zip(F, z, pushes):
             order = [j for j in np.argsort(pi) if pi[j] < 0][:n_top]
             out.append(
                 [
                     {
                         "feature": self.feature_names_[j],
-                        "value": round(float(zi[j]), 3),
-                        "live": round(float(self.live_mean_[j]), 3),
+                        "value": float(fi[j]),
+                        "z": round(float(zi[j]), 3),
+                        "live_z": round(float(self.live_mean_[j]), 3),
                         "push": round(float(pi[j]), 3),
                     }
                     for j in order
@@ -538,6 +556,11 @@ class FaceMotionDetector(OutlierMixin, BaseEstimator):
         return fitted, arrays
 
     def _set_fitted_state(self, fitted, arrays):
+        quantiles = arrays["quantiles_"]
+        if len(quantiles) < 2 or (np.diff(quantiles, axis=0) < 0).any():
+            raise ValueError("'quantiles_' must be at least 2 non-decreasing rows")
+        if not len(arrays["validation_scores_"]):
+            raise ValueError("no validation score")
         self.mode_ = fitted["mode_"]
         self.feature_names_ = tuple(fitted["feature_names_"])
         self.offset_ = float(fitted["offset_"])

@@ -223,6 +223,7 @@ def score_record(
     p_value=None,
     start_s=0.0,
     face_box=None,
+    features=None,
 ):
     """One clip's result as ``lipanomaly score --json`` prints it.
 
@@ -247,6 +248,9 @@ def score_record(
         Time of the clip's first frame in its video (the extractor's ``start_s``).
     face_box : tuple of float or None, default=None
         The followed face's box in the frame (the extractor's ``face_box``).
+    features : list of dict or None, default=None
+        The features that pushed the score towards spoof the most (a face-motion
+        detector's ``explain``); left out of the record when None.
 
     Returns
     -------
@@ -255,10 +259,13 @@ def score_record(
         ``p_value``, ``decision`` (``score - threshold``, in score units), ``threshold``,
         ``n_frames``, ``start_s`` and ``end_s`` (the analysed face segment, in seconds of
         the video), ``duration_s``, ``face_box`` (``[x0, y0, x1, y1]``, fractions of the
-        frame) and ``windows`` (``start_s``, ``end_s`` in seconds of the video, ``score``).
+        frame) and ``windows`` (``start_s``, ``end_s`` in seconds of the video, ``score``;
+        one window, the whole clip, for a detector that scores whole clips), and
+        ``features`` when given.
     """
     d = float(score) - float(threshold)  # decision_function
     t0 = float(start_s or 0.0)
+    extra = {} if features is None else {"features": features}
     return {
         "path": str(path),
         "label": "live" if d >= 0 else "spoof",
@@ -280,6 +287,7 @@ def score_record(
             }
             for a, b, v in windows
         ],
+        **extra,
     }
 
 
@@ -312,7 +320,52 @@ def score_table(records):
         for r in records
     ]
     header = ["file", "verdict", "score", "p-value", "margin", "face (s)", "spoof windows"]
+    if all("features" in r for r in records):  # a whole-clip detector: what pushed it down
+        header[-1] = "pushed towards spoof by"
+        rows = [
+            (*row[:-1], ", ".join(f["feature"] for f in r["features"][:2]) or "-")
+            for row, r in zip(rows, records)
+        ]
     return text_table(header, rows)
+
+
+def plot_feature_pushes(record, path):
+    """The figure of ``lipanomaly score --plot`` for a face-motion model: the features that
+    pushed the clip's score towards spoof, and by how much.
+
+    Parameters
+    ----------
+    record : dict
+        One clip's result with ``features`` (:func:`score_record`).
+    path : str or path-like
+        PNG file to write.
+
+    Returns
+    -------
+    path : pathlib.Path
+    """
+    from .evaluation import plain_label
+
+    feats = record.get("features") or []
+    fig = _figure(7.5, 1.2 + 0.45 * max(len(feats), 1))
+    ax = fig.subplots()
+    names = [plain_label(f["feature"]) for f in feats]
+    ax.barh(range(len(feats)), [f["push"] for f in feats], color="#d6604d")
+    ax.set_yticks(range(len(feats)), names)
+    ax.invert_yaxis()
+    ax.axvline(0, color="k", lw=0.8)
+    ax.set_xlabel("push on the score (score units; negative = towards spoof)")
+    if not feats:
+        ax.text(0.5, 0.5, "no feature pushed towards spoof", ha="center", transform=ax.transAxes)
+    p = "" if record.get("p_value") is None else f", p-value {record['p_value']:.2f}"
+    ax.set_title(
+        plain_label(
+            f"{os.path.basename(record['path'])}: {record['label'].upper()} "
+            f"(score {record['score']:.2f}{p}, threshold {record['threshold']:.2f})"
+        ),
+        fontsize=9,
+    )
+    return _save(fig, path)
 
 
 def plot_score_timeline(record, path, *, window=64, fs=25.0):
@@ -529,12 +582,14 @@ def threshold_note(detector, threshold=None):
     n = len(valid)
     if threshold is None:
         threshold = float(detector.offset_)
-        scorer = detector.scorer_
-        if scorer.threshold != "quantile":
+        scorer = getattr(detector, "scorer_", detector)  # a composed detector's scorer
+        if getattr(scorer, "threshold", "quantile") != "quantile":
             rule = f"Tukey's fence (Q1 - {scorer.iqr_factor:g} IQR) of the scores"
         else:
             rule = f"the {100 * scorer.contamination:g}th percentile of the scores"
         how = f"{rule} of its {n} real validation clips"
+        if not hasattr(detector, "scorer_"):
+            how += " (each scored by a model fitted without its recording)"
     else:
         how = f"chosen by the user; the model has {n} real validation clips"
     below = int((valid < threshold).sum())

@@ -70,6 +70,7 @@ _REGISTRY = {
     "LFHFComponents": ("lipanomaly.components", "LFHFComponents"),
     "OCVAEComponents": ("lipanomaly.baselines", "OCVAEComponents"),
     "ComponentScorer": ("lipanomaly.scorer", "ComponentScorer"),
+    "FaceMotionDetector": ("lipanomaly.face_detector", "FaceMotionDetector"),
 }
 
 

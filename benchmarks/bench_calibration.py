@@ -168,7 +168,7 @@ def main():
     from lipanomaly.datasets import load_demo, load_development
 
     t0 = time.perf_counter()
-    pipeline = lipanomaly.load_pretrained()
+    pipeline = lipanomaly.load_pretrained("lfhf")
     extractor, detector = pipeline[0], pipeline[-1]
     read = detector.scorer_.components_read(detector.network_.component_names)
     demo = load_demo(split="demo")

@@ -49,15 +49,26 @@ def _check_new_path(path, force, what="output"):
 # -- models ----------------------------------------------------------------------------------
 
 
-def _load_model(args):
-    """The fitted pipeline of ``--model``, or the pretrained one."""
-    from .pretrained import load_pipeline, load_pretrained
+def _model_folder(args, default=None):
+    """The folder of ``--model``: a model folder, or a pretrained model's name (when no such
+    folder exists); ``default`` (the default pretrained model) when not given."""
+    from .pretrained import DEFAULT_PRETRAINED, PRETRAINED_MODELS
 
-    kw = {"n_jobs": 1, "cache_dir": getattr(args, "cache", None)}
+    name = args.model or default or DEFAULT_PRETRAINED
+    if args.model is None or (name in PRETRAINED_MODELS and not Path(name).exists()):
+        return PRETRAINED_MODELS[name]
+    return Path(args.model)
+
+
+def _load_model(args, default=None):
+    """The fitted pipeline of ``--model`` (a folder or a pretrained name), or the pretrained
+    ``default`` one."""
+    from .pretrained import load_pipeline
+
     try:
-        if args.model is None:
-            return load_pretrained(**kw)
-        return load_pipeline(args.model, **kw)
+        return load_pipeline(
+            _model_folder(args, default), n_jobs=1, cache_dir=getattr(args, "cache", None)
+        )
     except LipAnomalyError as exc:
         raise Failure(str(exc)) from exc
 
@@ -428,17 +439,17 @@ def _cmd_score(args, console):
 
 
 def _cmd_calibrate(args, console):
-    from .pretrained import PRETRAINED_DIR, calibration_notes, save_pipeline
+    from .pretrained import calibration_notes, save_pipeline
     from .serialization import check_destination
 
     out = _check_new_path(args.output, args.force, "model folder")
     check_destination(out, overwrite=args.force)
-    pipeline = _load_model(args)
+    pipeline = _load_model(args, default="lfhf")  # the model calibration applies to
     model, record = _calibrated(
         pipeline, args.references, console, args.recursive, args.skip_errors
     )
     # the source's notes travel with the model (read before an in-place save replaces them)
-    notes = calibration_notes(PRETRAINED_DIR if args.model is None else args.model, record)
+    notes = calibration_notes(_model_folder(args, default="lfhf"), record)
     save_pipeline(model, out, overwrite=args.force, notes=notes)
     console.info(f"calibrated model saved to {out}")
     return 0
@@ -598,8 +609,13 @@ def _common_options(default):
     return common
 
 
-def _add_model_option(p):
-    p.add_argument("-m", "--model", metavar="DIR", help="model folder (default: pretrained)")
+def _add_model_option(p, default="face"):
+    p.add_argument(
+        "-m",
+        "--model",
+        metavar="DIR",
+        help=f"model folder, or a pretrained model: face, lfhf (default: {default})",
+    )
 
 
 def _add_input_options(p):
@@ -756,7 +772,7 @@ def build_parser():
     )
     p.add_argument("references", nargs="+", metavar="INPUT", help="genuine videos, tracks, folders")
     p.add_argument("-o", "--output", required=True, metavar="DIR", help="model folder to write")
-    _add_model_option(p)
+    _add_model_option(p, default="lfhf")
     _add_input_options(p)
     p.add_argument(
         "--skip-errors", action="store_true", help="calibrate on the references that can be used"

@@ -91,8 +91,8 @@ def check_face_clips(X, name="X"):
 class FaceMotionFeatures(TransformerMixin, BaseEstimator):
     """Face clips to whole-face motion features (:mod:`lipanomaly.face_motion`).
 
-    Stateless: ``fit`` only checks the parameters. Use it to put the features into any
-    scikit-learn model (``make_pipeline(FaceMotionFeatures(), StandardScaler(),
+    It learns nothing: ``fit`` checks the parameters and the clips. Use it to put the
+    features into any scikit-learn model (``make_pipeline(FaceMotionFeatures(), StandardScaler(),
     OneClassSVM())``).
 
     Parameters
@@ -136,17 +136,20 @@ class FaceMotionFeatures(TransformerMixin, BaseEstimator):
         self.verbose = verbose
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X=None, y=None):
-        """Check the parameters; nothing is learnt.
+    def fit(self, X, y=None):
+        """Check the parameters and the clips; nothing is learnt.
 
         Parameters
         ----------
-        X, y : ignored
+        X : list of array-like of shape (T_i, 132, 2)
+            Face clips.
+        y : ignored
 
         Returns
         -------
         self : FaceMotionFeatures
         """
+        check_face_clips(X)
         if self.lowpass is not None and not self.lowpass < self.fs / 2:
             raise InputError(
                 f"lowpass must be below the Nyquist frequency fs / 2 = {self.fs / 2:g} Hz, "
@@ -175,7 +178,7 @@ class FaceMotionFeatures(TransformerMixin, BaseEstimator):
         """
         from tqdm import tqdm
 
-        check_fitted(self, "feature_names_out_", "any X (it only checks the parameters)")
+        check_fitted(self, "feature_names_out_", "face clips")
         clips = check_face_clips(X)
         columns = [i for i, f in enumerate(FEATURES) if f[0] in set(self.feature_names_out_)]
         rows = [
@@ -188,12 +191,11 @@ class FaceMotionFeatures(TransformerMixin, BaseEstimator):
 
     def get_feature_names_out(self, input_features=None):
         """Names of the output features."""
-        check_fitted(self, "feature_names_out_", "any X (it only checks the parameters)")
+        check_fitted(self, "feature_names_out_", "face clips")
         return self.feature_names_out_.copy()
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.requires_fit = False
         tags.transformer_tags.preserves_dtype = []
         return tags
 
@@ -324,7 +326,7 @@ class FaceMotionDetector(OutlierMixin, BaseEstimator):
         -------
         self : FaceMotionDetector
         """
-        return self.fit_features(self.features().fit().transform(X), y, groups=groups)
+        return self.fit_features(self.features().fit_transform(X), y, groups=groups)
 
     def fit_features(self, F, y=None, *, groups=None, feature_names=None):
         """:meth:`fit` on features already computed: stacking other features onto them.
@@ -440,7 +442,7 @@ class FaceMotionDetector(OutlierMixin, BaseEstimator):
                 "this model was fitted on other features than those of its regions "
                 "(fit_features): score them with score_features"
             )
-        F = self.features().fit().transform(X)
+        F = self.features().fit_transform(X)
         return F, quantile_normal(F, self.quantiles_)
 
     def score_samples(self, X):
@@ -457,7 +459,8 @@ class FaceMotionDetector(OutlierMixin, BaseEstimator):
             The log-odds of live (with known fakes) or minus the distance from the live
             clips (one-class).
         """
-        return _score_normal(self._state(), self._features(X)[1])
+        z = self._features(X)[1]
+        return _score_normal(self._state(), z)
 
     def score_with_windows(self, X):
         """:meth:`score_samples` of ``X``, with each clip as its one window (the interface

@@ -1,4 +1,4 @@
-"""The pretrained default detector, and saving / loading a whole extraction + detection pipeline.
+"""The pretrained detectors, and saving / loading a whole extraction + detection pipeline.
 
 A *pipeline folder* is the folder :func:`lipanomaly.save_model` writes for the detector
 (``config.json`` + ``weights.safetensors``, no pickle) with one more file,
@@ -7,10 +7,17 @@ front of it, so that the clips a saved model scores are extracted exactly as tho
 trained on. :func:`load_pipeline` reads a plain :func:`~lipanomaly.save_model` folder too
 (with a default extractor).
 
-The pretrained model in ``lipanomaly/pretrained/`` is such a folder, written by
-``scripts/train_pretrained.py``: an :class:`~lipanomaly.LFHFVAEDetector` with default
-settings and a fixed seed, trained on every real clip of the development set but the
-bundled demo's (``DATA_NOTICE.md`` in that folder says which, and under which terms).
+The pretrained models in ``lipanomaly/pretrained/<name>/`` are such folders, written by
+``scripts/train_pretrained.py`` (``DATA_NOTICE.md`` in each says what it was trained on, and
+under which terms); :data:`PRETRAINED_MODELS` names them:
+
+- ``"face"`` (the default, :data:`DEFAULT_PRETRAINED`): a
+  :class:`~lipanomaly.FaceMotionDetector` trained with known fakes on the development set
+  (every collection) but the bundled demo's clips;
+- ``"lfhf"``: the one-class :class:`~lipanomaly.LFHFVAEDetector` of 0.5, trained on every
+  real clip of ``landmarks/`` and ``wild/`` but the demo's.
+
+Which is the default, and why: ``docs/quality.md``.
 """
 
 import json
@@ -20,16 +27,23 @@ from pathlib import Path
 from .exceptions import InputError, ModelFileError
 
 __all__ = [
+    "DEFAULT_PRETRAINED",
     "NOTES_FILES",
     "PRETRAINED_DIR",
+    "PRETRAINED_MODELS",
     "calibration_notes",
     "load_pipeline",
     "load_pretrained",
     "save_pipeline",
 ]
 
-#: Where the pretrained model lives inside the package.
-PRETRAINED_DIR = Path(__file__).resolve().parent / "pretrained"
+_ROOT = Path(__file__).resolve().parent / "pretrained"
+#: The pretrained models inside the package: name -> model folder.
+PRETRAINED_MODELS = {"face": _ROOT / "face", "lfhf": _ROOT / "lfhf"}
+#: The name of the model that :func:`load_pretrained` and the command load by default.
+DEFAULT_PRETRAINED = "face"
+#: The default pretrained model's folder.
+PRETRAINED_DIR = PRETRAINED_MODELS[DEFAULT_PRETRAINED]
 EXTRACTOR_FILE = "extractor.json"
 #: The notes a model folder may carry beside the model: how it was trained (and calibrated),
 #: and the terms of the data it was trained on. Never read on load.
@@ -278,33 +292,43 @@ def _read_extractor_config(config_file):
     return params, names
 
 
-def load_pretrained(*, n_jobs=None, cache_dir=None, errors="raise", verbose=0):
-    """Load the pretrained default detector as a fitted extraction + detection pipeline.
-
-    The model is an :class:`~lipanomaly.LFHFVAEDetector` with default settings and
-    ``random_state=0``, trained by ``scripts/train_pretrained.py`` on every real clip of
-    the development set (``landmarks/`` and ``wild/``: many people and recording set-ups)
-    except those of the bundled demo, which it never saw. The training clips carry terms
-    of their own (several for research use only): ``lipanomaly/pretrained/DATA_NOTICE.md``.
-    Its threshold is the T80 of its real validation clips, whole recordings held out from
-    training. It has seen no fake.
+def load_pretrained(name=None, *, n_jobs=None, cache_dir=None, errors="raise", verbose=0):
+    """Load a pretrained detector as a fitted extraction + detection pipeline.
 
     Parameters
     ----------
+    name : {"face", "lfhf"} or None, default=None
+        Which model (:data:`PRETRAINED_MODELS`); None is :data:`DEFAULT_PRETRAINED`.
+
+        - ``"face"``: a :class:`~lipanomaly.FaceMotionDetector` (``random_state=0``)
+          trained on every clip of the development set, live clips and known fakes of 26
+          generator families, except those of the bundled demo. Its threshold is the T80
+          of cross-fitted scores of its live clips, each from a model fitted without its
+          recording.
+        - ``"lfhf"``: the one-class :class:`~lipanomaly.LFHFVAEDetector` (default
+          settings, ``random_state=0``) trained by ``scripts/train_pretrained.py`` on every
+          real clip of ``landmarks/`` and ``wild/`` except the demo's; it has seen no fake.
+          Its threshold is the T80 of its real validation clips, whole recordings held
+          out from training. :func:`lipanomaly.calibrate` applies to it.
+
+        Both were trained on clips with terms of their own (several for research use
+        only): the ``DATA_NOTICE.md`` of each model's folder.
     n_jobs, cache_dir, errors, verbose
         How extraction runs; see :func:`load_pipeline`.
 
     Returns
     -------
     pipeline : sklearn.pipeline.Pipeline
-        ``Pipeline([("extractor", LipLandmarkExtractor()), ("detector", LFHFVAEDetector)])``,
+        ``Pipeline([("extractor", LipLandmarkExtractor(...)), ("detector", ...)])``,
         fitted: it scores video files, track files and
         :class:`~lipanomaly.datasets.Track` objects directly.
 
     Raises
     ------
+    InputError
+        If ``name`` is not one of :data:`PRETRAINED_MODELS`.
     ModelFileError
-        If the package was installed without its pretrained model.
+        If the package was installed without that model.
 
     Examples
     --------
@@ -312,12 +336,17 @@ def load_pretrained(*, n_jobs=None, cache_dir=None, errors="raise", verbose=0):
     >>> detector = lipanomaly.load_pretrained()
     >>> detector.predict(["suspect.mp4"])  # doctest: +SKIP
     array([-1])
+    >>> lfhf = lipanomaly.load_pretrained("lfhf")  # the one-class lip-motion VAE
     """
-    if not (PRETRAINED_DIR / "config.json").is_file():
-        raise ModelFileError(
-            f"{PRETRAINED_DIR}: the pretrained model is missing from this installation; "
-            "build it with `python scripts/train_pretrained.py`"
+    name = DEFAULT_PRETRAINED if name is None else name
+    if name not in PRETRAINED_MODELS:
+        raise InputError(
+            f"name must be one of the pretrained models {sorted(PRETRAINED_MODELS)}, got {name!r}"
         )
-    return load_pipeline(
-        PRETRAINED_DIR, n_jobs=n_jobs, cache_dir=cache_dir, errors=errors, verbose=verbose
-    )
+    folder = PRETRAINED_MODELS[name]
+    if not (folder / "config.json").is_file():
+        raise ModelFileError(
+            f"{folder}: the pretrained model {name!r} is missing from this installation; "
+            f"build it with `python scripts/train_pretrained.py --model {name}`"
+        )
+    return load_pipeline(folder, n_jobs=n_jobs, cache_dir=cache_dir, errors=errors, verbose=verbose)

@@ -621,7 +621,7 @@ def _demo_figures(out, result, fps):
             prefix=group.split()[0] + "_",
             label=f"against the real clips of {group}",
         )
-    network = result.detector.network_
+    network = getattr(result.detector, "network_", None)
     # one fake and one real clip: those with the median score of their class
     for label, name in ((-1, "fake"), (1, "real")):
         idx = np.flatnonzero(demo.y == label)
@@ -631,17 +631,23 @@ def _demo_figures(out, result, fps):
             f"{name} clip {demo.files[i]} ({demo.generators[i]}, {demo.sources[i]}): {verdict}, "
             f"score {scores[i]:.2f}"
         )
-        png = plot_clip(
-            out / f"example_{name}.png",
-            title=title,
-            parts=network.decompose(result.X[i]) if hasattr(network, "decompose") else None,
-            window_scores=result.windows[i]["score"],
-            starts=result.windows[i]["start"],
-            window=network.window,
-            threshold=threshold,
-            fs=fps,
-            t0=result.starts_s[i] if result.starts_s else 0.0,
-        )
+        if network is None:  # a whole-clip detector: the features that pushed its score
+            (features,) = result.detector.explain([result.X[i]])
+            record = {"path": demo.files[i], "label": verdict.lower(), "score": scores[i]}
+            record.update(threshold=threshold, p_value=None, features=features)
+            png = plot_feature_pushes(record, out / f"example_{name}.png")
+        else:
+            png = plot_clip(
+                out / f"example_{name}.png",
+                title=title,
+                parts=network.decompose(result.X[i]) if hasattr(network, "decompose") else None,
+                window_scores=result.windows[i]["score"],
+                starts=result.windows[i]["start"],
+                window=network.window,
+                threshold=threshold,
+                fs=fps,
+                t0=result.starts_s[i] if result.starts_s else 0.0,
+            )
         figures.append((f"One {name} clip (median score of the {name} clips): " + title, png))
     return figures
 

@@ -41,7 +41,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def pretrained():
-    return load_pretrained()[-1]
+    return load_pretrained("lfhf")[-1]
 
 
 @pytest.fixture(scope="module")
@@ -350,4 +350,4 @@ def test_not_a_detector(lips):
     with pytest.raises(InputError, match="needs a fitted"):
         calibrate(LFHFVAEDetector(), lips["test"][:1])  # not fitted
     with pytest.raises(InputError, match="X_reference: expected a list"):
-        calibrate(load_pretrained(), "me.mp4")
+        calibrate(load_pretrained("lfhf"), "me.mp4")

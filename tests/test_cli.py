@@ -531,9 +531,9 @@ def test_calibrate_writes_a_model_and_score_reference_matches_it(
 
 
 def _copy_pretrained(tmp_path):
-    from lipanomaly.pretrained import PRETRAINED_DIR
+    from lipanomaly.pretrained import PRETRAINED_MODELS
 
-    return Path(shutil.copytree(PRETRAINED_DIR, tmp_path / "model"))
+    return Path(shutil.copytree(PRETRAINED_MODELS["lfhf"], tmp_path / "model"))
 
 
 def test_calibrate_reads_references_as_fit_does(data_dir, tmp_path, capsys):

@@ -276,7 +276,7 @@ def test_overwrite_replaces_a_genuine_model_folder(registered, fitted, tmp_path)
     from lipanomaly.pretrained import PRETRAINED_DIR
 
     path = save_model(fitted, tmp_path / "model")
-    # the files of a pipeline folder and of the pretrained model are the package's own
+    # the files of a pipeline folder and of a pretrained model are the package's own
     for name in ("extractor.json", "TRAINING.json"):
         (path / name).write_bytes((PRETRAINED_DIR / name).read_bytes())
     old_config = (path / "config.json").read_text()

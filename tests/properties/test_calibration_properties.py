@@ -43,7 +43,7 @@ FAR = 40.0  # robust scales: the probe that must stay a spoof
 @pytest.fixture(scope="module")
 def model():
     """The pretrained scorer and the components of the demo clips (what it reads)."""
-    detector = load_pretrained()[-1]
+    detector = load_pretrained("lfhf")[-1]
     demo = load_demo(split="demo")
     clips = LipLandmarkExtractor().transform(demo.tracks)
     read = detector.scorer_.needed_components()

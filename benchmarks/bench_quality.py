@@ -373,8 +373,10 @@ def _rates(live, fake):
 
 def calibrated(data, folds, ks, priors=(3.0, 0.0), params=DEFAULT):
     """The calibrated protocol over saved components, by k and prior, with the uncalibrated
-    scorer on the same clips: rows ``{(k, prior): rates}``, prior None = not calibrated."""
+    scorer on the same clips: rows ``{(k, prior): rates}``, prior None = not calibrated. A
+    rotation whose references calibration refuses is left out of every row."""
     from lipanomaly.calibration import calibrate_scorer
+    from lipanomaly.exceptions import InputError
     from lipanomaly.scorer import ComponentScorer
 
     y, groups = data.y, data.groups
@@ -391,12 +393,15 @@ def calibrated(data, folds, ks, priors=(3.0, 0.0), params=DEFAULT):
                 # rotate: each real of the group is scored by references that exclude it
                 for r in range(len(reals)):
                     refs = [tested[i] for i in np.roll(reals, -r)[1 : k + 1]]
+                    try:
+                        scorers = {
+                            p: base if p is None else calibrate_scorer(base, refs, prior_clips=p)
+                            for p in scored
+                        }
+                    except InputError:  # a reference calibration refuses: rotation left out
+                        continue
                     for prior, (live, fake) in scored.items():
-                        scorer = (
-                            base
-                            if prior is None
-                            else calibrate_scorer(base, refs, prior_clips=prior)
-                        )
+                        scorer = scorers[prior]
                         s = scorer.score_samples([tested[reals[r]]])[0]
                         live.append((s, s - scorer.offset_))
                         if r == 0 and fakes:

@@ -1,6 +1,6 @@
 """The detector next to the baselines users would pick instead, on the same clips.
 
-- ``LFHFVAEDetector``: the pretrained dual VAE (``lipanomaly.load_pretrained()``);
+- ``LFHFVAEDetector``: the pretrained dual VAE (``lipanomaly.load_pretrained("lfhf")``);
 - ``OCVAEDetector``: the one-class VAE of OC-FakeDect on lip windows (trained here);
 - ``LipMotionFeatures`` + ``OneClassSVM`` and + ``IsolationForest``: hand-crafted lip-motion
   features with scikit-learn's outlier detectors.
@@ -30,7 +30,7 @@ from lipanomaly.datasets import load_demo
 
 QUICK = os.environ.get("LIPANOMALY_QUICK") == "1"
 
-pretrained = lipanomaly.load_pretrained()
+pretrained = lipanomaly.load_pretrained("lfhf")
 extractor = pretrained[0]  # the extraction the pretrained model was trained with
 train, test = load_demo(split="train"), load_demo(split="demo")
 X_train = extractor.transform(train.tracks)

@@ -1,14 +1,17 @@
 """Score videos with the pretrained detector: what a verdict means, then verdicts both ways.
 
-``lipanomaly.load_pretrained()`` returns a fitted ``Pipeline(LipLandmarkExtractor,
-LFHFVAEDetector)`` that takes video files (MediaPipe FaceMesh runs on every frame; needs the
-``video`` extra) and track files directly.
+``lipanomaly.load_pretrained()`` returns a fitted ``Pipeline(extractor, detector)`` (the
+default: the face-motion detector; ``load_pretrained("lfhf")`` the lip-motion VAE) that
+takes video files (MediaPipe FaceMesh runs on every frame; needs the ``video`` extra) and
+track files directly.
 
 A verdict has a scale. The threshold is the 20th percentile of the scores of the model's real
-validation clips, so it calls about one real clip in five SPOOF even on recordings like its
-own, and more on recordings unlike them (docs/quality.md); each clip's p-value says how
-unusual its score is among those real clips. The script prints that first, then scores two
-real GRID corpus clips (one called LIVE, one a false alarm) and a Wav2Lip lip-sync fake.
+validation clips, so it calls about one real clip in five SPOOF even on recordings like
+those, and more on recordings unlike them (docs/quality.md); each clip's p-value says how
+unusual its score is among those real clips. The script prints that first, then scores a
+real video and its Wav2Lip lip-sync fake, and a real GRID corpus clip that the model calls
+SPOOF: a false alarm. For each clip it says what pushed its score down (a whole-clip model)
+or where in the clip it looks odd (a window model).
 
 Run: ``python examples/score_video.py [my_video.mp4 ...]`` (without arguments it scores
 three videos of the development data, when ``../shared/data`` or ``$LIPANOMALY_DATA`` has
@@ -31,9 +34,9 @@ if len(sys.argv) > 1:
 else:
     folder = default_data_dir() / "videos"
     videos = {
-        str(folder / "pwij3p.mpg"): "real, GRID corpus",
-        str(folder / "bbaf2n.mpg"): "real, GRID corpus",
-        str(folder / "result_voice_wav2lip.mp4"): "fake, Wav2Lip lip-sync",
+        str(folder / "video_8s_real.mp4"): "real",
+        str(folder / "result_voice_wav2lip.mp4"): "fake, Wav2Lip lip-sync of the one above",
+        str(folder / "lrwp9a.mpg"): "real, GRID corpus",
     }
 
 pipeline = lipanomaly.load_pretrained()
@@ -50,16 +53,21 @@ clips = extractor.transform(inputs)  # (T, 40, 2) lip sequences at 25 fps
 scores, windows = detector.score_with_windows(clips)
 # the share of real validation clips scoring as low (detector.p_values(clips) scores again)
 p_values = conformal_p_values(scores, detector.validation_scores_)
-fps = extractor.fps  # the clips' frame rate: the extractor resamples to it
+window = getattr(detector, "window", None)  # a window model's frames per window
 for i, (video, truth) in enumerate(videos.items()):
     verdict = "LIVE" if scores[i] >= detector.offset_ else "SPOOF"
     print(f"{video} ({truth}): {verdict} (score {scores[i]:.3f}, p-value {p_values[i]:.2f})")
-    # one score per 64-frame window (2.56 s, every 16 frames): where in the clip it looks
-    # odd; the verdict reads their mean, not how many fall below the threshold
+    if window is None:  # one score for the whole clip: the features that lowered it most
+        (pushes,) = detector.explain([clips[i]], n_top=2)
+        for f in pushes:
+            print(f"  pushed towards spoof by {f['feature']} ({f['push']:+.2f} score units)")
+        continue
+    # one score per window (every stride frames): where in the clip it looks odd; the
+    # verdict reads their mean, not how many fall below the threshold
     for w in windows[i]:
-        t0 = w["start"] / fps
+        t0 = w["start"] / extractor.fps
         flag = "" if w["score"] >= detector.offset_ else "  <- below threshold"
-        print(f"  {t0:5.2f}-{t0 + detector.window / fps:5.2f} s  {w['score']:7.3f}{flag}")
+        print(f"  {t0:5.2f}-{t0 + window / extractor.fps:5.2f} s  {w['score']:7.3f}{flag}")
 print()
 print(
     textwrap.fill(

@@ -7,6 +7,9 @@ The estimators follow scikit-learn's conventions and compose in ``Pipeline`` s:
 - :class:`LFHFVAEDetector`: the dual low/high-frequency VAE outlier detector, the
   composition of :class:`LFHFComponents` (the network: clips to per-window score
   components) and :class:`ComponentScorer` (components to clip scores and a threshold);
+- :class:`FaceMotionDetector`: liveness from the motion of the whole face (lips, jaw,
+  cheeks, eyes, brows, head pose), one-class or with known fakes, from the features of
+  :class:`FaceMotionFeatures`;
 - :class:`OCVAEDetector` (with its network, :class:`OCVAEComponents`) and
   :class:`LipMotionFeatures`: the baselines;
 - :func:`calibrate`: a fitted detector's scoring re-fitted on a user's own genuine clips;
@@ -34,6 +37,8 @@ _LAZY = {
     "BandSplit": "bandsplit",
     "LFHFVAEDetector": "detector",
     "LFHFComponents": "components",
+    "FaceMotionDetector": "face_detector",
+    "FaceMotionFeatures": "face_detector",
     "ComponentScorer": "scorer",
     "OCVAEDetector": "baselines",
     "OCVAEComponents": "baselines",
@@ -55,6 +60,8 @@ _SUBMODULES = {
     "detector",
     "evaluation",
     "extraction",
+    "face_detector",
+    "face_motion",
     "features",
     "landmarks",
     "limits",
@@ -69,6 +76,8 @@ _SUBMODULES = {
 __all__ = [
     "BandSplit",
     "ComponentScorer",
+    "FaceMotionDetector",
+    "FaceMotionFeatures",
     "InputError",
     "LFHFComponents",
     "LFHFVAEDetector",

@@ -3,9 +3,10 @@
 ``lipanomaly/data/`` holds a small part of the development set (see ``DATA_NOTICE.md``
 there for the sources and their licences): 95 real clips from 7 licensed sources and 13
 generated clips from 3 generator families (DreamTalk, SadTalker, StyleTalk). For every clip
-it keeps the FaceMesh points that :class:`~lipanomaly.LipLandmarkExtractor` reads: the 40 lip
-points and the 8 head anchors (eye corners, nose bridge) of :mod:`lipanomaly.landmarks`,
-quantised to 1/64 pixel. ``scripts/build_demo_data.py`` rebuilds it from the development set.
+it keeps the FaceMesh points that :class:`~lipanomaly.LipLandmarkExtractor` reads for lip
+and face clips: the 130 points of :data:`lipanomaly.landmarks.FACE_POINTS` (the 40 lip
+points among them) and the 8 head anchors (eye corners, nose bridge), quantised to 1/64
+pixel. ``scripts/build_demo_data.py`` rebuilds it from the development set.
 
 Each clip belongs to a split:
 
@@ -49,12 +50,13 @@ QUANTUM = 1.0 / 64.0
 
 
 def _stored_points():
-    from .landmarks import FACEMESH_LIPS, HEAD_ANCHORS
+    from .landmarks import FACE_POINTS, FACEMESH_LIPS, HEAD_ANCHORS
 
-    return tuple(sorted(set(FACEMESH_LIPS) | set(HEAD_ANCHORS)))
+    return tuple(sorted(set(FACEMESH_LIPS) | set(HEAD_ANCHORS) | set(FACE_POINTS)))
 
 
-#: FaceMesh indices of the stored points: the 40 lips and the 8 head anchors.
+#: FaceMesh indices of the stored points: the 130 face points (the 40 lips among them)
+#: and the 8 head anchors, all that the extractor reads for lip or face clips.
 STORED_POINTS = _stored_points()
 
 
@@ -75,8 +77,8 @@ def load_demo(*, split=None, label=None):
         With the fields of :func:`lipanomaly.datasets.load_development`:
 
         - ``tracks``: list of :class:`~lipanomaly.datasets.Track`, each with landmarks of
-          shape ``(T, 478, 2)``. Only the stored points (:data:`STORED_POINTS`, the lips and
-          the head anchors, all that the extractor reads) hold coordinates; the other
+          shape ``(T, 478, 2)``. Only the stored points (:data:`STORED_POINTS`, the face
+          points and the head anchors, all that the extractor reads) hold coordinates; the other
           FaceMesh points are NaN, so use ``track.landmarks[:, STORED_POINTS]`` to draw
           them, not ``track.face_found``.
         - ``y``: int array, +1 real / -1 fake;

@@ -5,7 +5,7 @@
 1. :func:`validated_estimator`: the JSON types of the configuration (``class`` a string,
    ``params`` and ``fitted`` objects, no NaN or inf anywhere), the estimator built from
    ``params`` (unknown names refused) and checked through its own
-   ``_parameter_constraints`` and ``_check_params``;
+   ``_parameter_constraints``, the frame rate's limits and its ``_check_params``;
 2. :func:`expected_arrays`: the arrays the configuration implies, their shapes and dtypes,
    with the sizes of a network checked against :mod:`lipanomaly.limits` (window, depth,
    receptive field, and the number of weights, counted on a module built on PyTorch's
@@ -71,13 +71,21 @@ def _is_real(value):
 
 
 def _check_params(estimator, where):
-    """``estimator``'s parameters through its own ``_parameter_constraints`` and
-    ``_check_params``."""
+    """``estimator``'s parameters through its own ``_parameter_constraints``, the frame
+    rate's limits, and its ``_check_params``."""
     if getattr(type(estimator), "_parameter_constraints", None) is not None:
         try:
             estimator._validate_params()
         except (TypeError, ValueError) as exc:  # InvalidParameterError is both
             _fail(where, f"invalid parameter: {exc}")
+    # before the cross-checks that read it (the cut-off's bounds): the message to give
+    fs = estimator.get_params(deep=False).get("fs")
+    if _is_real(fs) and not limits.MIN_FPS <= fs <= limits.MAX_FPS:
+        _fail(
+            where,
+            f"parameter fs={fs} is not a frame rate from lipanomaly.limits.MIN_FPS "
+            f"to MAX_FPS ({limits.MIN_FPS:g} to {limits.MAX_FPS:g})",
+        )
     if hasattr(estimator, "_check_params"):
         try:
             estimator._check_params()
@@ -178,12 +186,6 @@ def _network_arrays(net, fitted, where):
                 f"parameter {name}={params[name]} is larger than lipanomaly.limits.{bound} "
                 f"= {getattr(limits, bound)}",
             )
-    if "fs" in params and not limits.MIN_FPS <= params["fs"] <= limits.MAX_FPS:
-        _fail(
-            where,
-            f"parameter fs={params['fs']} is not a frame rate from lipanomaly.limits.MIN_FPS "
-            f"to MAX_FPS ({limits.MIN_FPS:g} to {limits.MAX_FPS:g})",
-        )
     depth = max(params["n_layers"], params["decoder_layers"])
     field = 1 + 2 * (params["kernel_size"] - 1) * (2**depth - 1)
     if field > limits.MAX_RECEPTIVE_FIELD:
@@ -249,6 +251,11 @@ def expected_arrays(estimator, fitted, where):
     from .components import _NetworkComponents
     from .scorer import ComponentScorer
 
+    if hasattr(estimator, "state_spec"):  # an estimator that describes its own state
+        try:
+            return estimator.state_spec(fitted)
+        except (TypeError, ValueError) as exc:
+            _fail(where, f"corrupt fitted state ({exc})")
     spec = {}
     parts = _parts(estimator, fitted, where)
     for prefix, part, part_fitted in parts:

@@ -10,7 +10,7 @@ from sklearn.utils.metaestimators import available_if
 
 from ._validation import check_clips
 from .exceptions import InputError, NotFittedError
-from .signal import DEFAULT_CUTOFF_HZ, band_split
+from .signal import DEFAULT_CUTOFF_HZ, band_split, check_cutoff
 
 __all__ = ["BandSplit"]
 
@@ -102,11 +102,7 @@ class BandSplit(TransformerMixin, BaseEstimator):
         self.band = band
 
     def _check_cutoff(self):
-        if not self.cutoff < self.fs / 2:
-            raise InputError(
-                f"cutoff must be below the Nyquist frequency fs/2 = {self.fs / 2} Hz "
-                f"(fs={self.fs}), got cutoff={self.cutoff}"
-            )
+        check_cutoff(self.cutoff, self.fs)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):

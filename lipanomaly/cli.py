@@ -23,8 +23,11 @@ from .console import (
     TRACK_EXTENSIONS,
     Console,
     Failure,
+    distinct_files,
     expand_inputs,
     extract_all,
+    labelled_inputs,
+    leave_out_fakes,
     named,
     one_line,
 )
@@ -56,33 +59,112 @@ def _check_model_destination(path, force):
 # -- models ----------------------------------------------------------------------------------
 
 
-def _load_model(args):
-    """The fitted pipeline of ``--model``, or the pretrained one."""
-    from .pretrained import load_pipeline, load_pretrained
+def _model_folder(args, default=None):
+    """The folder of ``--model``: a model folder, or a pretrained model's name (when no such
+    folder exists); ``default`` (the default pretrained model) when not given."""
+    from .pretrained import DEFAULT_PRETRAINED, PRETRAINED_MODELS
 
-    kw = {"n_jobs": 1, "cache_dir": getattr(args, "cache", None)}
+    name = args.model or default or DEFAULT_PRETRAINED
+    if args.model is None or (name in PRETRAINED_MODELS and not Path(name).exists()):
+        return PRETRAINED_MODELS[name]
+    return Path(args.model)
+
+
+def _load_model(args, default=None):
+    """The fitted pipeline of ``--model`` (a folder or a pretrained name), or the pretrained
+    ``default`` one."""
+    from .pretrained import load_pipeline
+
     try:
-        if args.model is None:
-            return load_pretrained(**kw)
-        return load_pipeline(args.model, **kw)
+        return load_pipeline(
+            _model_folder(args, default), n_jobs=1, cache_dir=getattr(args, "cache", None)
+        )
     except LipAnomalyError as exc:
         raise Failure(str(exc)) from exc
 
 
-def _calibrated(pipeline, references, console, recursive=False):
-    """``pipeline`` calibrated on the real clips of ``references`` (files or folders)."""
-    from .calibration import REFIT_FROM, calibrate
+def _reference_problems(detector, good):
+    """Why each extracted reference cannot be one (None where it can), one clip at a time
+    when the batch fails (e.g. a clip too short for the network)."""
+    from .calibration import check_references
 
+    try:
+        return check_references(detector, [r.clip for _, r in good])
+    except InputError as exc:
+        if len(good) == 1:
+            return [one_line(str(exc).replace("X[0]: ", ""))]
+        return [p for item in good for p in _reference_problems(detector, [item])]
+
+
+def _calibrated(pipeline, references, console, recursive=False, skip_errors=False):
+    """``pipeline`` calibrated on the real clips of ``references`` (files or folders).
+
+    As ``fit`` reads its inputs: track files labelled fake are left out with a note, files
+    of the same content count once, and a reference that is missing, unreadable or
+    refused (:func:`lipanomaly.calibration.check_references`) stops the command before
+    anything is written, unless ``skip_errors`` (then it is left out).
+
+    Returns
+    -------
+    pipeline : sklearn.pipeline.Pipeline
+    record : dict
+        What the calibration was made from, for the model's ``TRAINING.json``.
+    """
+    import datetime
+    import re
+
+    from sklearn.pipeline import Pipeline
+
+    from .calibration import REFIT_FROM, CalibrationWarning, calibrate
+
+    if not hasattr(pipeline[-1], "scorer_"):
+        raise Failure(
+            f"calibration re-fits the scoring of a lip-motion model (LFHFVAEDetector, "
+            f"OCVAEDetector); this model is a {type(pipeline[-1]).__name__}: fit it again with "
+            "your genuine clips among its live clips (lipanomaly fit ... --with-fakes)"
+        )
+    failed = console.n_failed
     files = expand_inputs(references, console, recursive=recursive)
-    if not files:
+    files = leave_out_fakes(files, console, "calibration reads genuine clips only")
+    digests = dict(distinct_files(files, console))
+    good = extract_all(pipeline[0], list(digests), console, desc="references")
+    detector = pipeline[-1]
+    usable = []
+    for (path, r), problem in zip(good, _reference_problems(detector, good) if good else []):
+        if problem is None:
+            usable.append((path, r.clip))
+        elif skip_errors:
+            console.warn(f"{path}: left out of the calibration: {problem}")
+        else:
+            console.fail(f"{path}: cannot be a reference: {problem}")
+    if console.n_failed > failed and not skip_errors:
+        raise Failure(
+            f"{console.n_failed - failed} reference(s) cannot be used (listed above); nothing "
+            "was calibrated: fix or remove them, or pass --skip-errors to calibrate on the others"
+        )
+    if not usable:
         raise Failure("no reference clip to calibrate on")
+    paths = [p for p, _ in usable]
     try:
-        model = calibrate(pipeline, files)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", CalibrationWarning)
+            model = calibrate(detector, [c for _, c in usable])
     except LipAnomalyError as exc:
-        raise Failure(str(exc)) from exc
-    how = "fitted anew" if len(files) >= REFIT_FROM else "re-centred"
-    console.info(f"calibrated on {len(files)} reference clip(s): scoring {how}")
-    return model
+        raise Failure(one_line(exc)) from exc
+    # raising on refusals, calibrate warns of one thing only: identical clips (from files of
+    # different content), each counted once; named by file
+    n = len(usable) - len(caught)
+    for w in caught:
+        console.warn(re.sub(r"X_reference\[(\d+)\]", lambda m: paths[int(m[1])], str(w.message)))
+    how = "fitted anew" if n >= REFIT_FROM else "re-centred"
+    console.info(f"calibrated on {n} reference clip(s): scoring {how}")
+    record = {
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "lipanomaly_version": __version__,
+        "scoring": how,
+        "references": [{"file": Path(p).name, "sha256": digests[p]} for p in paths],
+    }
+    return Pipeline([pipeline.steps[0], (pipeline.steps[-1][0], model)]), record
 
 
 def _frame_rate(pipeline):
@@ -144,38 +226,44 @@ def _cmd_fit(args, console):
     files = expand_inputs(args.inputs, console, recursive=args.recursive)
     if not files:
         raise Failure("no input to train on")
-    from sklearn.pipeline import Pipeline
-
-    from .datasets import read_track
-    from .detector import LFHFVAEDetector
-    from .extraction import LipLandmarkExtractor
+    detector_kind = args.detector or ("face" if args.with_fakes else "lfhf")
+    if args.with_fakes and detector_kind != "face":
+        raise Failure(
+            "--with-fakes trains the face-motion detector (--detector face); lfhf is one-class"
+        )
+    if detector_kind == "face":
+        pipeline = _fit_face(args, console, files)
+    else:
+        pipeline = _fit_lfhf(args, console, files)
     from .pretrained import save_pipeline
     from .report import threshold_note
 
-    real, fakes = [], []
-    for f in files:
-        if f.lower().endswith(TRACK_EXTENSIONS):
-            try:
-                label = read_track(f).label
-            except InputError as exc:
-                console.fail(named(exc, f))
-                continue
-            if label == "fake":
-                fakes.append(f)
-                continue
-        real.append(f)
-    if fakes:
-        console.warn(
-            f"left out {len(fakes)} track file(s) labelled fake, e.g. {fakes[0]} (a one-class "
-            "model trains on real clips only)"
-        )
-    extractor = LipLandmarkExtractor(cache_dir=args.cache)
-    clips = extract_all(extractor, real, console, n_jobs=args.jobs)
+    console.info(f"threshold {pipeline[-1].offset_:.3f}: {threshold_note(pipeline[-1])}")
+    save_pipeline(pipeline, out, overwrite=args.force)
+    console.info(f"model saved to {out}")
+    return 0
+
+
+def _clips_or_fail(extractor, files, console, args):
+    clips = extract_all(extractor, files, console, n_jobs=args.jobs)
     if console.n_failed and not args.skip_errors:
         raise Failure(
             f"{console.n_failed} input(s) failed (listed above); fix or remove them, or pass "
             "--skip-errors to train on the others"
         )
+    return clips
+
+
+def _fit_lfhf(args, console, files):
+    """The one-class LFHFVAEDetector on the live inputs."""
+    from sklearn.pipeline import Pipeline
+
+    from .detector import LFHFVAEDetector
+    from .extraction import LipLandmarkExtractor
+
+    real = leave_out_fakes(files, console, "a one-class model trains on reals")
+    extractor = LipLandmarkExtractor(cache_dir=args.cache)
+    clips = _clips_or_fail(extractor, real, console, args)
     if len(clips) < 2:
         raise Failure(f"fit needs at least 2 real clips, got {len(clips)}")
     # skorch's epoch table, one line an epoch (a log gets no colours nor batch bars)
@@ -202,11 +290,50 @@ def _cmd_fit(args, console):
     if len(history):
         best = min(history, key=lambda h: h.get("valid_loss", h["train_loss"]))
         console.info(f"trained {len(history)} epochs; weights of epoch {best['epoch']} kept")
-    console.info(f"threshold {detector.offset_:.3f}: {threshold_note(detector)}")
-    pipeline = Pipeline([("extractor", extractor), ("detector", detector)])
-    save_pipeline(pipeline, out, overwrite=args.force)
-    console.info(f"model saved to {out}")
-    return 0
+    return Pipeline([("extractor", extractor), ("detector", detector)])
+
+
+def _fit_face(args, console, files):
+    """The FaceMotionDetector: with the fakes of labelled track files (--with-fakes) or
+    one-class on the live inputs."""
+    from collections import Counter
+
+    from sklearn.pipeline import Pipeline
+
+    from .face_detector import FaceMotionDetector, face_extractor
+
+    if args.with_fakes:
+        files, y, groups = labelled_inputs(files, console)
+        if -1 not in y:
+            raise Failure(
+                f"--with-fakes: none of the {len(files)} input(s) is a track file labelled "
+                "fake (its 'label' key); train one-class without --with-fakes, or add fakes"
+            )
+    else:
+        files = leave_out_fakes(files, console, "a one-class model trains on reals")
+        y, groups = [1] * len(files), [None] * len(files)
+    label_of = {f: (label, group) for f, label, group in zip(files, y, groups)}
+    extractor = face_extractor(cache_dir=args.cache)
+    clips = _clips_or_fail(extractor, files, console, args)
+    y = [label_of[f][0] for f, _ in clips]
+    groups = [label_of[f][1] or f for f, _ in clips]
+    n_live = y.count(1)
+    if n_live < 2:
+        raise Failure(f"fit needs at least 2 live clips, got {n_live}")
+    families = Counter(g for g, label in zip(groups, y) if label == -1)
+    fakes = ", ".join(f"{name} {n}" for name, n in families.most_common())
+    console.info(
+        f"training the face-motion detector on {n_live} live clip(s) of "
+        f"{len(set(g for g, label in zip(groups, y) if label == 1))} recording(s)"
+        + (f" and {sum(families.values())} known fake(s): {fakes}" if families else "")
+        + " ..."
+    )
+    detector = FaceMotionDetector(random_state=args.seed, verbose=int(console.progress))
+    try:
+        detector.fit([r.clip for _, r in clips], y, groups=groups)
+    except InputError as exc:
+        raise Failure(one_line(exc)) from exc
+    return Pipeline([("extractor", extractor), ("detector", detector)])
 
 
 def _score_records(pipeline, good, console, threshold):
@@ -227,6 +354,8 @@ def _score_records(pipeline, good, console, threshold):
             return []
         return [r for item in good for r in _score_records(pipeline, [item], console, threshold)]
     p_values = conformal_p_values(scores, detector.validation_scores_)
+    # a whole-clip detector says which features pushed each verdict
+    features = detector.explain(clips) if hasattr(detector, "explain") else [None] * len(clips)
     fps = _frame_rate(pipeline)
     return [
         score_record(
@@ -239,8 +368,9 @@ def _score_records(pipeline, good, console, threshold):
             p_value=p,
             start_s=r.start_s,
             face_box=r.face_box,
+            features=f,
         )
-        for (path, r), s, w, p in zip(good, scores, per_window, p_values)
+        for (path, r), s, w, p, f in zip(good, scores, per_window, p_values, features)
     ]
 
 
@@ -266,7 +396,9 @@ def _cmd_score(args, console):
         return 1
     pipeline = _load_model(args)
     if args.reference:
-        pipeline = _calibrated(pipeline, args.reference, console, args.recursive)
+        pipeline, _ = _calibrated(
+            pipeline, args.reference, console, args.recursive, args.skip_errors
+        )
     detector = pipeline[-1]
     threshold = _threshold(args, detector)
     good = extract_all(pipeline[0], files, console, n_jobs=args.jobs, desc="scoring")
@@ -284,36 +416,61 @@ def _cmd_score(args, console):
         console.out(json.dumps(records, indent=2))
     elif records:
         console.out(score_table(records) + "\n")
-        # the verdict reads the aggregate, not the count of windows below the threshold
-        how = getattr(getattr(detector, "scorer_", None), "aggregation", None)
-        score_is = f"the {how} of the clip's window scores" if how else "the clip's score"
+        if all("features" in r for r in records):  # a whole-clip detector
+            score_is = (
+                "one score for the whole clip, higher = more live; a clip is a spoof when its "
+                f"score < threshold ({threshold:.3f}); pushed towards spoof by: the features "
+                "that lowered it most"
+            )
+        else:  # the verdict reads the aggregate, not the count of windows below the threshold
+            how = getattr(getattr(detector, "scorer_", None), "aggregation", "mean")
+            score_is = (
+                f"the {how} of the clip's window scores, higher = more live; a clip is a spoof "
+                f"when its score < threshold ({threshold:.3f}), whatever the share of its "
+                "windows below the threshold (spoof windows)"
+            )
         for text in (
-            f"score: {score_is}, higher = more live; a clip is a spoof when its score < "
-            f"threshold ({threshold:.3f}), whatever the share of its windows below the "
-            "threshold (spoof windows); margin = score - threshold, in score units.",
+            f"score: {score_is}; margin = score - threshold, in score units.",
             f"threshold {threshold:.3f}: {note}",
             "face (s): the analysed face segment, in seconds of the video (window times in "
             "--json and --plot too).",
         ):
             console.out(textwrap.fill(text, width=100))
     if plot_dir is not None and records:
-        from .report import plot_score_timeline
+        from .report import figure_names, plot_feature_pushes, plot_score_timeline
 
-        plot_dir.mkdir(parents=True, exist_ok=True)
-        window, fps = detector.network_.window, _frame_rate(pipeline)
-        for r in records:
-            name = Path(r["path"]).name + ".png"
-            plot_score_timeline(r, plot_dir / name, window=window, fs=fps)
-        console.info(f"{len(records)} figure(s) written to {plot_dir}")
+        fps = _frame_rate(pipeline)
+        network = getattr(detector, "network_", None)
+        written = 0
+        # one figure per input, even for same or over-long names; one that fails is
+        # reported and the others are still written
+        for r, name in zip(records, figure_names([r["path"] for r in records])):
+            try:
+                if network is None:  # a whole-clip detector: what pushed its verdict
+                    plot_feature_pushes(r, plot_dir / name)
+                else:
+                    plot_score_timeline(r, plot_dir / name, window=network.window, fs=fps)
+            except Exception as exc:
+                console.fail(named(f"figure not written ({type(exc).__name__}: {exc})", r["path"]))
+                continue
+            written += 1
+            if name != Path(r["path"]).name + ".png":
+                console.info(f"{r['path']}: figure {name}")
+        console.info(f"{written} figure(s) written to {plot_dir}")
     return 0
 
 
 def _cmd_calibrate(args, console):
-    from .pretrained import save_pipeline
+    from .pretrained import calibration_notes, save_pipeline
 
     out = _check_model_destination(args.output, args.force)
-    model = _calibrated(_load_model(args), args.references, console, args.recursive)
-    save_pipeline(model, out, overwrite=args.force)
+    pipeline = _load_model(args, default="lfhf")  # the model calibration applies to
+    model, record = _calibrated(
+        pipeline, args.references, console, args.recursive, args.skip_errors
+    )
+    # the source's notes travel with the model (read before an in-place save replaces them)
+    notes = calibration_notes(_model_folder(args, default="lfhf"), record)
+    save_pipeline(model, out, overwrite=args.force, notes=notes)
     console.info(f"calibrated model saved to {out}")
     return 0
 
@@ -480,8 +637,13 @@ def _common_options(default):
     return common
 
 
-def _add_model_option(p):
-    p.add_argument("-m", "--model", metavar="DIR", help="model folder (default: pretrained)")
+def _add_model_option(p, default="face"):
+    p.add_argument(
+        "-m",
+        "--model",
+        metavar="DIR",
+        help=f"model folder, or a pretrained model: face, lfhf (default: {default})",
+    )
 
 
 def _add_input_options(p):
@@ -552,12 +714,17 @@ def build_parser():
 
     p = add(
         "fit",
-        "Train a detector on real clips (videos, track files or folders) and save it.",
+        "Train a detector on real clips (and known fakes) and save it.",
         """
         lipanomaly fit tracks/ -o my-model/
         lipanomaly fit real1.mp4 real2.mp4 tracks/ -o my-model/ --epochs 40 --seed 1
-        Track files labelled "fake" are left out. The model folder is what
-        `lipanomaly score --model` and `lipanomaly.pretrained.load_pipeline` read.
+        lipanomaly fit landmarks/ wild/ modern/ -r --with-fakes -o my-model/
+        Without --with-fakes, track files labelled "fake" are left out and the detector
+        learns from real clips only (--detector lfhf, the default: the lip-motion VAE;
+        --detector face: whole-face motion). With --with-fakes, the face-motion detector
+        also learns from them, each generator family (the track's 'generator') weighing
+        as one. The model folder is what `lipanomaly score --model` and
+        `lipanomaly.pretrained.load_pipeline` read.
         """,
     )
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="real videos, track files, folders")
@@ -570,6 +737,17 @@ def build_parser():
         type=_threads,
         default=1,
         help="torch CPU threads (1: bit-reproducible, and not stalled by other work)",
+    )
+    p.add_argument(
+        "--detector",
+        choices=("lfhf", "face"),
+        default=None,
+        help="lfhf (lip-motion VAE, one-class; the default) or face (whole-face motion)",
+    )
+    p.add_argument(
+        "--with-fakes",
+        action="store_true",
+        help="learn from the track files labelled fake too (the face detector)",
     )
     _add_input_options(p)
     p.add_argument(
@@ -607,6 +785,9 @@ def build_parser():
     p.add_argument(
         "--reference", action="append", metavar="INPUT", help="calibrate on these first (repeat)"
     )
+    p.add_argument(
+        "--skip-errors", action="store_true", help="calibrate on the references that can be used"
+    )
     p.add_argument("--force", action="store_true", help="write into a non-empty --plot folder")
     p.set_defaults(func=_cmd_score)
 
@@ -617,13 +798,19 @@ def build_parser():
         lipanomaly calibrate me_1.mp4 me_2.mp4 me_3.mp4 -o my-model/
         lipanomaly score --model my-model/ suspect.mp4
         Fewer than 10 clips re-centre the scoring toward them; from 10 on it is fitted
-        anew on them, threshold included (docs/guide/calibration.md).
+        anew on them, threshold included (docs/guide/calibration.md). Track files
+        labelled "fake" are left out, the same file twice counts once, and a reference
+        that cannot be used (unreadable, a still face ...) stops the command unless
+        --skip-errors. The model's notes (DATA_NOTICE.md, TRAINING.json) are kept.
         """,
     )
     p.add_argument("references", nargs="+", metavar="INPUT", help="genuine videos, tracks, folders")
     p.add_argument("-o", "--output", required=True, metavar="DIR", help="model folder to write")
-    _add_model_option(p)
+    _add_model_option(p, default="lfhf")
     _add_input_options(p)
+    p.add_argument(
+        "--skip-errors", action="store_true", help="calibrate on the references that can be used"
+    )
     p.add_argument("--force", action="store_true", help="replace an existing model folder")
     p.set_defaults(func=_cmd_calibrate)
 

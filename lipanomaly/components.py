@@ -604,11 +604,9 @@ dropout
             raise InputError(
                 f"jitter_drop_rate must be (low, high) with 0 <= low <= high < 1, got {rate!r}"
             )
-        if not self._cutoff() < self.fs / 2:
-            raise InputError(
-                f"cutoff must lie below the Nyquist frequency fs / 2 = {self.fs / 2:g} Hz, "
-                f"got cutoff={self._cutoff()!r} with fs={self.fs!r}"
-            )
+        from .signal import check_cutoff
+
+        check_cutoff(self._cutoff(), self.fs)
 
     def _band(self):
         return {"fs": self.fs, "cutoff": self._cutoff()}

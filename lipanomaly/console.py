@@ -18,8 +18,10 @@ __all__ = [
     "VIDEO_EXTENSIONS",
     "Console",
     "Failure",
+    "distinct_files",
     "expand_inputs",
     "extract_all",
+    "leave_out_fakes",
     "named",
     "one_line",
 ]
@@ -219,3 +221,100 @@ def extract_all(extractor, files, console, *, n_jobs=1, desc="extracting"):
                 good.append((path, r))
             bar.update()
     return good
+
+
+def leave_out_fakes(files, console, why):
+    """``files`` without the track files labelled fake, left out with one note for all.
+
+    A track file that cannot be read is a failed input (reported, left out); videos carry
+    no label and are kept.
+
+    Parameters
+    ----------
+    files : list of str
+    console : Console
+    why : str
+        Why fakes are left out, for the note (``"a one-class model trains on reals"``).
+
+    Returns
+    -------
+    files : list of str
+    """
+    from .datasets import read_track
+    from .exceptions import InputError
+
+    kept, fakes = [], []
+    for f in files:
+        if f.lower().endswith(TRACK_EXTENSIONS):
+            try:
+                label = read_track(f).label
+            except InputError as exc:
+                console.fail(named(exc, f))
+                continue
+            if label == "fake":
+                fakes.append(f)
+                continue
+        kept.append(f)
+    if len(fakes) == 1:
+        console.warn(f"{fakes[0]}: labelled fake; left out ({why})")
+    elif fakes:  # a development folder holds dozens: one line, not one each
+        console.warn(f"left out {len(fakes)} track files labelled fake, e.g. {fakes[0]} ({why})")
+    return kept
+
+
+def labelled_inputs(files, console):
+    """The label, group and family of each input, for training with known fakes.
+
+    A track file's ``label`` says live or fake (a video, or a track file without a label,
+    is live); the group of a live clip is its ``source`` (the recording: held-out
+    validation folds and the weight of a recording read it; the file itself without one),
+    that of a fake its ``generator`` (each family weighs as one; ``"fake"`` without one). A
+    track file that cannot be read is a failed input (reported, left out).
+
+    Returns
+    -------
+    kept : list of str
+    y : list of int
+        +1 live, -1 fake.
+    groups : list of str
+    """
+    from .datasets import read_track
+    from .exceptions import InputError
+
+    kept, y, groups = [], [], []
+    for f in files:
+        label, source, generator = None, None, None
+        if f.lower().endswith(TRACK_EXTENSIONS):
+            try:
+                track = read_track(f)
+            except InputError as exc:
+                console.fail(named(exc, f))
+                continue
+            label, source, generator = track.label, track.source, track.generator
+        kept.append(f)
+        fake = label == "fake"
+        y.append(-1 if fake else 1)
+        groups.append((generator or "fake") if fake else (source or f))
+    return kept, y, groups
+
+
+def distinct_files(files, console):
+    """``files`` with each content once: a file with the bytes of an earlier one is left out
+    with a note.
+
+    Returns
+    -------
+    files : list of (str, str)
+        Each file kept and the SHA-256 of its content.
+    """
+    from .serialization import file_sha256
+
+    first, kept = {}, []
+    for f in files:
+        digest = file_sha256(f)
+        if digest in first:
+            console.warn(f"{f}: the same content as {first[digest]}; counted once")
+            continue
+        first[digest] = f
+        kept.append((f, digest))
+    return kept

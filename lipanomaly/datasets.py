@@ -62,6 +62,7 @@ __all__ = [
     "default_data_dir",
     "load_demo",
     "load_development",
+    "publish_file",
     "read_track",
     "write_track",
 ]
@@ -365,7 +366,10 @@ def read_track(path):
     """Read a track file.
 
     Only the keys of the format are read (``landmarks``, ``fps``, ``width``, ``height``,
-    the optional text keys and ``lips_idx``); each one's ``.npy`` header is checked
+    the optional text keys and ``lips_idx``), or those of a packed track file of the
+    development data's ``wild/`` and ``modern/`` (``q``, ``ok`` and the same metadata:
+    landmarks in 1/256 pixels, differenced and lzma-compressed, inflated to at most the
+    size its frame count allows); each one's ``.npy`` header is checked
     (dtype, shape, size in the archive, compression ratio) before its data is read, and
     the track is then checked like any :class:`Track`. No pickle: an object array is
     refused.
@@ -397,6 +401,8 @@ def _read_track(path, extra_keys=()):
         raise InputError(f"{path}: no such track file")
     known = set(_REQUIRED) | set(_TEXT_KEYS) | set(_EXTRA_KEYS) | set(extra_keys)
     data, found = _read_npz(path, known)
+    if "landmarks" not in data and {"q", "ok"} <= set(found):  # a packed development file
+        return _read_packed(path)
     missing = [k for k in _REQUIRED if k not in data]
     if missing:
         raise InputError(
@@ -418,13 +424,20 @@ def _read_track(path, extra_keys=()):
     )
 
 
-def _publish(path, write):
+def publish_file(path, write):
     """Atomically create or replace ``path``: ``write(fh)`` into a unique temporary file of
     the same folder, then rename it over ``path``.
 
     A reader sees the old file or the complete new one; concurrent writers never share a
-    temporary file; the temporary file is removed if anything fails. Files are created
-    with the user's umask (as ``open`` does).
+    temporary file (created exclusively); the temporary file is removed if anything fails.
+    A symbolic link at ``path`` is replaced, never written through. Files are created with
+    the user's umask (as ``open`` does).
+
+    Parameters
+    ----------
+    path : str or path-like
+    write : callable
+        ``write(fh)`` writes the content into the binary file object ``fh``.
     """
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
@@ -441,12 +454,12 @@ def _publish(path, write):
         raise
 
 
-#: a temporary file of :func:`_publish` for a track file: ``.<name>.npz.<32 hex digits>.tmp``
+#: a temporary file of :func:`publish_file` for a track file: ``.<name>.npz.<32 hex digits>.tmp``
 _TRACK_TEMP = re.compile(r"\..+\.npz\.[0-9a-f]{32}\.tmp")
 
 
 def _clean_temporaries(folder, pattern=_TRACK_TEMP, max_age=None):
-    """Remove the temporary files of :func:`_publish` that crashed writers left in ``folder``:
+    """Remove the temporary files of :func:`publish_file` that crashed writers left in ``folder``:
     only files whose name matches ``pattern`` and that are older than ``max_age`` seconds
     (:data:`~lipanomaly.limits.CACHE_TEMP_MAX_AGE_S` by default). Returns how many were
     removed; never fails."""
@@ -510,7 +523,7 @@ def write_track(path, track, *, overwrite=False):
         raise InputError(f"{path}: exists already; pass overwrite=True to replace it")
     arrays = _track_arrays(track)
     _clean_temporaries(os.path.dirname(os.path.abspath(path)))
-    _publish(path, lambda fh: np.savez_compressed(fh, **arrays))
+    publish_file(path, lambda fh: np.savez_compressed(fh, **arrays))
     return path
 
 
@@ -538,9 +551,10 @@ def default_data_dir():
     )
 
 
-#: The collections of the development data: ``landmarks/`` (track files) and ``wild/``
-#: (packed track files of many more recording set-ups; see ``docs/data.md``).
-COLLECTIONS = ("landmarks", "wild")
+#: The collections of the development data: ``landmarks/`` (track files), ``wild/`` (packed
+#: track files of many more recording set-ups) and ``modern/`` (packed track files of recent
+#: talking-head and lip-sync generators; see ``docs/data.md``).
+COLLECTIONS = ("landmarks", "wild", "modern")
 
 #: Sources of ``landmarks/`` that show the same person, as ``{source: linked_source}``: the
 #: EAMM clip ``M030_sad`` is the MEAD speaker M030 of the DreamTalk sources, and the man of
@@ -616,10 +630,12 @@ def load_development(data_dir=None, *, label=None, collections=("landmarks",)):
         :func:`default_data_dir`.
     label : {"real", "fake"} or None, default=None
         Keep only clips with this label.
-    collections : sequence of {"landmarks", "wild"}, default=("landmarks",)
+    collections : sequence of {"landmarks", "wild", "modern"}, default=("landmarks",)
         Which collections to load, in this order: ``landmarks/`` (140 clips of about 12
-        recording sources) and ``wild/`` (166 clips of 76 people or recording groups, read
-        from its packed files in memory: nothing is unpacked to disk).
+        recording sources), ``wild/`` (166 clips of 76 people or recording groups) and
+        ``modern/`` (164 clips, 151 of them fakes of 14 recent generator families, in 84
+        groups); the last two are read from their packed files in memory: nothing is
+        unpacked to disk.
 
     Returns
     -------
@@ -629,9 +645,9 @@ def load_development(data_dir=None, *, label=None, collections=("landmarks",)):
         (the manifest's description), ``collections`` (which collection each clip comes
         from) and ``groups``: the unit a leak-free protocol keeps on one side (the same
         person or recording set-up: for ``landmarks/`` the source, linked sources merged
-        (:data:`DEVELOPMENT_LINKED_SOURCES`); for ``wild/`` the manifest's ``group``). A
-        fake made from a real recording of the set carries that recording's source and
-        group.
+        (:data:`DEVELOPMENT_LINKED_SOURCES`); for ``wild/`` and ``modern/`` the manifest's
+        ``group``: the panels of one side-by-side comparison share one). A fake made from
+        a real recording of the set carries that recording's source and group.
     """
     root = Path(data_dir) if data_dir is not None else default_data_dir()
     if label not in (None, "real", "fake"):

@@ -238,6 +238,7 @@ def run_demo(pipeline, *, model_name, baselines=True, random_state=0):
     result : DemoResult
     """
     from .datasets import load_demo
+    from .extraction import LipLandmarkExtractor
 
     train, demo = load_demo(split="train"), load_demo(split="demo")
     extractor, detector = pipeline[0], pipeline[-1]
@@ -258,11 +259,12 @@ def run_demo(pipeline, *, model_name, baselines=True, random_state=0):
         results={name: (scores, float(detector.offset_))},
         starts_s=[r.start_s for r in reports],
     )
-    if baselines:
-        X_train = extractor.transform(train.tracks)
+    if baselines:  # lip-motion baselines: on lip clips, whatever the model reads
+        lips = LipLandmarkExtractor()
+        X_train, X_lips = lips.transform(train.tracks), lips.transform(demo.tracks)
         for base, model in _baselines(random_state).items():
             model.fit(X_train)
-            result.results[base] = _scores_and_threshold(model, X)
+            result.results[base] = _scores_and_threshold(model, X_lips)
     # real clips of the recording sources the model was trained on (people it never saw),
     # and of new recording sources: false alarms differ, so every metric is given for both
     known = np.isin(demo.sources, np.unique(train.sources)) & (demo.y == 1)

@@ -60,6 +60,7 @@ __all__ = [
     "error_rates",
     "evaluate_scores",
     "format_table",
+    "plain_label",
     "plot_roc",
     "plot_score_distributions",
     "plot_window_scores",
@@ -557,6 +558,23 @@ def _axes(ax, figsize):
     return ax
 
 
+def plain_label(text):
+    """``text`` as matplotlib draws it literally: every ``$`` escaped, so no mathtext.
+
+    File names and a track's ``generator`` are the user's: ``$1_$2`` would otherwise be
+    parsed as mathematics and fail the figure.
+
+    Parameters
+    ----------
+    text : str
+
+    Returns
+    -------
+    label : str
+    """
+    return str(text).replace("$", r"\$")
+
+
 def plot_roc(curves, *, ax=None, log_x=False):
     """ROC curves of several detectors on one figure.
 
@@ -584,7 +602,8 @@ def plot_roc(curves, *, ax=None, log_x=False):
         thr = np.unique(np.concatenate([s, [np.inf]]))[::-1]
         apcer = 1.0 - np.searchsorted(spoof, thr, side="left") / spoof.size
         accept_live = 1.0 - np.searchsorted(live, thr, side="left") / live.size
-        ax.step(apcer, accept_live, where="post", label=f"{label} (AUC {_auc(live, spoof):.3f})")
+        auc = _auc(live, spoof)
+        ax.step(apcer, accept_live, where="post", label=f"{plain_label(label)} (AUC {auc:.3f})")
     ax.plot([0, 1], [0, 1], color="0.6", lw=0.8, ls="--", label="chance")
     targets = " and ".join(f"{100 * t:g} %" for t in APCER_TARGETS)
     for k, target in enumerate(APCER_TARGETS):
@@ -637,7 +656,7 @@ def plot_score_distributions(y, scores, *, generators=None, threshold=None, bins
         sel = gens == fam
         ax.hist(scores[sel], bins=edges, alpha=0.45, histtype="stepfilled",
                 color=_FAMILY_COLOURS[k % len(_FAMILY_COLOURS)],
-                label=f"{fam} (n={int(sel.sum())})")  # fmt: skip
+                label=f"{plain_label(fam)} (n={int(sel.sum())})")  # fmt: skip
     if threshold is not None:
         ax.axvline(float(threshold), color="k", lw=1.2, ls="--", label="threshold")
     from matplotlib.ticker import MaxNLocator

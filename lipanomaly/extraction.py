@@ -30,10 +30,13 @@ from .datasets import Track, read_track, write_track
 from .exceptions import InputError, MissingDependencyError
 from .landmark_cache import cache_key, cached_video_track
 from .landmarks import (
+    HEAD_FRAMES,
     POINT_SETS,
     ema_smooth,
     face_box,
     face_segments,
+    head_frames,
+    head_pose,
     interpolate_gaps,
     normalize_head,
     resample,
@@ -78,7 +81,10 @@ class LipLandmarkExtractor(TransformerMixin, BaseEstimator):
        then each frame is translated to the centroid of stable non-lip anchors, rotated
        so that the eye line is horizontal and divided by the inter-ocular distance;
        anchors are the eye corners 33, 133 (subject's right eye) and 362, 263 (left eye)
-       and the nose bridge 168, 6, 197, 195;
+       and the nose bridge 168, 6, 197, 195 (``head_frame="eyes"``); or the frame is the
+       least-squares similarity fit of a rigid reference set of 19 points
+       (``head_frame="rigid"``); with ``pose=True`` the head pose that this removes is
+       kept, in head units, as two more rows of each clip;
     3. missing faces: runs of at most ``max_gap`` seconds without a face are filled by
        linear interpolation; longer runs split the track into face segments, segments
        shorter than ``min_segment`` seconds and missing frames at either end are dropped;
@@ -90,15 +96,30 @@ class LipLandmarkExtractor(TransformerMixin, BaseEstimator):
 
     Parameters
     ----------
-    points : {"lips", "outer", "inner", "outer+inner"} or array-like of int, default="lips"
+    points : {"lips", "outer", "inner", "outer+inner", "face"} or array-like of int, \
+default="lips"
         FaceMesh points to return: ``"lips"`` the 40 ``FACEMESH_LIPS`` points in ascending
         index order (0 13 14 17 37 39 40 61 78 80 81 82 84 87 88 91 95 146 178 181 185
         191 267 269 270 291 308 310 311 312 314 317 318 321 324 375 402 405 409 415);
         ``"outer"`` the 20 outer-contour points in ring order (61 146 91 181 84 17 314 405
         321 375 291 409 270 269 267 0 37 39 40 185); ``"inner"`` the 20 inner-contour
         points (78 95 88 178 87 14 317 402 318 324 308 415 310 311 312 13 82 81 80 191);
-        ``"outer+inner"`` both rings (the 40 lip points in ring order); or explicit
-        FaceMesh indices in [0, 478).
+        ``"outer+inner"`` both rings (the 40 lip points in ring order); ``"face"`` the
+        130 points of the face around the lips, the 40 lip points first
+        (:data:`lipanomaly.landmarks.FACE_REGIONS`: lips, jaw and chin, cheeks, nose,
+        eyes and brows, and the rigid reference set); or explicit FaceMesh indices in
+        [0, 478).
+    head_frame : {"eyes", "rigid"}, default="eyes"
+        The head frame every frame is normalised in: ``"eyes"`` (eye line and nose bridge,
+        above) or ``"rigid"`` (a similarity fit of the rigid reference set, which the
+        eyes' own motion moves less; :func:`lipanomaly.landmarks.head_frames`).
+    pose : bool, default=False
+        Also keep the head pose of every frame, as two rows after the points: row ``K``
+        the head's translation ``(x, y)`` from its median position over the clip, in
+        median inter-ocular distances; row ``K + 1`` its in-plane rotation in radians and
+        its log scale, both from their clip median
+        (:func:`lipanomaly.landmarks.head_pose`). No pixel unit remains. Clips then have
+        shape ``(T, K + 2, 2)``.
     fps : float or None, default=25.0
         Analysis frame rate every clip is resampled to, from
         :data:`~lipanomaly.limits.MIN_FPS` to :data:`~lipanomaly.limits.MAX_FPS` (1 to 240);
@@ -168,6 +189,8 @@ class LipLandmarkExtractor(TransformerMixin, BaseEstimator):
 
     _parameter_constraints: ClassVar[dict] = {
         "points": [StrOptions(set(POINT_SETS)), "array-like"],
+        "head_frame": [StrOptions(set(HEAD_FRAMES))],
+        "pose": ["boolean"],
         "fps": [Interval(Real, MIN_FPS, MAX_FPS, closed="both"), None],
         "max_gap": [Interval(Real, 0, None, closed="left")],
         "min_segment": [Interval(Real, 0, None, closed="left")],
@@ -182,6 +205,8 @@ class LipLandmarkExtractor(TransformerMixin, BaseEstimator):
         self,
         *,
         points="lips",
+        head_frame="eyes",
+        pose=False,
         fps=25.0,
         max_gap=0.2,
         min_segment=0.4,
@@ -192,6 +217,8 @@ class LipLandmarkExtractor(TransformerMixin, BaseEstimator):
         verbose=0,
     ):
         self.points = points
+        self.head_frame = head_frame
+        self.pose = pose
         self.fps = fps
         self.max_gap = max_gap
         self.min_segment = min_segment
@@ -308,6 +335,8 @@ class LipLandmarkExtractor(TransformerMixin, BaseEstimator):
     def _settings(self):
         return _Settings(
             points=tuple(int(i) for i in resolve_points(self.points)),
+            head_frame=self.head_frame,
+            pose=bool(self.pose),
             fps=None if self.fps is None else float(self.fps),
             max_gap=float(self.max_gap),
             min_segment=float(self.min_segment),
@@ -347,6 +376,8 @@ class LipLandmarkExtractor(TransformerMixin, BaseEstimator):
 @dataclass(frozen=True)
 class _Settings:
     points: tuple
+    head_frame: str
+    pose: bool
     fps: float | None
     max_gap: float
     min_segment: float
@@ -456,7 +487,10 @@ def _load_track(item, cache_dir, progress, notes=None):
 
 def _track_to_segments(track, settings, name):
     """The one normalisation path shared by videos, track files and in-memory tracks."""
-    lips = normalize_head(track.landmarks, track.width, track.height, settings.points)
+    frames = head_frames(track.landmarks, track.width, track.height, frame=settings.head_frame)
+    lips = normalize_head(
+        track.landmarks, track.width, track.height, settings.points, frames=frames
+    )
     n = len(lips)
     valid = np.isfinite(lips).all(axis=(1, 2))
     max_gap = int(np.floor(settings.max_gap * track.fps + 1e-9))
@@ -470,7 +504,12 @@ def _track_to_segments(track, settings, name):
         )
     segments = []
     for a, b in ranges:
-        x = interpolate_gaps(lips[a:b])
+        x = lips[a:b]
+        if settings.pose:  # in head units of this segment; NaN where the points are
+            pose = head_pose(*(f[a:b] for f in frames))
+            pose[~valid[a:b]] = np.nan
+            x = np.concatenate([x, pose], axis=1)
+        x = interpolate_gaps(x)
         if settings.fps is not None:
             x = resample(x, track.fps, settings.fps)
         if settings.smoothing is not None:

@@ -22,6 +22,7 @@ from .signal import (
     DEFAULT_CUTOFF_HZ,
     LIP_CORNERS,
     LIP_INNER,
+    check_cutoff,
     derivative,
     highpass,
     mouth_opening,
@@ -276,11 +277,7 @@ class LipMotionFeatures(TransformerMixin, BaseEstimator):
         -------
         self : LipMotionFeatures
         """
-        if not self.cutoff < self.fs / 2:
-            raise InputError(
-                f"cutoff must be below the Nyquist frequency fs/2 = {self.fs / 2} Hz, "
-                f"got cutoff={self.cutoff}"
-            )
+        check_cutoff(self.cutoff, self.fs)
         clips = check_clips(X, min_length=MIN_FRAMES)
         k = clips[0].shape[1]
         for name in ("inner", "corners"):

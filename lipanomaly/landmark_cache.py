@@ -16,21 +16,14 @@ import re
 
 import numpy as np
 
-from .datasets import Track, _clean_temporaries, _publish, _read_track, _track_arrays
+from .datasets import Track, _clean_temporaries, _read_track, _track_arrays, publish_file
 from .exceptions import InputError
+from .serialization import file_sha256
 
 __all__ = ["cache_key", "cached_video_track"]
 
 # bump when the layout of cache entries changes (2: entries hold their key)
 _CACHE_VERSION = 2
-
-
-def _file_hash(path, chunk=1 << 20):
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(chunk), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def cache_key(path):
@@ -52,10 +45,10 @@ def cache_key(path):
 
     settings = {"cache_version": _CACHE_VERSION, **facemesh_fingerprint()}
     digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()
-    return f"{_file_hash(path)}-{digest[:16]}.npz"
+    return f"{file_sha256(path)}-{digest[:16]}.npz"
 
 
-# a temporary file of _publish for a cache entry: ".<entry name>.<32 hex digits>.tmp"
+# a temporary file of publish_file for a cache entry: ".<entry name>.<32 hex digits>.tmp"
 _CACHE_TEMP = re.compile(r"\.[0-9a-f]{64}-[0-9a-f]{16}\.npz\.[0-9a-f]{32}\.tmp")
 
 
@@ -85,7 +78,7 @@ def _read_cache_entry(entry, key, video):
 def _write_cache_entry(entry, key, track):
     """Publish ``track`` as the cache entry ``entry`` (atomically), holding its key."""
     arrays = {**_track_arrays(track), "cache_key": np.str_(key)}
-    _publish(entry, lambda fh: np.savez_compressed(fh, **arrays))
+    publish_file(entry, lambda fh: np.savez_compressed(fh, **arrays))
 
 
 def _clean_cache_temporaries(cache_dir, max_age=None):

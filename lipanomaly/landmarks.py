@@ -11,6 +11,11 @@ turn a FaceMesh track into lip sequences, in the order
 3. :func:`resample`: each segment is brought to the analysis rate (25 fps by default);
 4. :func:`ema_smooth`: optional, very light zero-phase smoothing.
 
+With ``points="face"`` the extractor keeps the face around the lips too
+(:data:`FACE_REGIONS`); with ``head_frame="rigid"`` the head frame is fitted to a rigid
+reference set of points rather than to the eye line, and with ``pose=True`` the head pose
+of every frame (:func:`head_pose`) is kept as two more rows of the clip.
+
 FaceMesh indices (MediaPipe ``face_mesh`` with ``refine_landmarks=True``, 478 points):
 
 - ``"lips"``: the 40 ``FACEMESH_LIPS`` points, ascending: 0 13 14 17 37 39 40 61 78 80 81 82
@@ -22,6 +27,9 @@ FaceMesh indices (MediaPipe ``face_mesh`` with ``refine_landmarks=True``, 478 po
   402 318 324 308 415 310 311 312 13 82 81 80 191;
 - ``"outer+inner"``: the same 40 points as ``"lips"``, outer ring then inner ring (ring order,
   convenient for drawing contours);
+- ``"face"``: :data:`FACE_POINTS`, the 130 points of :data:`FACE_REGIONS`: the 40 lip
+  points first (in the order of ``"lips"``), then jaw and chin, cheeks, nose, eyes (lids
+  and iris centres) and brows, and the rigid reference set;
 - anchors of the head frame: eye corners 33 133 (subject's right eye, outer / inner) and
   362 263 (left eye, inner / outer); nose bridge 168 6 197 195.
 """
@@ -36,18 +44,25 @@ from .limits import MAX_FRAMES, MAX_LIP_UNITS
 
 __all__ = [
     "FACEMESH_LIPS",
+    "FACE_POINTS",
+    "FACE_REGIONS",
     "HEAD_ANCHORS",
+    "HEAD_FRAMES",
     "LEFT_EYE_CORNERS",
     "LIPS_INNER",
     "LIPS_OUTER",
     "NOSE_BRIDGE",
     "POINT_SETS",
+    "POSE_ROWS",
     "RIGHT_EYE_CORNERS",
     "ema_smooth",
     "face_box",
     "face_segments",
+    "head_frames",
+    "head_pose",
     "interpolate_gaps",
     "normalize_head",
+    "normalize_in_frames",
     "resample",
     "resolve_points",
 ]
@@ -67,13 +82,45 @@ LIPS_OUTER = (
 LIPS_INNER = (
     78, 95, 88, 178, 87, 14, 317, 402, 318, 324, 308, 415, 310, 311, 312, 13, 82, 81, 80, 191,
 )  # fmt: skip
+#: The face around the lips, by region (FaceMesh indices with ``refine_landmarks=True``):
+#: the lips; jaw line and chin; cheeks; nose tip and wings; eyes (upper and lower lids of
+#: both eyes, the iris centres 468 and 473); brows; and the rigid reference set, points
+#: that speech barely moves (forehead, nose bridge, eye corners, temples), to which the
+#: ``"rigid"`` head frame is fitted.
+FACE_REGIONS = {
+    "lips": FACEMESH_LIPS,
+    "jaw": (
+        152, 148, 176, 149, 150, 136, 172, 58, 132, 377, 400, 378, 379, 365, 397, 288, 361,
+        175, 199, 200,
+    ),
+    "cheeks": (50, 280, 205, 425, 187, 411, 123, 352, 116, 345, 117, 346, 101, 330),
+    "nose": (1, 2, 4, 98, 327, 129, 358, 48, 278),
+    "eyes": (
+        159, 158, 160, 145, 144, 153, 386, 385, 387, 374, 373, 380, 468, 473, 157, 154, 384,
+        381,
+    ),
+    "brows": (70, 63, 105, 66, 107, 300, 293, 334, 296, 336),
+    "rigid": (
+        10, 151, 9, 8, 168, 6, 197, 195, 5, 33, 133, 362, 263, 127, 356, 234, 454, 21, 251,
+    ),
+}  # fmt: skip
+#: The 130 points of :data:`FACE_REGIONS`, region after region (the lips first).
+FACE_POINTS = tuple(i for region in FACE_REGIONS.values() for i in region)
 #: Named point sets accepted by ``LipLandmarkExtractor(points=...)``.
 POINT_SETS = {
     "lips": FACEMESH_LIPS,
     "outer": LIPS_OUTER,
     "inner": LIPS_INNER,
     "outer+inner": LIPS_OUTER + LIPS_INNER,
+    "face": FACE_POINTS,
 }
+#: How the head frame of every video frame is found (``LipLandmarkExtractor(head_frame=...)``):
+#: ``"eyes"``, from the eye corners and the nose bridge (:data:`HEAD_ANCHORS`); ``"rigid"``,
+#: a least-squares similarity fit of the rigid reference set (``FACE_REGIONS["rigid"]``).
+HEAD_FRAMES = ("eyes", "rigid")
+#: The two rows that ``pose=True`` appends to a clip, in order: the head's translation
+#: (x, y), and its in-plane rotation and log scale (see :func:`head_pose`).
+POSE_ROWS = ("translation", "rotation_scale")
 #: Subject's right eye, outer and inner corner (left in a non-mirrored image).
 RIGHT_EYE_CORNERS = (33, 133)
 #: Subject's left eye, inner and outer corner.
@@ -118,7 +165,107 @@ def resolve_points(points):
     return idx.astype(np.intp)
 
 
-def normalize_head(landmarks, width, height, points=FACEMESH_LIPS):
+def _pixels(landmarks, width, height, points):
+    # float64 before scaling: the float32 of track files and of MediaPipe give the same result
+    lm = np.asarray(landmarks)
+    return lm[:, np.asarray(points, dtype=np.intp), :2].astype(np.float64) * np.array(
+        [width, height], dtype=np.float64
+    )
+
+
+def head_frames(landmarks, width, height, *, frame="eyes"):
+    """The head frame of every video frame: a similarity transform, in pixels.
+
+    Parameters
+    ----------
+    landmarks : array-like of shape (T, 478, 2) or (T, 478, 3)
+        FaceMesh points in MediaPipe's normalised image coordinates; NaN rows where no
+        face was found.
+    width, height : int
+        Frame size in pixels.
+    frame : {"eyes", "rigid"}, default="eyes"
+        ``"eyes"``: the origin is the centroid of :data:`HEAD_ANCHORS`, the x axis the
+        eye line (from the centre of the right eye's corners to the left eye's) and the
+        unit its length, the inter-ocular distance. ``"rigid"``: the least-squares
+        similarity (Procrustes) fit of the rigid reference set ``FACE_REGIONS["rigid"]``
+        onto its own median shape over the track (in ``"eyes"`` units); the origin is the
+        set's centroid. Fitted to 19 points that speech barely moves rather than to four
+        eye corners, it follows the head with less of the eyes' own motion (blinks,
+        squints).
+
+    Returns
+    -------
+    origin : ndarray of shape (T, 2)
+        The head's origin in pixels.
+    rotation : ndarray of shape (T,), complex
+        In-plane rotation of the head (roll), as the unit number ``exp(1j * angle)``.
+    scale : ndarray of shape (T,)
+        Pixels per head unit (the inter-ocular distance for ``"eyes"``); NaN where the
+        frame is degenerate (a collapsed eye line or reference set) or has no face.
+    """
+    if frame not in HEAD_FRAMES:
+        raise InputError(f"frame must be one of {list(HEAD_FRAMES)}, got {frame!r}")
+    anchors = _pixels(landmarks, width, height, HEAD_ANCHORS)
+    n_right = len(RIGHT_EYE_CORNERS)
+    n_eyes = n_right + len(LEFT_EYE_CORNERS)
+    eye_axis = anchors[:, n_right:n_eyes].mean(axis=1) - anchors[:, :n_right].mean(axis=1)
+    origin = anchors.mean(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        scale = np.hypot(eye_axis[:, 0], eye_axis[:, 1])
+        scale = np.where(scale > 0, scale, np.nan)  # a collapsed eye line is no face
+        rotation = eye_axis[:, 0] / scale + 1j * (eye_axis[:, 1] / scale)
+        if frame == "eyes":
+            return origin, rotation, scale
+        rigid = _pixels(landmarks, width, height, FACE_REGIONS["rigid"])
+        centre = rigid.mean(axis=1)
+        # complex coordinates: a similarity transform is one multiplication
+        z = (rigid[..., 0] - centre[:, None, 0]) + 1j * (rigid[..., 1] - centre[:, None, 1])
+        in_eyes = z * np.conj(rotation)[:, None] / scale[:, None]
+        ok = np.isfinite(in_eyes).all(axis=1)
+        if not ok.any():  # no face in any frame
+            return centre, rotation, scale
+        template = np.median(in_eyes[ok].real, axis=0) + 1j * np.median(in_eyes[ok].imag, axis=0)
+        template -= template.mean()
+        # least squares z ~ m * template per frame: rotation m / |m|, scale |m|
+        m = (np.conj(template)[None] * z).sum(axis=1) / (np.abs(template) ** 2).sum()
+        size = np.abs(m)
+        scale = np.where(size > 0, size, np.nan)
+        return centre, m / scale, scale
+
+
+def head_pose(origin, rotation, scale):
+    """The head pose of each frame of a face segment, in head units: no pixels.
+
+    Parameters
+    ----------
+    origin, rotation, scale : ndarray of shape (T, 2), (T,) and (T,)
+        The head frames of one face segment (:func:`head_frames`); NaN in frames without
+        a face.
+
+    Returns
+    -------
+    pose : ndarray of shape (T, 2, 2)
+        Row 0: the translation ``(x, y)`` of the head's origin from its median position
+        over the segment, in units of the segment's median head size (inter-ocular
+        distances), clipped to :data:`~lipanomaly.limits.MAX_LIP_UNITS`. Row 1: the
+        rotation in radians from the segment's mean direction, and ``log(scale /
+        median scale)`` (approach to and away from the camera). NaN where the input is.
+    """
+    ok = np.isfinite(scale) & np.isfinite(rotation) & np.isfinite(origin).all(axis=1)
+    pose = np.full((len(scale), 2, 2), np.nan)
+    if not ok.any():
+        return pose
+    unit = np.median(scale[ok])
+    pose[ok, 0] = np.clip(
+        (origin[ok] - np.median(origin[ok], axis=0)) / unit, -MAX_LIP_UNITS, MAX_LIP_UNITS
+    )
+    # the angle from the mean direction: never wraps for a face (|roll| < pi / 2)
+    pose[ok, 1, 0] = np.angle(rotation[ok] * np.conj(rotation[ok].mean()))
+    pose[ok, 1, 1] = np.log(scale[ok] / unit)
+    return pose
+
+
+def normalize_head(landmarks, width, height, points=FACEMESH_LIPS, *, frame="eyes", frames=None):
     """Express ``points`` in a head frame: anchor centroid at 0, eye line along +x, unit scale.
 
     Per frame, with ``p = (x * width, y * height)`` in pixels (MediaPipe divides x by the
@@ -129,6 +276,9 @@ def normalize_head(landmarks, width, height, points=FACEMESH_LIPS):
     - ``e``: from the centre of the right eye's corners to the centre of the left eye's;
       ``s = |e|`` (inter-ocular distance), ``theta = atan2(e_y, e_x)``;
     - ``p' = R(-theta) (p - o) / s``.
+
+    With ``frame="rigid"``, ``o``, ``theta`` and ``s`` come from the similarity fit of the
+    rigid reference set instead (:func:`head_frames`).
 
     Head translation, in-plane rotation (roll) and distance to the camera (scale) are
     removed; out-of-plane rotation (yaw, pitch) is not, since the tracks are 2-D.
@@ -149,6 +299,11 @@ def normalize_head(landmarks, width, height, points=FACEMESH_LIPS):
         Frame size in pixels.
     points : sequence of int, default=FACEMESH_LIPS
         FaceMesh indices to return.
+    frame : {"eyes", "rigid"}, default="eyes"
+        How the head frame is found (:func:`head_frames`).
+    frames : tuple or None, default=None
+        The head frames, if already computed by :func:`head_frames` (``frame`` is then
+        not read).
 
     Returns
     -------
@@ -156,22 +311,21 @@ def normalize_head(landmarks, width, height, points=FACEMESH_LIPS):
         ``points`` in inter-ocular units, each within ``MAX_LIP_UNITS`` of 0; NaN in
         frames without a face (or with a degenerate eye line).
     """
-    lm = np.asarray(landmarks)
-    pts = np.asarray(points, dtype=np.intp)
-    pixel = np.array([width, height], dtype=np.float64)
-    # float64 before scaling: the float32 of track files and of MediaPipe give the same result
-    lips = lm[:, pts, :2].astype(np.float64) * pixel
-    anchors = lm[:, list(HEAD_ANCHORS), :2].astype(np.float64) * pixel
-    n_right = len(RIGHT_EYE_CORNERS)
-    n_eyes = n_right + len(LEFT_EYE_CORNERS)
-    eye_axis = anchors[:, n_right:n_eyes].mean(axis=1) - anchors[:, :n_right].mean(axis=1)
-    origin = anchors.mean(axis=1)
+    if frames is None:
+        frames = head_frames(landmarks, width, height, frame=frame)
+    return normalize_in_frames(_pixels(landmarks, width, height, points), *frames)
+
+
+def normalize_in_frames(pixels, origin, rotation, scale):
+    """Points in pixels, ``(T, K, 2)``, in the head frames of :func:`head_frames`.
+
+    Frames whose points land farther than :data:`~lipanomaly.limits.MAX_LIP_UNITS` from
+    the origin (a degenerate head frame) come out as NaN, like frames without a face.
+    """
     with np.errstate(invalid="ignore", divide="ignore"):
-        scale = np.hypot(eye_axis[:, 0], eye_axis[:, 1])
-        scale = np.where(scale > 0, scale, np.nan)  # a collapsed eye line is no face
-        cos = (eye_axis[:, 0] / scale)[:, None]
-        sin = (eye_axis[:, 1] / scale)[:, None]
-        d = lips - origin[:, None, :]
+        cos = rotation.real[:, None]
+        sin = rotation.imag[:, None]
+        d = pixels - origin[:, None, :]
         out = np.empty_like(d)
         out[..., 0] = (cos * d[..., 0] + sin * d[..., 1]) / scale[:, None]
         out[..., 1] = (-sin * d[..., 0] + cos * d[..., 1]) / scale[:, None]

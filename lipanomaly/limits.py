@@ -1,11 +1,14 @@
 """The limits every input is checked against, in one place.
 
-A track file, an in-memory :class:`~lipanomaly.datasets.Track`, a lip sequence or a model
-folder (its parameters and the network they build) that lies outside these limits is refused with an
+A track file, an in-memory :class:`~lipanomaly.datasets.Track`, a lip sequence, a model
+folder (its parameters and the network they build) or a calibration reference that lies
+outside these limits is refused with an
 :class:`~lipanomaly.exceptions.InputError` or :class:`~lipanomaly.exceptions.ModelFileError`
-that names it, *before* anything sized by it is allocated. The values are generous: the
+that names it, *before* anything sized by it is allocated. The size limits are generous: the
 323 real track files of the development data (``landmarks/``, ``wild/`` and the reference
-extractions of ``videos/``) use at most 3 % of any of them. ``docs/guide/security.md``
+extractions of ``videos/``) use at most 3 % of any of them; the two bounds of a calibration
+reference are set from its live clips (``benchmarks/bench_calibration.py`` measures them).
+``docs/guide/security.md``
 quotes them (a test checks that the page and this module agree).
 
 Pure constants: importing this module imports nothing.
@@ -23,9 +26,11 @@ __all__ = [
     "MAX_NETWORK_DEPTH",
     "MAX_NETWORK_PARAMETERS",
     "MAX_RECEPTIVE_FIELD",
+    "MAX_REFERENCE_Z",
     "MAX_TEXT_CHARS",
     "MAX_WINDOW",
     "MIN_FPS",
+    "MIN_REFERENCE_MOTION",
     "RATIO_FREE_BYTES",
     "VIDEO_EXTENSIONS",
 ]
@@ -74,6 +79,16 @@ MAX_RECEPTIVE_FIELD = 16_384
 #: Most weights of a saved network, counted from its configuration before it is built (the
 #: default network: 1.6 million; 50 million take 200 MB as float32).
 MAX_NETWORK_PARAMETERS = 50_000_000
+#: Least lip motion of a calibration reference (``lipanomaly.calibration.reference_motion``:
+#: the median RMS of a clip's lip coordinates about each window's mean shape, in inter-ocular
+#: distances): half the least of the 260 live clips of the development data (0.016; median
+#: 0.036). A still face or someone not speaking moves less, and its relative errors, divided by
+#: almost nothing, would drag the calibration anywhere.
+MIN_REFERENCE_MOTION = 0.008
+#: Farthest a calibration reference's component (the median over its windows) may lie from the
+#: model's live centre, in the model's robust scales: the 260 live clips of the development
+#: data lie within 11.2 of the pretrained model's (the fakes within 4.8).
+MAX_REFERENCE_Z = 15.0
 #: File name endings (any case) of the videos looked for in a folder; ``.npz`` files are
 #: track files, and other files in a folder are left alone.
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mpg", ".mpeg", ".mkv", ".webm", ".m4v")

@@ -1,4 +1,4 @@
-"""The pretrained default detector, and saving / loading a whole extraction + detection pipeline.
+"""The pretrained detectors, and saving / loading a whole extraction + detection pipeline.
 
 A *pipeline folder* is the folder :func:`lipanomaly.save_model` writes for the detector
 (``config.json`` + ``weights.safetensors``, no pickle) with one more file,
@@ -7,10 +7,17 @@ front of it, so that the clips a saved model scores are extracted exactly as tho
 trained on. :func:`load_pipeline` reads a plain :func:`~lipanomaly.save_model` folder too
 (with a default extractor).
 
-The pretrained model in ``lipanomaly/pretrained/`` is such a folder, written by
-``scripts/train_pretrained.py``: an :class:`~lipanomaly.LFHFVAEDetector` with default
-settings and a fixed seed, trained on every real clip of the development set but the
-bundled demo's (``DATA_NOTICE.md`` in that folder says which, and under which terms).
+The pretrained models in ``lipanomaly/pretrained/<name>/`` are such folders, written by
+``scripts/train_pretrained.py`` (``DATA_NOTICE.md`` in each says what it was trained on, and
+under which terms); :data:`PRETRAINED_MODELS` names them:
+
+- ``"face"`` (the default, :data:`DEFAULT_PRETRAINED`): a
+  :class:`~lipanomaly.FaceMotionDetector` trained with known fakes on the development set
+  (every collection) but the bundled demo's clips;
+- ``"lfhf"``: the one-class :class:`~lipanomaly.LFHFVAEDetector` of 0.5, trained on every
+  real clip of ``landmarks/`` and ``wild/`` but the demo's.
+
+Which is the default, and why: ``docs/quality.md``.
 """
 
 import json
@@ -19,15 +26,32 @@ from pathlib import Path
 
 from .exceptions import InputError, ModelFileError
 
-__all__ = ["PRETRAINED_DIR", "load_pipeline", "load_pretrained", "save_pipeline"]
+__all__ = [
+    "DEFAULT_PRETRAINED",
+    "NOTES_FILES",
+    "PRETRAINED_DIR",
+    "PRETRAINED_MODELS",
+    "calibration_notes",
+    "load_pipeline",
+    "load_pretrained",
+    "save_pipeline",
+]
 
-#: Where the pretrained model lives inside the package.
-PRETRAINED_DIR = Path(__file__).resolve().parent / "pretrained"
+_ROOT = Path(__file__).resolve().parent / "pretrained"
+#: The pretrained models inside the package: name -> model folder.
+PRETRAINED_MODELS = {"face": _ROOT / "face", "lfhf": _ROOT / "lfhf"}
+#: The name of the model that :func:`load_pretrained` and the command load by default.
+DEFAULT_PRETRAINED = "face"
+#: The default pretrained model's folder.
+PRETRAINED_DIR = PRETRAINED_MODELS[DEFAULT_PRETRAINED]
 EXTRACTOR_FILE = "extractor.json"
+#: The notes a model folder may carry beside the model: how it was trained (and calibrated),
+#: and the terms of the data it was trained on. Never read on load.
+NOTES_FILES = ("TRAINING.json", "DATA_NOTICE.md")
 _EXTRACTOR_FORMAT = "lipanomaly-extractor"
 # parameters that say how a clip is extracted; the others (n_jobs, cache_dir, errors,
 # verbose) say how the work is run and are chosen at load time
-_EXTRACTOR_KEYS = ("points", "fps", "max_gap", "min_segment", "smoothing")
+_EXTRACTOR_KEYS = ("points", "head_frame", "pose", "fps", "max_gap", "min_segment", "smoothing")
 
 
 def _jsonable(value):
@@ -38,7 +62,7 @@ def _jsonable(value):
     return value
 
 
-def save_pipeline(pipeline, path, *, overwrite=False):
+def save_pipeline(pipeline, path, *, overwrite=False, notes=None):
     """Save a fitted ``Pipeline(LipLandmarkExtractor, detector)`` as a pipeline folder.
 
     Parameters
@@ -51,6 +75,9 @@ def save_pipeline(pipeline, path, *, overwrite=False):
     overwrite : bool, default=False
         Replace an existing folder: only an empty one or a lipanomaly model folder with
         nothing else in it (see :func:`lipanomaly.save_model`).
+    notes : dict of str to str or None, default=None
+        The texts of :data:`NOTES_FILES` to write with the model (in the same atomic folder
+        swap), e.g. those of :func:`calibration_notes`.
 
     Returns
     -------
@@ -74,9 +101,66 @@ def save_pipeline(pipeline, path, *, overwrite=False):
         "step_names": [steps[0][0], steps[1][0]],
         "params": {k: _jsonable(params[k]) for k in _EXTRACTOR_KEYS},
     }
-    # extractor.json is written with the model, inside the same atomic folder swap
+    notes = dict(notes or {})
+    if not set(notes) <= set(NOTES_FILES):
+        raise InputError(f"notes: only {list(NOTES_FILES)} may be written, got {sorted(notes)}")
+    # extractor.json and the notes are written with the model, inside the same atomic swap
     text = json.dumps(config, indent=2) + "\n"
-    return save_model(detector, path, overwrite=overwrite, _extra_files={EXTRACTOR_FILE: text})
+    return save_model(
+        detector, path, overwrite=overwrite, _extra_files={EXTRACTOR_FILE: text, **notes}
+    )
+
+
+def calibration_notes(path, record):
+    """The notes of the model folder ``path``, with a calibration recorded in ``TRAINING.json``.
+
+    ``DATA_NOTICE.md`` is kept as it is: a calibrated model still holds the network
+    trained on that data. ``record`` is appended to the list ``"calibrations"`` of
+    ``TRAINING.json`` (created when the folder has none). Symbolic links are not followed.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The model folder that was calibrated.
+    record : dict
+        JSON-able: what the calibration was made from.
+
+    Returns
+    -------
+    notes : dict of str to str
+        For :func:`save_pipeline`'s ``notes``.
+
+    Raises
+    ------
+    ModelFileError
+        If a note is a link or not a file, larger than ``MAX_JSON_BYTES``, or
+        ``TRAINING.json`` is not a JSON object (the message names the file).
+    """
+    from .limits import MAX_JSON_BYTES
+
+    notes = {}
+    for name in NOTES_FILES:
+        f = Path(path) / name
+        if not (f.exists() or f.is_symlink()):
+            continue
+        if f.is_symlink() or not f.is_file() or f.stat().st_size > MAX_JSON_BYTES:
+            raise ModelFileError(
+                f"{f}: not a plain file of at most {MAX_JSON_BYTES} bytes; refusing to copy it "
+                "into the calibrated model"
+            )
+        notes[name] = f.read_text(encoding="utf-8", errors="replace")
+    try:
+        training = json.loads(notes.get("TRAINING.json", "{}"))
+    except json.JSONDecodeError as exc:
+        raise ModelFileError(f"{Path(path) / 'TRAINING.json'}: not JSON ({exc})") from exc
+    if not isinstance(training, dict) or not isinstance(training.get("calibrations", []), list):
+        raise ModelFileError(
+            f"{Path(path) / 'TRAINING.json'}: expected a JSON object (with a list "
+            "'calibrations'); cannot record the calibration in it"
+        )
+    training.setdefault("calibrations", []).append(record)
+    notes["TRAINING.json"] = json.dumps(training, indent=2) + "\n"
+    return notes
 
 
 def load_pipeline(path, *, n_jobs=None, cache_dir=None, errors="raise", verbose=0):
@@ -103,12 +187,20 @@ def load_pipeline(path, *, n_jobs=None, cache_dir=None, errors="raise", verbose=
     ModelFileError
         If the folder is missing or its files cannot be read (the message names the file).
     """
+    from .serialization import read_model_folder
+
+    settings = {"n_jobs": n_jobs, "cache_dir": cache_dir, "errors": errors, "verbose": verbose}
+    # a folder replaced meanwhile is read again: the extractor and the detector of one version
+    return read_model_folder(Path(path), lambda p: _load_pipeline(p, **settings))
+
+
+def _load_pipeline(path, *, n_jobs, cache_dir, errors, verbose):
+    """:func:`load_pipeline`, once."""
     from sklearn.pipeline import Pipeline
 
     from .extraction import LipLandmarkExtractor
     from .serialization import load_model
 
-    path = Path(path)
     if not path.is_dir():
         raise ModelFileError(f"{path}: no such model folder")
     detector = load_model(path)
@@ -200,33 +292,43 @@ def _read_extractor_config(config_file):
     return params, names
 
 
-def load_pretrained(*, n_jobs=None, cache_dir=None, errors="raise", verbose=0):
-    """Load the pretrained default detector as a fitted extraction + detection pipeline.
-
-    The model is an :class:`~lipanomaly.LFHFVAEDetector` with default settings and
-    ``random_state=0``, trained by ``scripts/train_pretrained.py`` on every real clip of
-    the development set (``landmarks/`` and ``wild/``: many people and recording set-ups)
-    except those of the bundled demo, which it never saw. The training clips carry terms
-    of their own (several for research use only): ``lipanomaly/pretrained/DATA_NOTICE.md``.
-    Its threshold is the T80 of its real validation clips, whole recordings held out from
-    training. It has seen no fake.
+def load_pretrained(name=None, *, n_jobs=None, cache_dir=None, errors="raise", verbose=0):
+    """Load a pretrained detector as a fitted extraction + detection pipeline.
 
     Parameters
     ----------
+    name : {"face", "lfhf"} or None, default=None
+        Which model (:data:`PRETRAINED_MODELS`); None is :data:`DEFAULT_PRETRAINED`.
+
+        - ``"face"``: a :class:`~lipanomaly.FaceMotionDetector` (``random_state=0``)
+          trained on every clip of the development set, live clips and known fakes of 26
+          generator families, except those of the bundled demo. Its threshold is the T80
+          of cross-fitted scores of its live clips, each from a model fitted without its
+          recording.
+        - ``"lfhf"``: the one-class :class:`~lipanomaly.LFHFVAEDetector` (default
+          settings, ``random_state=0``) trained by ``scripts/train_pretrained.py`` on every
+          real clip of ``landmarks/`` and ``wild/`` except the demo's; it has seen no fake.
+          Its threshold is the T80 of its real validation clips, whole recordings held
+          out from training. :func:`lipanomaly.calibrate` applies to it.
+
+        Both were trained on clips with terms of their own (several for research use
+        only): the ``DATA_NOTICE.md`` of each model's folder.
     n_jobs, cache_dir, errors, verbose
         How extraction runs; see :func:`load_pipeline`.
 
     Returns
     -------
     pipeline : sklearn.pipeline.Pipeline
-        ``Pipeline([("extractor", LipLandmarkExtractor()), ("detector", LFHFVAEDetector)])``,
+        ``Pipeline([("extractor", LipLandmarkExtractor(...)), ("detector", ...)])``,
         fitted: it scores video files, track files and
         :class:`~lipanomaly.datasets.Track` objects directly.
 
     Raises
     ------
+    InputError
+        If ``name`` is not one of :data:`PRETRAINED_MODELS`.
     ModelFileError
-        If the package was installed without its pretrained model.
+        If the package was installed without that model.
 
     Examples
     --------
@@ -234,12 +336,17 @@ def load_pretrained(*, n_jobs=None, cache_dir=None, errors="raise", verbose=0):
     >>> detector = lipanomaly.load_pretrained()
     >>> detector.predict(["suspect.mp4"])  # doctest: +SKIP
     array([-1])
+    >>> lfhf = lipanomaly.load_pretrained("lfhf")  # the one-class lip-motion VAE
     """
-    if not (PRETRAINED_DIR / "config.json").is_file():
-        raise ModelFileError(
-            f"{PRETRAINED_DIR}: the pretrained model is missing from this installation; "
-            "build it with `python scripts/train_pretrained.py`"
+    name = DEFAULT_PRETRAINED if name is None else name
+    if name not in PRETRAINED_MODELS:
+        raise InputError(
+            f"name must be one of the pretrained models {sorted(PRETRAINED_MODELS)}, got {name!r}"
         )
-    return load_pipeline(
-        PRETRAINED_DIR, n_jobs=n_jobs, cache_dir=cache_dir, errors=errors, verbose=verbose
-    )
+    folder = PRETRAINED_MODELS[name]
+    if not (folder / "config.json").is_file():
+        raise ModelFileError(
+            f"{folder}: the pretrained model {name!r} is missing from this installation; "
+            f"build it with `python scripts/train_pretrained.py --model {name}`"
+        )
+    return load_pipeline(folder, n_jobs=n_jobs, cache_dir=cache_dir, errors=errors, verbose=verbose)

@@ -39,6 +39,7 @@ from .exceptions import InputError
 
 __all__ = [
     "DEVELOPMENT_LINKED_SOURCES",
+    "FamilyFolds",
     "SourceFolds",
     "check_no_leak",
     "cross_val_scores",
@@ -305,6 +306,140 @@ class SourceFolds(BaseCrossValidator):
             n_test, n_train = int(np.sum(m & (y == 1))), int(np.sum(~m & (y == 1)))
             lines.append(f"| {k} | {sources} | {n_test} | {fake_txt} | {n_train} |")
         return "\n".join(lines)
+
+
+class FamilyFolds(BaseCrossValidator):
+    """Leave-family-out folds: every fold tests generator families no model of it saw.
+
+    Fakes are dealt to folds by generator family (each family whole, largest first, to the
+    fold with the fewest fakes; ``n_splits=None`` gives each family a fold of its own). Live
+    clips are dealt by group (the recording or person): a group that holds fakes goes to the
+    first fold of its fakes' families (so a lip-sync fake and the real video it was made from
+    are tested together), the other groups, largest first, to the fold with the fewest live
+    clips. Fold ``k`` tests its clips and trains on every other clip, live or fake, *except*
+    those that share a group with a test clip: neither a test family's clips nor any clip of
+    a test group (a comparison panel of the same portrait and audio, the same person) is
+    ever trained on. A one-class detector keeps the live training clips only (``fit(X, y)``
+    with ``y == -1`` left out does so).
+
+    Parameters
+    ----------
+    families : array-like of shape (n_clips,)
+        The generator family of each clip (read for fakes only; ``"real"`` or anything for
+        live clips). Like scikit-learn's ``PredefinedSplit``, the splitter is made for one
+        set of clips: ``split`` checks that it gets as many.
+    n_splits : int or None, default=5
+        Number of folds, from 2 to the number of families; None: one fold per family
+        (leave one family out).
+    random_state : int or None, default=None
+        Shuffles families and groups before they are dealt (ties are broken by it); None
+        deals them in sorted order.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lipanomaly.protocol import FamilyFolds
+    >>> y = np.array([1, 1, 1, 1, -1, -1, -1])
+    >>> groups = np.array(["a", "a", "b", "c", "c", "d", "e"])
+    >>> families = np.array(["real"] * 4 + ["X", "X", "Y"])
+    >>> for train, test in FamilyFolds(families, n_splits=2).split(None, y, groups):
+    ...     print(train, test)
+    [0 1 6] [2 3 4 5]
+    [2 3 4 5] [0 1 6]
+    """
+
+    def __init__(self, families, n_splits=5, *, random_state=None):
+        self.families = families
+        self.n_splits = n_splits
+        self.random_state = random_state
+
+    def get_n_splits(self, X=None, y=None, groups=None):
+        """Number of folds (one per family of ``y == -1`` clips when ``n_splits`` is None)."""
+        if self.n_splits is not None:
+            return self.n_splits
+        if y is None:
+            raise InputError("FamilyFolds(n_splits=None) needs y to count the families")
+        return len(np.unique(self._families(len(y))[np.asarray(y) == -1]))
+
+    def _families(self, n):
+        families = np.asarray(self.families).astype(str)
+        if families.shape != (n,):
+            raise InputError(
+                f"families must hold one family per clip, {n}, got shape {families.shape}"
+            )
+        return families
+
+    def assign_folds(self, y, groups):
+        """The fold in which each clip is tested: ndarray of shape (n_clips,), int."""
+        y, groups = _check_labels_groups(y, groups)
+        families = self._families(len(y))
+        fams = sorted(set(families[y == -1].tolist()))
+        k = len(fams) if self.n_splits is None else self.n_splits
+        if isinstance(k, bool) or not isinstance(k, numbers.Integral) or not 2 <= k <= len(fams):
+            raise InputError(
+                f"n_splits must be an int from 2 to the number of fake families ({len(fams)}) "
+                f"or None, got {self.n_splits!r}"
+            )
+        rng = np.random.RandomState(self.random_state) if self.random_state is not None else None
+        if rng is not None:
+            rng.shuffle(fams)
+        fold = np.full(len(y), -1)
+        load = np.zeros(k)
+        for fam in sorted(fams, key=lambda f: -np.sum(families[y == -1] == f)):  # stable
+            j = int(np.argmin(load))
+            fold[(y == -1) & (families == fam)] = j
+            load[j] += np.sum((y == -1) & (families == fam))
+        names = sorted(set(groups.tolist()))
+        if rng is not None:
+            rng.shuffle(names)
+        live_load = np.zeros(k)
+        rest = []
+        for g in names:
+            live = (groups == g) & (y == 1)
+            faked = fold[(groups == g) & (y == -1)]
+            if faked.size:
+                fold[live] = faked.min()
+                live_load[faked.min()] += live.sum()
+            else:
+                rest.append(g)
+        for g in sorted(rest, key=lambda g: -np.sum(groups == g)):
+            j = int(np.argmin(live_load))
+            fold[groups == g] = j
+            live_load[j] += np.sum(groups == g)
+        return fold
+
+    def split(self, X, y=None, groups=None):
+        """Generate (train, test) indices.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_clips, ...) or None
+            Only its length is read.
+        y : array-like of shape (n_clips,)
+            +1 live / -1 fake. Required.
+        groups : array-like of shape (n_clips,)
+            The group of each clip (recording, person, comparison panel). Required.
+
+        Yields
+        ------
+        train : ndarray of int
+            Clips of the other folds, live and fake, that share no group with a test clip.
+        test : ndarray of int
+            This fold's clips: its families' fakes and its groups' live clips.
+        """
+        n = None if X is None else len(X)
+        y, groups = _check_labels_groups(y, groups, n)
+        fold = self.assign_folds(y, groups)
+        for j in range(int(fold.max()) + 1):
+            test = fold == j
+            train = ~test & ~np.isin(groups, groups[test])
+            yield np.flatnonzero(train), np.flatnonzero(test)
+
+    def _iter_test_masks(self, X=None, y=None, groups=None):
+        y, groups = _check_labels_groups(y, groups)
+        fold = self.assign_folds(y, groups)
+        for j in range(int(fold.max()) + 1):
+            yield fold == j
 
 
 def check_no_leak(train, test, y, groups, *, linked=None):

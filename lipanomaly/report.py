@@ -6,17 +6,21 @@ and returns their paths.
 """
 
 import csv
+import hashlib
 import html
+import io
 import os
 import textwrap
 from pathlib import Path
 
 import numpy as np
 
+from .datasets import publish_file
 from .exceptions import InputError
 
 __all__ = [
     "REPORT_MARK",
+    "figure_names",
     "html_table",
     "plot_clip",
     "plot_score_timeline",
@@ -42,10 +46,54 @@ def _figure(width, height):
 
 
 def _save(fig, path):
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    return path
+    """Render ``fig`` as PNG, then publish it: a link at ``path`` is replaced, not followed."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    return _write(path, buf.getvalue())
+
+
+def _write(path, data):
+    """Write ``data`` (bytes or text) to ``path`` atomically, never through a link."""
+    data = data.encode("utf-8") if isinstance(data, str) else data
+    publish_file(path, lambda fh: fh.write(data))
+    return Path(path)
+
+
+#: Longest figure file name written, in bytes (file systems allow 255).
+_MAX_NAME_BYTES = 200
+
+
+def figure_names(paths, suffix=".png"):
+    """One distinct, short file name per input for its figure: ``<file name><suffix>``.
+
+    Inputs of the same file name (from different folders; compared without case, as some
+    file systems do) get ``.2``, ``.3`` ... in input order; a name longer than 200 bytes is
+    cut and ends with 8 hex digits of the input's path, so that it stays distinct.
+
+    Parameters
+    ----------
+    paths : sequence of str or path-like
+        The inputs.
+    suffix : str, default=".png"
+
+    Returns
+    -------
+    names : list of str
+    """
+    names, seen = [], set()
+    for p in paths:
+        base = os.path.basename(os.fspath(p)) or "figure"
+        if len((base + suffix).encode()) > _MAX_NAME_BYTES:
+            tag = hashlib.sha256(os.fspath(p).encode()).hexdigest()[:8]
+            cut = base.encode()[: _MAX_NAME_BYTES - len(suffix) - 24].decode(errors="ignore")
+            base = f"{cut}...{tag}"
+        name, k = base + suffix, 1
+        while name.lower() in seen:
+            k += 1
+            name = f"{base}.{k}{suffix}"
+        seen.add(name.lower())
+        names.append(name)
+    return names
 
 
 def text_table(header, rows, *, align=None):
@@ -129,7 +177,7 @@ def plot_clip(path, *, title, parts, window_scores, starts, window, threshold, f
     -------
     path : pathlib.Path
     """
-    from .evaluation import plot_window_scores
+    from .evaluation import plain_label, plot_window_scores
 
     rows = 3 if parts is not None else 1
     fig = _figure(8.5, 2.3 * rows + 0.4)
@@ -161,7 +209,7 @@ def plot_clip(path, *, title, parts, window_scores, starts, window, threshold, f
     seconds = window / fs
     axes[-1].set_title(f"time-resolved score: one value per {seconds:.2f} s window", fontsize=9)
     axes[-1].set_xlabel("time in the video (s)")
-    fig.suptitle(textwrap.fill(title, 110), fontsize=9)
+    fig.suptitle(plain_label(textwrap.fill(title, 110)), fontsize=9)
     return _save(fig, path)
 
 
@@ -176,6 +224,7 @@ def score_record(
     p_value=None,
     start_s=0.0,
     face_box=None,
+    features=None,
 ):
     """One clip's result as ``lipanomaly score --json`` prints it.
 
@@ -200,6 +249,9 @@ def score_record(
         Time of the clip's first frame in its video (the extractor's ``start_s``).
     face_box : tuple of float or None, default=None
         The followed face's box in the frame (the extractor's ``face_box``).
+    features : list of dict or None, default=None
+        The features that pushed the score towards spoof the most (a face-motion
+        detector's ``explain``); left out of the record when None.
 
     Returns
     -------
@@ -208,10 +260,13 @@ def score_record(
         ``p_value``, ``decision`` (``score - threshold``, in score units), ``threshold``,
         ``n_frames``, ``start_s`` and ``end_s`` (the analysed face segment, in seconds of
         the video), ``duration_s``, ``face_box`` (``[x0, y0, x1, y1]``, fractions of the
-        frame) and ``windows`` (``start_s``, ``end_s`` in seconds of the video, ``score``).
+        frame) and ``windows`` (``start_s``, ``end_s`` in seconds of the video, ``score``;
+        one window, the whole clip, for a detector that scores whole clips), and
+        ``features`` when given.
     """
     d = float(score) - float(threshold)  # decision_function
     t0 = float(start_s or 0.0)
+    extra = {} if features is None else {"features": features}
     return {
         "path": str(path),
         "label": "live" if d >= 0 else "spoof",
@@ -233,6 +288,7 @@ def score_record(
             }
             for a, b, v in windows
         ],
+        **extra,
     }
 
 
@@ -265,7 +321,52 @@ def score_table(records):
         for r in records
     ]
     header = ["file", "verdict", "score", "p-value", "margin", "face (s)", "spoof windows"]
+    if all("features" in r for r in records):  # a whole-clip detector: what pushed it down
+        header[-1] = "pushed towards spoof by"
+        rows = [
+            (*row[:-1], ", ".join(f["feature"] for f in r["features"][:2]) or "-")
+            for row, r in zip(rows, records)
+        ]
     return text_table(header, rows)
+
+
+def plot_feature_pushes(record, path):
+    """The figure of ``lipanomaly score --plot`` for a face-motion model: the features that
+    pushed the clip's score towards spoof, and by how much.
+
+    Parameters
+    ----------
+    record : dict
+        One clip's result with ``features`` (:func:`score_record`).
+    path : str or path-like
+        PNG file to write.
+
+    Returns
+    -------
+    path : pathlib.Path
+    """
+    from .evaluation import plain_label
+
+    feats = record.get("features") or []
+    fig = _figure(7.5, 1.2 + 0.45 * max(len(feats), 1))
+    ax = fig.subplots()
+    names = [plain_label(f["feature"]) for f in feats]
+    ax.barh(range(len(feats)), [f["push"] for f in feats], color="#d6604d")
+    ax.set_yticks(range(len(feats)), names)
+    ax.invert_yaxis()
+    ax.axvline(0, color="k", lw=0.8)
+    ax.set_xlabel("push on the score (score units; negative = towards spoof)")
+    if not feats:
+        ax.text(0.5, 0.5, "no feature pushed towards spoof", ha="center", transform=ax.transAxes)
+    p = "" if record.get("p_value") is None else f", p-value {record['p_value']:.2f}"
+    ax.set_title(
+        plain_label(
+            f"{os.path.basename(record['path'])}: {record['label'].upper()} "
+            f"(score {record['score']:.2f}{p}, threshold {record['threshold']:.2f})"
+        ),
+        fontsize=9,
+    )
+    return _save(fig, path)
 
 
 def plot_score_timeline(record, path, *, window=64, fs=25.0):
@@ -403,16 +504,17 @@ def write_demo_report(folder, *, sections, figures, title="lipanomaly demo"):
         + "\n".join(parts)
         + "\n</body>\n</html>\n"
     )
-    path = folder / "index.html"
-    path.write_text(page, encoding="utf-8")
-    return path
+    return _write(folder / "index.html", page)
 
 
 def prepare_report_folder(path, *, force=False):
     """The demo's report folder: new, empty, or a previous demo report (replaced).
 
     A folder holding anything else is left alone unless ``force``, so that ``make demo``
-    can run again and again without ever replacing a user's files.
+    can run again and again without ever replacing a user's files. As a model folder, a
+    report folder is never written through a symbolic link: a folder that is one, or that
+    holds one, is refused (``force`` too), and every file is written under a temporary
+    name and renamed into place.
 
     Parameters
     ----------
@@ -427,9 +529,22 @@ def prepare_report_folder(path, *, force=False):
     Raises
     ------
     InputError
-        If the folder holds something else and ``force`` is False.
+        If the folder holds something else and ``force`` is False, or is or holds a
+        symbolic link.
     """
     path = Path(path)
+    if path.is_symlink():
+        raise InputError(
+            f"{path}: a symbolic link; a report is never written through one: choose another "
+            "folder with -o"
+        )
+    if path.is_dir():
+        links = sorted(e.name for e in os.scandir(path) if e.is_symlink())
+        if links:
+            raise InputError(
+                f"{path}: holds symbolic links ({', '.join(links[:5])}); a report is never "
+                "written through one: remove them, or choose another folder with -o"
+            )
     if path.exists():
         previous = (path / REPORT_MARK).is_file()
         empty = path.is_dir() and not any(path.iterdir())
@@ -439,7 +554,7 @@ def prepare_report_folder(path, *, force=False):
                 "into it, or choose another folder with -o"
             )
     path.mkdir(parents=True, exist_ok=True)
-    (path / REPORT_MARK).write_text("written by `lipanomaly demo`; the next run replaces it\n")
+    _write(path / REPORT_MARK, "written by `lipanomaly demo`; the next run replaces it\n")
     return path
 
 
@@ -477,7 +592,10 @@ def threshold_rule(detector, *, contamination=None):
     else:
         share = rule_of.contamination if contamination is None else contamination
         rule = f"the {_percentile(share)} of the scores"
-    return f"{rule} of its {n} real validation clips"
+    rule = f"{rule} of its {n} real validation clips"
+    if not hasattr(detector, "scorer_"):  # a whole-clip detector's validation scores
+        rule += " (each scored by a model fitted without its recording)"
+    return rule
 
 
 def threshold_note(detector, threshold=None, *, contamination=None):
@@ -516,10 +634,10 @@ def threshold_note(detector, threshold=None, *, contamination=None):
     below = int((valid < threshold).sum())
     (p,) = conformal_p_values([threshold], valid)
     return (
-        f"{how} (range {valid.min():.2f} to {valid.max():.2f}); it calls {below} of them "
-        f"spoof, and its p-value is {p:.2f}. A clip's p-value is (1 + k) / ({n} + 1), k the "
-        f"validation clips scoring at most the clip: a live clip like them gets p <= a with "
-        f"probability at most a, and no p-value is below {1 / (n + 1):.2f}."
+        f"{how}, whose scores range from {valid.min():.2f} to {valid.max():.2f}; it calls "
+        f"{below} of them spoof, and its p-value is {p:.2f}. A clip's p-value is (1 + k) / "
+        f"({n} + 1), k the validation clips scoring at most the clip: a live clip like them "
+        f"gets p <= a with probability at most a, and no p-value is below {1 / (n + 1):.2g}."
         + (" With so few clips the threshold moves with every unusual one." if n < 20 else "")
     )
 
@@ -542,12 +660,13 @@ def _demo_figures(out, result, fps):
             prefix=group.split()[0] + "_",
             label=f"against the real clips of {group}",
         )
-    network = result.detector.network_
+    network = getattr(result.detector, "network_", None)
     # both outcomes for each class, each the clip of median score among its kind, and why
     from .scoring import conformal_p_values
 
     p_values = conformal_p_values(scores, result.detector.validation_scores_)
     live = scores >= threshold
+    aggregation = getattr(getattr(result.detector, "scorer_", None), "aggregation", "mean")
     kinds = (
         ("fake_caught", (demo.y == -1) & ~live, "fake clip called SPOOF (caught)"),
         ("fake_missed", (demo.y == -1) & live, "fake clip called LIVE (missed)"),
@@ -559,29 +678,38 @@ def _demo_figures(out, result, fps):
         if not len(idx):
             continue
         i = int(idx[np.argsort(scores[idx])[len(idx) // 2]])
-        w = result.windows[i]["score"]
         title = (
             f"{what}: {demo.files[i]} ({demo.generators[i]}, {demo.sources[i]}), score "
             f"{scores[i]:.2f} {'>=' if live[i] else '<'} threshold {threshold:.2f}, p-value "
             f"{p_values[i]:.2f}"
         )
-        why = (
-            f"Its score is the {result.detector.scorer_.aggregation} of its {len(w)} window "
-            f"scores, {int((w < threshold).sum())} of them below the threshold; a p-value of "
-            f"{p_values[i]:.2f} means that about {p_values[i]:.0%} of real validation clips "
-            "score as low."
+        scale = (
+            f"a p-value of {p_values[i]:.2f} means that about {p_values[i]:.0%} of real "
+            "validation clips score as low."
         )
-        png = plot_clip(
-            out / f"example_{name}.png",
-            title=title,
-            parts=network.decompose(result.X[i]) if hasattr(network, "decompose") else None,
-            window_scores=result.windows[i]["score"],
-            starts=result.windows[i]["start"],
-            window=network.window,
-            threshold=threshold,
-            fs=fps,
-            t0=result.starts_s[i] if result.starts_s else 0.0,
-        )
+        if network is None:  # a whole-clip detector: the features that pushed its score
+            why = f"One score for the whole clip (the features that pushed it are drawn); {scale}"
+            (features,) = result.detector.explain([result.X[i]])
+            record = {"path": demo.files[i], "label": "live" if live[i] else "spoof"}
+            record.update(score=scores[i], threshold=threshold, p_value=float(p_values[i]))
+            png = plot_feature_pushes({**record, "features": features}, out / f"example_{name}.png")
+        else:
+            w = result.windows[i]["score"]
+            why = (
+                f"Its score is the {aggregation} of its {len(w)} window scores, "
+                f"{int((w < threshold).sum())} of them below the threshold; {scale}"
+            )
+            png = plot_clip(
+                out / f"example_{name}.png",
+                title=title,
+                parts=network.decompose(result.X[i]) if hasattr(network, "decompose") else None,
+                window_scores=w,
+                starts=result.windows[i]["start"],
+                window=network.window,
+                threshold=threshold,
+                fs=fps,
+                t0=result.starts_s[i] if result.starts_s else 0.0,
+            )
         figures.append((f"One {what} (the median score of those {len(idx)}): {title}. {why}", png))
     return figures
 
@@ -595,8 +723,8 @@ def _demo_files(out, result):
         f"## {det}, against the real clips of {group}\n\n{format_table(r)}\n"
         for (det, group), r in result.metrics.items()
     ]
-    (out / "metrics.md").write_text("# Metrics of every detector\n\n" + "\n".join(tables))
-    with open(out / "scores.csv", "w", newline="") as fh:
+    _write(out / "metrics.md", "# Metrics of every detector\n\n" + "\n".join(tables))
+    with io.StringIO(newline="") as fh:
         writer = csv.writer(fh, lineterminator="\n")
         header = ["file", "label", "family", "source"]
         header += [f"score: {n}" for n in names] + [f"threshold: {n}" for n in names]
@@ -612,6 +740,7 @@ def _demo_files(out, result):
                     *[f"{result.results[n][1]:.6g}" for n in names],
                 ]
             )
+        _write(out / "scores.csv", fh.getvalue())
 
 
 def write_demo_folder(out, result, *, fps=25.0):

@@ -284,11 +284,54 @@ class ComponentScorer(OutlierMixin, BaseEstimator):
         -------
         self : ComponentScorer
         """
+        values, clip_index, names = self._fit_input(C)
+        center, scale = scoring.fit_robust_scale(values)
+        return self._fit_standardised(values, clip_index, names, center, scale)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit_with_scale(self, C, center, scale):
+        """Fit as :meth:`fit` does, with the standardisation given instead of learnt.
+
+        The combination and the threshold are learnt from the components of ``C``
+        standardised with ``center`` and ``scale``. :func:`lipanomaly.calibrate` uses it
+        to keep a re-fitted standardisation within bounds of the model's.
+
+        Parameters
+        ----------
+        C : list of structured ndarray of shape (n_windows_i,)
+            Components of live clips, one array per clip (see :func:`check_components`).
+        center, scale : array-like of shape (n_components,)
+            Centre and scale of each component, in the order of the arrays' fields (every
+            field but ``start``); finite, and ``scale`` positive.
+
+        Returns
+        -------
+        self : ComponentScorer
+        """
+        values, clip_index, names = self._fit_input(C)
+        center = np.asarray(center, dtype=np.float64)
+        scale = np.asarray(scale, dtype=np.float64)
+        for what, a in (("center", center), ("scale", scale)):
+            if a.shape != (len(names),) or not np.isfinite(a).all():
+                raise InputError(
+                    f"{what}: expected {len(names)} finite values, one per component "
+                    f"{list(names)}, got {a.tolist()!r:.200}"
+                )
+        if not (scale > 0).all():
+            raise InputError(f"scale: expected positive values, got {scale.tolist()}")
+        return self._fit_standardised(values, clip_index, names, center, scale)
+
+    @staticmethod
+    def _fit_input(C):
         values, clip_index, names = check_components(C)
         if not names:
             raise InputError("C: the arrays hold no component (only 'start')")
+        return values, clip_index, names
+
+    def _fit_standardised(self, values, clip_index, names, center, scale):
+        """Everything but the standardisation, learnt from the standardised windows."""
         self.component_names_ = names
-        self.component_center_, self.component_scale_ = scoring.fit_robust_scale(values)
+        self.component_center_, self.component_scale_ = center, scale
         z = scoring.apply_robust_scale(values, self.component_center_, self.component_scale_)
         # both combinations are learnt (cheap), so that each can be inspected; for the
         # linear score, the distance only over those of its components that were given
@@ -306,7 +349,8 @@ class ComponentScorer(OutlierMixin, BaseEstimator):
         )
         weights = _linear_weights(self)
         self.weights_ = np.array([weights.get(n, 0.0) for n in names], dtype=np.float64)
-        scores = aggregate(self._combine(z), clip_index, len(C), how=self.aggregation)
+        n_clips = int(clip_index[-1]) + 1
+        scores = aggregate(self._combine(z), clip_index, n_clips, how=self.aggregation)
         self.calibration_scores_ = scores
         self.offset_ = scoring.fit_offset(
             scores,

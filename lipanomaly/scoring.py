@@ -46,6 +46,7 @@ from .exceptions import InputError
 __all__ = [
     "COMPONENTS",
     "FAKE_SIDES",
+    "N_QUANTILES",
     "RELATIVE",
     "SIDES",
     "apply_robust_scale",
@@ -55,11 +56,13 @@ __all__ = [
     "detail_error",
     "fit_mahalanobis",
     "fit_offset",
+    "fit_quantile_normal",
     "fit_robust_scale",
     "latent_rmse",
     "linear_score",
     "mahalanobis",
     "motion_energy",
+    "quantile_normal",
     "reconstruction_errors",
     "rectify",
     "sample_entropy",
@@ -456,6 +459,63 @@ def fit_offset(scores, *, contamination=0.2, method="quantile", iqr_factor=1.5):
         q1, q3 = np.percentile(scores, [25, 75])
         return float(q1 - iqr_factor * (q3 - q1))
     raise InputError(f"threshold must be 'quantile' or 'iqr', got {method!r}")
+
+
+#: Quantiles of each feature kept by :func:`fit_quantile_normal`.
+N_QUANTILES = 50
+_QUANTILE_BOUND = 1e-7  # probabilities are clipped to [b, 1 - b]: z within +-5.2
+
+
+def fit_quantile_normal(X, n_quantiles=N_QUANTILES):
+    """The quantiles of each column of ``X``, for :func:`quantile_normal`.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, p)
+        Finite values.
+    n_quantiles : int, default=N_QUANTILES
+        At most ``n``; evenly spaced probabilities from 0 to 1.
+
+    Returns
+    -------
+    quantiles : ndarray of shape (n_quantiles, p), float64
+        Non-decreasing down each column.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    probs = np.linspace(0.0, 100.0, min(n_quantiles, len(X)))
+    return np.maximum.accumulate(np.percentile(X, probs, axis=0), axis=0)
+
+
+def quantile_normal(X, quantiles):
+    """Map each column through its empirical distribution onto a standard normal.
+
+    ``z = Phi^-1(F(x))`` with ``F`` the piecewise-linear distribution function through
+    ``quantiles`` (averaged over both directions of interpolation, so that tied quantiles
+    map to the middle of their range, as scikit-learn's ``QuantileTransformer`` does) and
+    probabilities clipped to ``[1e-7, 1 - 1e-7]``: values outside the fitted range map to
+    about +-5.2, never to inf.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, p)
+    quantiles : ndarray of shape (n_quantiles, p)
+        From :func:`fit_quantile_normal`.
+
+    Returns
+    -------
+    z : ndarray of shape (n, p), float64
+    """
+    from scipy.special import ndtri
+
+    X = np.asarray(X, dtype=np.float64)
+    probs = np.linspace(0.0, 1.0, len(quantiles))
+    u = np.empty_like(X)
+    for j in range(X.shape[1]):
+        q = quantiles[:, j]
+        up = np.interp(X[:, j], q, probs)
+        down = np.interp(-X[:, j], -q[::-1], -probs[::-1])
+        u[:, j] = 0.5 * (up - down)
+    return ndtri(np.clip(u, _QUANTILE_BOUND, 1.0 - _QUANTILE_BOUND))
 
 
 def conformal_p_values(scores, calibration_scores):

@@ -30,6 +30,7 @@ import importlib
 import json
 import os
 import shutil
+import time
 import uuid
 import warnings
 from pathlib import Path
@@ -44,7 +45,9 @@ __all__ = [
     "FORMAT",
     "FORMAT_VERSION",
     "check_destination",
+    "file_sha256",
     "load_model",
+    "read_model_folder",
     "read_state",
     "save_model",
     "write_state",
@@ -67,6 +70,7 @@ _REGISTRY = {
     "LFHFComponents": ("lipanomaly.components", "LFHFComponents"),
     "OCVAEComponents": ("lipanomaly.baselines", "OCVAEComponents"),
     "ComponentScorer": ("lipanomaly.scorer", "ComponentScorer"),
+    "FaceMotionDetector": ("lipanomaly.face_detector", "FaceMotionDetector"),
 }
 
 
@@ -115,7 +119,17 @@ def _from_json(value):
     return value
 
 
-def _sha256(path):
+def file_sha256(path):
+    """The SHA-256 of a file's content, as hex digits (read in 1 MiB blocks).
+
+    Parameters
+    ----------
+    path : str or path-like
+
+    Returns
+    -------
+    digest : str
+    """
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
@@ -206,7 +220,7 @@ def _write_model_files(tmp, config, arrays, extra_files):
     # safetensors' save_file creates the file 0600; open() honours the umask
     with open(tmp / WEIGHTS_FILE, "wb") as fh:
         fh.write(save(arrays, metadata={"format": FORMAT}))
-    config["weights_sha256"] = _sha256(tmp / WEIGHTS_FILE)
+    config["weights_sha256"] = file_sha256(tmp / WEIGHTS_FILE)
     with open(tmp / CONFIG_FILE, "w", encoding="utf-8") as fh:
         json.dump(config, fh, indent=2, sort_keys=True)
     for name, text in extra_files.items():
@@ -355,6 +369,77 @@ def _read_config(path):
     return config
 
 
+#: How long a reader waits for a model folder that is being replaced (seconds).
+SWAP_WAIT_S = 10.0
+
+
+def _folder_state(path):
+    """What a swap of the model folder ``path`` changes (None if it cannot be read)."""
+    try:
+        folder = os.stat(path)
+        config = os.stat(os.path.join(path, CONFIG_FILE))
+    except OSError:
+        return None
+    return folder.st_dev, folder.st_ino, config.st_ino, config.st_mtime_ns
+
+
+def _being_replaced(path):
+    """Whether :func:`save_model` is replacing ``path``: its new or old folder lies beside it."""
+    path = Path(path)
+    try:
+        return any(
+            e.name.startswith((f".{path.name}.new-", f".{path.name}.old-"))
+            for e in os.scandir(path.parent)
+        )
+    except OSError:
+        return False
+
+
+def read_model_folder(path, read):
+    """``read(path)`` of a model folder, read again if :func:`save_model` replaced it meanwhile.
+
+    A model folder is replaced by two renames (the old one aside, the new one in place):
+    a reader can find no folder for a moment, or read one file of each. Such a read is
+    retried, on exactly that race (the folder or its ``config.json`` changed while it was
+    read, or is missing while a new or an old folder lies beside it), for at most
+    :data:`SWAP_WAIT_S` seconds; every other error is raised at once. A reader therefore
+    gets the old model or the new one.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The model folder.
+    read : callable
+        ``read(path)`` reads it.
+
+    Returns
+    -------
+    result
+        What ``read`` returned, from one version of the folder.
+
+    Raises
+    ------
+    ModelFileError
+        What ``read`` raised, or if the folder kept changing for :data:`SWAP_WAIT_S`.
+    """
+    deadline = time.monotonic() + SWAP_WAIT_S
+    while True:
+        before = _folder_state(path)
+        try:
+            result = read(path)
+        except (ModelFileError, OSError):
+            after = _folder_state(path)
+            raced = before != after or (after is None and _being_replaced(path))
+            if not raced or time.monotonic() > deadline:
+                raise
+        else:
+            if before is not None and _folder_state(path) == before:
+                return result
+            if time.monotonic() > deadline:
+                raise ModelFileError(f"{path}: replaced again and again while it was read")
+        time.sleep(0.005)
+
+
 def load_model(path):
     """Load an estimator saved by :func:`save_model`, on CPU.
 
@@ -379,12 +464,16 @@ def load_model(path):
         names, shapes or dtypes do not fit it (read from the safetensors header, before any
         array), NaN or inf anywhere, an index out of range.
     """
+    return read_model_folder(Path(path), _load_model)
+
+
+def _load_model(path):
+    """:func:`load_model`, once."""
     from safetensors import SafetensorError
     from safetensors.numpy import load_file
 
     from . import _model_checks
 
-    path = Path(path)
     config = _read_config(path)
     cfg_path = path / CONFIG_FILE
     if not isinstance(config["class"], str):
@@ -399,7 +488,7 @@ def load_model(path):
     weights = path / WEIGHTS_FILE
     if not weights.is_file():
         raise ModelFileError(f"{path}: no {WEIGHTS_FILE}")
-    if _sha256(weights) != config["weights_sha256"]:
+    if file_sha256(weights) != config["weights_sha256"]:
         raise ModelFileError(f"{weights}: corrupt weights (checksum does not match config.json)")
     _model_checks.check_header(weights, spec)
     try:

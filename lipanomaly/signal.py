@@ -37,7 +37,9 @@ __all__ = [
     "FACEMESH_LIPS",
     "LIP_CORNERS",
     "LIP_INNER",
+    "MIN_CUTOFF_FRACTION",
     "band_split",
+    "check_cutoff",
     "derivative",
     "highpass",
     "lowpass",
@@ -62,17 +64,49 @@ LIP_INNER = (FACEMESH_LIPS.index(13), FACEMESH_LIPS.index(14))
 LIP_CORNERS = (FACEMESH_LIPS.index(61), FACEMESH_LIPS.index(291))
 
 
-def _sos(cutoff, fs, order):
-    """Butterworth low-pass SOS, with the parameters checked (messages name them)."""
+#: Lowest cut-off, as a fraction of the sampling rate. Below it the Butterworth design loses
+#: its precision (the gain at 0 Hz is off by 1e-5 at ``fs * 1e-6``, the design fails with a
+#: singular matrix at ``fs * 1e-9``); at 25 fps it is 0.0025 Hz, a period of 400 s, longer
+#: than any clip.
+MIN_CUTOFF_FRACTION = 1e-4
+
+
+def check_cutoff(cutoff, fs):
+    """Check a low-pass cut-off against its sampling rate; messages name the parameters.
+
+    Parameters
+    ----------
+    cutoff : float
+        In Hz: at least ``fs * MIN_CUTOFF_FRACTION``, below the Nyquist frequency ``fs / 2``.
+    fs : float
+        The sampling rate in Hz, positive.
+
+    Returns
+    -------
+    cutoff, fs : float
+
+    Raises
+    ------
+    InputError
+        If either is out of range (or not finite).
+    """
     fs = float(fs)
     cutoff = float(cutoff)
     if not np.isfinite(fs) or fs <= 0:
         raise InputError(f"fs must be a positive sampling rate in Hz, got {fs}")
-    if not (np.isfinite(cutoff) and 0 < cutoff < fs / 2):
+    low = fs * MIN_CUTOFF_FRACTION
+    if not (np.isfinite(cutoff) and low <= cutoff < fs / 2):
         raise InputError(
-            f"cutoff must be in Hz strictly between 0 and the Nyquist frequency fs/2 = {fs / 2}, "
-            f"got {cutoff}"
+            f"cutoff must be in Hz from fs * MIN_CUTOFF_FRACTION = {low:g} "
+            f"(lipanomaly.signal) to below the Nyquist frequency fs/2 = {fs / 2:g}, "
+            f"got cutoff={cutoff!r} with fs={fs!r}"
         )
+    return cutoff, fs
+
+
+def _sos(cutoff, fs, order):
+    """Butterworth low-pass SOS, with the parameters checked (messages name them)."""
+    cutoff, fs = check_cutoff(cutoff, fs)
     if int(order) != order or order < 1:
         raise InputError(f"order must be a positive integer, got {order!r}")
     return _sps.butter(int(order), cutoff, btype="low", fs=fs, output="sos")
@@ -92,7 +126,7 @@ def lowpass(x, *, cutoff=DEFAULT_CUTOFF_HZ, fs=25.0, order=4, axis=0):
         Signal, time along ``axis`` (a ``(T, K, 2)`` clip with ``axis=0``). Must be finite.
     cutoff : float, default=DEFAULT_CUTOFF_HZ
         Cut-off frequency in Hz (-3 dB of each pass; the forward-backward filter is -6 dB there),
-        strictly between 0 and ``fs / 2``.
+        from ``fs * MIN_CUTOFF_FRACTION`` to below ``fs / 2`` (:func:`check_cutoff`).
     fs : float, default=25.0
         Sampling rate of ``x`` in Hz (frames per second).
     order : int, default=4

@@ -302,15 +302,25 @@ def flicker(clip, strength=0.5, *, random_state=None):
         A real lip clip in head-normalised coordinates.
     strength : float in [0, 1], default=0.5
         Scales the perturbation (the same draw for every strength).
-    random_state : int, numpy.random.Generator or None, default=None
-        Seeds the draw (:func:`numpy.random.default_rng`); None draws fresh entropy.
+    random_state : int, numpy.random.Generator, numpy.random.RandomState or None, default=None
+        Seeds the draw: an int in [0, 2**32) or a Generator through
+        :func:`numpy.random.default_rng`, a RandomState through a seed drawn from it (as
+        :func:`make_spoofs` does); None draws fresh entropy.
 
     Returns
     -------
     spoof : ndarray of shape (T, K, 2)
         The input's dtype for a floating input, float64 otherwise.
+
+    Raises
+    ------
+    InputError
+        On an invalid clip, a strength outside [0, 1] or an invalid ``random_state``.
     """
     x, s, dtype = _prepare(clip, strength)
+    random_state = _check_random_state(random_state)
+    if isinstance(random_state, np.random.RandomState):
+        random_state = _seed(random_state)
     rng = np.random.default_rng(random_state)
     flat = x.reshape(len(x), -1)
     _, sv, vt = np.linalg.svd(flat - flat.mean(axis=0), full_matrices=False)

@@ -102,14 +102,18 @@ def read_video_track(path, *, progress=False):
         one outside :data:`~lipanomaly.limits.MIN_FPS` to :data:`~lipanomaly.limits.MAX_FPS`
         (checked before decoding), frames larger than
         :data:`~lipanomaly.limits.MAX_FRAME_SIZE`, more than
-        :data:`~lipanomaly.limits.MAX_FRAMES` frames (checked while decoding), or no frame
-        can be decoded. The message names the file.
+        :data:`~lipanomaly.limits.MAX_FRAMES` frames (checked while decoding), no frame
+        can be decoded, or fewer frames decode than the container declares (more than 2
+        frames and 1 % fewer: a truncated or corrupt file; the message gives the decoded
+        share). The message names the file.
 
     Notes
     -----
-    A truncated MPEG stream (``.mpg``) still decodes up to the cut: FFmpeg logs the
-    damage, and the frames before it are returned; nothing in the decoded frames tells
-    such a file from a short video.
+    A truncated ``.mp4`` whose index comes first decodes up to the cut, and its
+    container still declares every frame: that is the error above. A truncated MPEG
+    stream (``.mpg``) also decodes up to the cut (FFmpeg logs the damage), but its frame
+    count is an estimate from the file's size, so nothing tells such a file from a short
+    video: the frames before the cut are returned.
     """
     path = os.fspath(path)
     if not os.path.isfile(path):
@@ -173,6 +177,13 @@ def read_video_track(path, *, progress=False):
         cap.release()
     if not rows:
         raise InputError(f"{path}: the video has no decodable frame (0 frames)")
+    # a container that declares more frames than decode is cut or damaged; a frame or two
+    # (1 %) of slack for containers whose count is an estimate
+    if n_expected is not None and n_expected - len(rows) > max(2, 0.01 * n_expected):
+        raise InputError(
+            f"{path}: truncated or corrupt video: the container declares {n_expected} frames, "
+            f"only {len(rows)} ({len(rows) / n_expected:.0%}) could be decoded"
+        )
     landmarks = np.full((len(rows), FACEMESH_N_POINTS, 2), np.nan, dtype=np.float32)
     for i, row in enumerate(rows):
         if row is not None:

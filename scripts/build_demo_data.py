@@ -2,11 +2,11 @@
 
 Only clips whose source is clearly licensed for redistribution are bundled (see
 ``lipanomaly/data/DATA_NOTICE.md``). For each clip the FaceMesh points that
-:class:`lipanomaly.LipLandmarkExtractor` reads (the 40 lip points and the 8 head anchors
-of :mod:`lipanomaly.landmarks`) are stored in pixels, quantised to 1/64 pixel, as int32
-differences between consecutive frames (``numpy.savez_compressed``): about 4 MB for 108
-clips instead of 108 MB for the full tracks. The quantisation error (at most 1/128 pixel)
-is far below FaceMesh's own frame-to-frame jitter.
+:class:`lipanomaly.LipLandmarkExtractor` reads for lip and face clips (the 130 face points
+and the 8 head anchors of :mod:`lipanomaly.landmarks`) are stored in pixels, quantised to
+1/64 pixel, as int32 differences between consecutive frames (``numpy.savez_compressed``):
+about 11 MB for 108 clips instead of 108 MB for the full tracks. The quantisation error (at
+most 1/128 pixel) is far below FaceMesh's own frame-to-frame jitter.
 
 The split: every fake is ``"demo"``, and so are two kinds of real clips, held out of the
 pretrained model's training so that the demo measures false alarms both ways:

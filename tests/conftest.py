@@ -73,6 +73,19 @@ def development_lips(development):
 
 
 @pytest.fixture(scope="session")
+def faces(development):
+    """Face clips (the face-motion detector's input) of a few development clips, cut to 160
+    frames like ``lips``: ``train`` (live), ``test`` (live), ``fake``."""
+    from lipanomaly.face_detector import face_extractor
+
+    real = [t for t, y in zip(development.tracks, development.y) if y == 1]
+    fake = [t for t, y in zip(development.tracks, development.y) if y == -1]
+    pick = {"train": real[::9], "test": real[1::9][:6], "fake": fake[::5]}
+    extractor = face_extractor()
+    return {k: [c[:160] for c in extractor.transform(v)] for k, v in pick.items()}
+
+
+@pytest.fixture(scope="session")
 def lips(development, development_lips):
     """Small train / test / fake splits of the development clips, cut to 160 frames.
 

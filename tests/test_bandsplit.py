@@ -117,6 +117,7 @@ def test_not_fitted():
         ({"cutoff": 13.0}, InputError, "Nyquist"),
         ({"cutoff": 5.0, "fs": 10.0}, InputError, "Nyquist"),
         ({"cutoff": -1.0}, ValueError, "cutoff"),
+        ({"cutoff": 1e-300}, InputError, "MIN_CUTOFF_FRACTION"),
         ({"band": "mid"}, ValueError, "band"),
         ({"order": 0}, ValueError, "order"),
     ],

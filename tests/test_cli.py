@@ -201,6 +201,46 @@ def test_score_table_and_plots(model_dir, data_dir, tmp_path, capsys):
     assert "--force" in capsys.readouterr().err
 
 
+def test_plots_never_fail_the_run(model_dir, data_dir, tmp_path, capsys):
+    """A mathtext name, same names from two folders and an over-long name each get a figure;
+    one that cannot be written is reported and the others are still written."""
+    a, b, plots = tmp_path / "a", tmp_path / "b", tmp_path / "figures"
+    for folder in (a, b):
+        folder.mkdir()
+    long_name = "L" * 240 + ".npz"
+    for name, src, folder in (
+        ("$1_$2.npz", "bbaf2n", a),
+        ("x.npz", "brbk7n", a),
+        ("x.npz", "lbax4n", b),
+        (long_name, "lbbc2a", b),
+        ("blocked.npz", "lrwp9a", b),
+    ):
+        shutil.copy(_track(data_dir, src), folder / name)
+    (plots / "blocked.npz.png").mkdir(parents=True)  # a folder where a figure would go
+    assert (
+        main(["score", "-m", str(model_dir), str(a), str(b), "--plot", str(plots), "--force"]) == 1
+    )
+    err = _stderr_lines(capsys)
+    (failed,) = [ln for ln in err if ln.startswith("lipanomaly: error:")]
+    assert failed.startswith(f"lipanomaly: error: {b / 'blocked.npz'}: figure not written")
+    assert "4 figure(s) written" in err[-1]
+    names = sorted(p.name for p in plots.iterdir() if p.is_file())
+    (long_png,) = [n for n in names if n.startswith("L" * 100)]
+    assert len(long_png.encode()) <= 200
+    assert sorted(set(names) - {long_png}) == ["$1_$2.npz.png", "x.npz.2.png", "x.npz.png"]
+    assert all((plots / n).stat().st_size > 10_000 for n in names)
+
+
+def test_a_truncated_video_is_an_error(model_dir, data_dir, tmp_path, capsys):
+    data = (data_dir / "videos" / "video_8s_real.mp4").read_bytes()
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(data[: int(len(data) * 0.4)])
+    assert main(["score", "-m", str(model_dir), "--json", str(cut)]) == 1
+    (line,) = _stderr_lines(capsys)
+    assert line.startswith(f"lipanomaly: error: {cut}: truncated or corrupt video")
+    assert "203 frames, only 80 (39%)" in line
+
+
 def test_score_a_folder(model_dir, data_dir, tmp_path, capsys):
     folder = tmp_path / "tracks"
     folder.mkdir()
@@ -237,7 +277,7 @@ def test_fit_writes_a_model_that_score_reads(data_dir, tmp_path, capsys):
     assert main(argv) == 0
     err = capsys.readouterr().err
     # a one-class model never trains on fakes: one line for all of them
-    assert f"left out 2 track file(s) labelled fake, e.g. {fakes[0]}" in err
+    assert f"left out 2 track files labelled fake, e.g. {fakes[0]}" in err
     assert err.count("labelled fake") == 1
     assert {"config.json", "weights.safetensors", "extractor.json"} <= {
         p.name for p in out.iterdir()
@@ -347,6 +387,39 @@ def test_demo_writes_a_report(model_dir, tmp_path, capsys):
     assert (mine / "notes.txt").read_text() == "a user's file"
 
 
+def test_demo_never_writes_through_a_link(model_dir, tmp_path, capsys):
+    """A report folder gets the model folders' rule: one holding a symbolic link is refused
+    before anything is computed, --force too, and the link's target is untouched."""
+    target = tmp_path / "precious.txt"
+    target.write_text("the user's file")
+    out = tmp_path / "report"
+    out.mkdir()
+    (out / ".lipanomaly-report").write_text("a previous report\n")
+    (out / "index.html").symlink_to(target)
+    for force in ([], ["--force"]):
+        assert main(["demo", "--model", str(model_dir), "-o", str(out), "-q", *force]) == 1
+        (line,) = _stderr_lines(capsys)
+        assert line.startswith(f"lipanomaly: error: {out}: holds symbolic links (index.html)")
+    linked = tmp_path / "linked"
+    linked.symlink_to(out)
+    assert main(["demo", "--model", str(model_dir), "-o", str(linked), "-q"]) == 1
+    assert "a symbolic link" in capsys.readouterr().err
+    assert target.read_text() == "the user's file"
+
+
+def test_report_files_replace_a_link_instead_of_following_it(tmp_path):
+    """A link placed after the folder was checked is replaced, never written through."""
+    from lipanomaly.report import prepare_report_folder, write_demo_report
+
+    target = tmp_path / "precious.txt"
+    target.write_text("the user's file")
+    out = prepare_report_folder(tmp_path / "report")
+    (out / "index.html").symlink_to(target)
+    write_demo_report(out, sections=[("A", "<p>b</p>")], figures=[])
+    assert target.read_text() == "the user's file"
+    assert not (out / "index.html").is_symlink() and "<p>b</p>" in (out / "index.html").read_text()
+
+
 # -- as a process -------------------------------------------------------------------------------
 
 
@@ -442,6 +515,22 @@ def test_a_model_without_a_network_scores_without_torch(data_dir, tmp_path, monk
     assert json.loads(last) == [0, []]  # scored, and no heavy module imported
     assert any("swiz3n" in line and ("LIVE" in line or "SPOOF" in line) for line in table)
     assert "the 20th percentile of the scores of its 8 real validation clips" in " ".join(table)
+
+
+@pytest.mark.parametrize(("model", "needs_network"), [([], False), (["-m", "lfhf"], True)])
+def test_the_pretrained_models_import_torch_only_for_the_network(data_dir, model, needs_network):
+    """The default (face-motion) model's verdict pays for no torch; the lip VAE's does."""
+    argv = ["score", *model, _track(data_dir, "swiz3n")]
+    code = (
+        "import json, sys\n"
+        "from lipanomaly.cli import main\n"
+        f"code = main({argv!r})\n"
+        "print(json.dumps([code, [m for m in ('torch', 'skorch') if m in sys.modules]]))\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr[-2000:]
+    code, heavy = json.loads(run.stdout.strip().splitlines()[-1])
+    assert code == 0 and heavy == (["torch", "skorch"] if needs_network else [])
 
 
 def test_a_video_beside_its_track_file_is_one_clip(model_dir, data_dir, tmp_path, capsys):
@@ -542,6 +631,87 @@ def test_calibrate_warns_on_one_line_and_names_a_cut_frame(model_dir, data_dir, 
     assert warned[0].startswith("lipanomaly: warning: ")
     assert "no face in frame 0 (1 of 75), at the clip's start or end: cut" in warned[0]
     assert "ExtractionWarning" not in warned[0] and "interpolated" not in warned[0]
+
+
+def _copy_pretrained(tmp_path):
+    from lipanomaly.pretrained import PRETRAINED_MODELS
+
+    return Path(shutil.copytree(PRETRAINED_MODELS["lfhf"], tmp_path / "model"))
+
+
+def test_calibrate_reads_references_as_fit_does(data_dir, tmp_path, capsys):
+    """Fakes are left out with a note, duplicates count once, and a missing reference stops
+    the command before anything is written (unless --skip-errors)."""
+    refs = [_track(data_dir, n) for n in GRID[:5]]
+    copies = []
+    for r in refs:  # the same five clips again, under other names
+        copies.append(str(tmp_path / ("copy_" + Path(r).name)))
+        shutil.copy(r, copies[-1])
+    import dataclasses
+
+    from lipanomaly.datasets import read_track, write_track
+
+    # the same clip in a file of other bytes (another source text): counted once too
+    track = read_track(refs[0])
+    same = write_track(tmp_path / "relabelled.npz", dataclasses.replace(track, source="mine"))
+    fake = str(data_dir / "landmarks" / "wav2lip_forks__kuwarkapur_result_voice.mp4.npz")
+    out = tmp_path / "mine"
+    assert main(["calibrate", *refs, *copies, same, fake, "-o", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert f"{fake}: labelled fake; left out" in err
+    assert err.count("counted once") == 6
+    assert f"{same}: the same clip as {refs[0]}; counted once" in err
+    assert "calibrated on 5 reference clip(s): scoring re-centred" in err  # not the re-fit
+    missing = str(tmp_path / "missing.npz")
+    out = tmp_path / "other"
+    assert main(["calibrate", *refs, missing, "-o", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert f"{missing}: no such file or folder" in err
+    assert "nothing was calibrated" in err and not out.exists()
+    assert main(["calibrate", *refs, missing, "-o", str(out), "--skip-errors"]) == 1
+    assert "calibrated on 5 reference clip(s)" in capsys.readouterr().err and out.is_dir()
+
+
+def test_a_still_reference_is_refused_by_name(data_dir, tmp_path, capsys):
+    import dataclasses
+
+    from lipanomaly.datasets import read_track, write_track
+
+    refs = [_track(data_dir, n) for n in GRID[:3]]
+    track = read_track(refs[0])
+    held = np.repeat(track.landmarks[:1], len(track.landmarks), axis=0)  # a photo
+    still = write_track(tmp_path / "still.npz", dataclasses.replace(track, landmarks=held))
+    suspect = _track(data_dir, "swiz3n")
+    argv = ["score", "--json", suspect, "--reference", still, "--reference", refs[1]]
+    assert main(argv) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""  # nothing scored
+    (line,) = [ln for ln in captured.err.splitlines() if still in ln]
+    assert line.startswith(f"lipanomaly: error: {still}: cannot be a reference: a still face")
+    assert "MIN_REFERENCE_MOTION" in line
+    assert main([*argv, "--skip-errors"]) == 0
+    captured = capsys.readouterr()
+    assert f"{still}: left out of the calibration: a still face" in captured.err
+    assert len(json.loads(captured.out)) == 1
+
+
+def test_calibrate_in_place_keeps_the_notes(data_dir, tmp_path, capsys):
+    model = _copy_pretrained(tmp_path)
+    notice = (model / "DATA_NOTICE.md").read_bytes()
+    training = json.loads((model / "TRAINING.json").read_text())
+    refs = [_track(data_dir, n) for n in GRID[:3]]
+    for _ in range(2):  # twice: the calibrations are recorded one after the other
+        assert main(["calibrate", *refs, "-m", str(model), "-o", str(model), "--force"]) == 0
+    assert "calibrated model saved" in capsys.readouterr().err
+    assert (model / "DATA_NOTICE.md").read_bytes() == notice
+    after = json.loads((model / "TRAINING.json").read_text())
+    calibrations = after.pop("calibrations")
+    assert after == training
+    assert len(calibrations) == 2 and calibrations[0]["scoring"] == "re-centred"
+    assert [r["file"] for r in calibrations[1]["references"]] == [Path(r).name for r in refs]
+    # the pretrained model's notes reach a calibrated copy of it too
+    assert main(["calibrate", *refs, "-o", str(tmp_path / "copy")]) == 0
+    assert (tmp_path / "copy" / "DATA_NOTICE.md").read_bytes() == notice
 
 
 def test_fit_says_its_threshold(data_dir, tmp_path, capsys):

@@ -19,6 +19,7 @@ from lipanomaly.baselines import OCVAEComponents, OCVAEDetector
 from lipanomaly.components import LFHFComponents
 from lipanomaly.detector import LFHFVAEDetector
 from lipanomaly.extraction import LipLandmarkExtractor
+from lipanomaly.face_detector import FaceMotionDetector, FaceMotionFeatures
 from lipanomaly.features import LipMotionFeatures
 from lipanomaly.scorer import ComponentScorer
 
@@ -151,6 +152,8 @@ ESTIMATORS = [
     (ComponentScorer(), _SCORER_XFAILS),
     (LFHFVAEDetector(**_LFHF_TINY), _DETECTOR_XFAILS),
     (OCVAEDetector(latent=2, **_TINY), _DETECTOR_XFAILS),
+    (FaceMotionFeatures(), _TRANSFORMER_XFAILS),
+    (FaceMotionDetector(random_state=0), _DETECTOR_XFAILS),
 ]
 
 

@@ -251,5 +251,7 @@ def test_values_below_the_edges_are_refused(lips, cls, edge):
 def test_relational_parameters_are_checked_before_training(lips):
     with pytest.raises(InputError, match="Nyquist"):
         LFHFComponents(fs=6.0).fit(lips["train"][:4])
+    with pytest.raises(InputError, match="MIN_CUTOFF_FRACTION"):  # was scipy's LinAlgError
+        LFHFComponents(cutoff=1e-300).fit(lips["train"][:4])
     with pytest.raises(InputError, match="jitter_drop_rate"):
         LFHFComponents(jitter_drop_rate=(0.2, 0.1)).fit(lips["train"][:4])

@@ -38,10 +38,13 @@ SAVEABLE = set(serialization._REGISTRY)
 
 
 @pytest.fixture(scope="module")
-def data(lips, development):
-    """(fit input, test input) per estimator; the scorer gets the records of a network."""
+def data(lips, faces, development):
+    """(fit input, test input) per estimator; the scorer gets the records of a network, the
+    face-motion estimators face clips."""
     fit, test = lips["train"], lips["test"][:3] + lips["fake"][:2]
     out = {name: (fit, test) for name in NAMES}
+    for name in ("FaceMotionFeatures", "FaceMotionDetector"):
+        out[name] = (faces["train"], faces["test"][:3] + faces["fake"][:2])
     out["LipLandmarkExtractor"] = (None, list(development.tracks[:5]))
     network = clone(INSTANCES["LFHFComponents"]).fit(fit)
     out["ComponentScorer"] = (network.transform(fit), network.transform(test))

@@ -207,6 +207,20 @@ def test_plots_draw(agg, rng):
     assert below[0].get_xydata()[0, 0] == pytest.approx((32 + 32) / 25.0)
 
 
+def test_user_names_are_drawn_literally(agg, rng):
+    """A detector or a generator named like mathtext ($1_$2) is drawn as written: no error."""
+    import io
+
+    from lipanomaly.evaluation import plain_label
+
+    assert plain_label("$1_$2") == r"\$1_\$2"
+    y = np.r_[np.ones(10), -np.ones(10)].astype(int)
+    s = rng.normal(size=20)
+    ax = plot_roc({"$1_$2": (y, s)})
+    ax = plot_score_distributions(y, s, generators=["real"] * 10 + ["$x_$y"] * 10, ax=ax)
+    ax.figure.savefig(io.BytesIO(), format="png")  # mathtext would fail here
+
+
 def test_real_development_labels_and_families(development):
     """On the development set's labels and families, with a simple real score (mouth-opening
     variability of the raw tracks): the per-family results line up with the manifest and with

@@ -24,10 +24,10 @@ EXPECTED = {
     # what a verdict means first, then both outcomes on real clips and a caught fake
     "score_video.py": [
         "the 20th percentile of the scores of its",
-        "pwij3p.mpg (real, GRID corpus): LIVE",
-        "bbaf2n.mpg (real, GRID corpus): SPOOF",
-        "result_voice_wav2lip.mp4 (fake, Wav2Lip lip-sync): SPOOF",
-        " s ",
+        "video_8s_real.mp4 (real): LIVE",
+        "result_voice_wav2lip.mp4 (fake, Wav2Lip lip-sync of the one above): SPOOF",
+        "lrwp9a.mpg (real, GRID corpus): SPOOF",
+        "pushed towards spoof by",
     ],
 }
 

@@ -130,6 +130,8 @@ def test_errors():
         LipMotionFeatures(inner=(1, 40)).fit([mouth(20)])
     with pytest.raises(InputError, match="Nyquist"):
         LipMotionFeatures(cutoff=12.5).fit([mouth(20)])
+    with pytest.raises(InputError, match="MIN_CUTOFF_FRACTION"):
+        LipMotionFeatures(cutoff=1e-300).fit([mouth(20)])
     with pytest.raises(NotFittedError):
         LipMotionFeatures().transform([mouth(20)])
     est = LipMotionFeatures().fit([mouth(20)])

@@ -1,4 +1,4 @@
-"""The pretrained default detector shipped in the package, and pipeline folders."""
+"""The pretrained detectors shipped in the package, and pipeline folders."""
 
 import json
 from pathlib import Path
@@ -9,17 +9,64 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
 import lipanomaly
-from lipanomaly import LFHFVAEDetector, LipLandmarkExtractor
+from lipanomaly import FaceMotionDetector, LFHFVAEDetector, LipLandmarkExtractor
 from lipanomaly.datasets import load_demo, read_track
-from lipanomaly.exceptions import ModelFileError
-from lipanomaly.pretrained import PRETRAINED_DIR, load_pipeline, save_pipeline
+from lipanomaly.exceptions import InputError, ModelFileError
+from lipanomaly.face_detector import FACE_CLIPS
+from lipanomaly.pretrained import (
+    DEFAULT_PRETRAINED,
+    PRETRAINED_MODELS,
+    load_pipeline,
+    save_pipeline,
+)
 
 pytestmark = pytest.mark.slow
+PRETRAINED_DIR = PRETRAINED_MODELS["lfhf"]
 
 
 @pytest.fixture(scope="module")
 def pretrained():
+    """The one-class LFHF model (most tests below are about pipeline folders)."""
+    return lipanomaly.load_pretrained("lfhf")
+
+
+@pytest.fixture(scope="module")
+def face():
     return lipanomaly.load_pretrained()
+
+
+def test_the_default_is_the_face_motion_model_trained_with_fakes(face):
+    assert DEFAULT_PRETRAINED == "face"
+    assert isinstance(face[-1], FaceMotionDetector) and face[-1].mode_ == "semi-supervised"
+    assert {k: face[0].get_params()[k] for k in FACE_CLIPS} == FACE_CLIPS
+    assert face[-1].get_params() == FaceMotionDetector(random_state=0).get_params()
+    with pytest.raises(InputError, match="pretrained models"):
+        lipanomaly.load_pretrained("nope")
+
+
+def test_face_model_trained_on_every_collection_never_the_demo_s(face, development):
+    folder = PRETRAINED_MODELS["face"]
+    info = json.loads((folder / "TRAINING.json").read_text())
+    demo = load_demo(split="demo")
+    assert not set(info["training_clips"]) & set(demo.files)  # the demo scores unseen clips
+    assert set(load_demo(split="train").files) <= set(info["training_clips"])
+    assert info["n_live_clips"] == face[-1].n_live_ and info["n_fake_clips"] == face[-1].n_fake_
+    assert {"EchoMimicV3", "FLOAT", "DPE", "SadTalker"} <= set(info["fake_families"])
+    assert not {"DreamTalk", "StyleTalk"} & set(info["fake_families"])  # only the demo has them
+    assert "research use" in (folder / "DATA_NOTICE.md").read_text()
+    det = face[-1]  # the T80 of cross-fitted scores of every live clip
+    assert len(det.validation_scores_) == det.n_live_
+    assert det.offset_ == pytest.approx(np.percentile(det.validation_scores_, 20))
+
+
+def test_face_model_scores_videos_and_their_track_files_alike(face, data_dir):
+    video = data_dir / "videos" / "bbaf2n.mpg"
+    reference = data_dir / "videos" / "bbaf2n.mpg.mp_lm.npz"
+    scores = face.score_samples([str(video), str(reference), read_track(reference)])
+    assert scores.dtype == np.float64 and np.isfinite(scores).all()
+    np.testing.assert_allclose(scores, scores[1], rtol=1e-6)
+    again = lipanomaly.load_pretrained()
+    np.testing.assert_array_equal(again.score_samples([str(reference)]), scores[1:2])
 
 
 def test_a_fitted_extraction_and_detection_pipeline(pretrained):
@@ -73,16 +120,16 @@ def test_deterministic(pretrained):
     np.testing.assert_array_equal(
         pretrained.score_samples(tracks), pretrained.score_samples(tracks)
     )
-    again = lipanomaly.load_pretrained()
+    again = lipanomaly.load_pretrained("lfhf")
     np.testing.assert_array_equal(again.score_samples(tracks), pretrained.score_samples(tracks))
 
 
 def test_missing_model_is_a_clear_error(tmp_path, monkeypatch):
     import lipanomaly.pretrained as module
 
-    monkeypatch.setattr(module, "PRETRAINED_DIR", tmp_path / "nothing")
-    with pytest.raises(ModelFileError, match=r"train_pretrained\.py"):
-        module.load_pretrained()
+    monkeypatch.setitem(module.PRETRAINED_MODELS, "lfhf", tmp_path / "nothing")
+    with pytest.raises(ModelFileError, match=r"train_pretrained\.py --model lfhf"):
+        module.load_pretrained("lfhf")
     with pytest.raises(ModelFileError, match="no such model folder"):
         load_pipeline(tmp_path / "nothing")
 

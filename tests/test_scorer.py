@@ -209,27 +209,25 @@ def test_rectify():
         scoring.rectify(z, ("both", "low", "middle"))
 
 
-def test_calibrate_scorer_moves_the_centre_by_its_weight(live, rng):
-    from lipanomaly.calibration import calibrate_scorer
-
-    scorer = ComponentScorer().fit(live)
-    before = scorer.component_center_.copy()
-    refs = [_records(rng.normal(3.0, 0.2, (4, len(scoring.COMPONENTS))), scoring.COMPONENTS)]
-    one = calibrate_scorer(scorer, refs)  # 1 clip, prior 3: a quarter of the way
-    np.testing.assert_array_equal(scorer.component_center_, before)  # input unchanged
-    values, _, _ = check_components(refs)
-    for name in scorer.needed_components():
-        j = scoring.COMPONENTS.index(name)
-        expected = before[j] + 0.25 * (np.median(values[:, j]) - before[j])
-        assert one.component_center_[j] == pytest.approx(expected)
-    unread = scoring.COMPONENTS.index("drs")
-    assert one.component_center_[unread] == before[unread]
-    assert one.offset_ == scorer.offset_
-    np.testing.assert_array_equal(one.precision_, scorer.precision_)
-    # from refit_from clips on: a plain fit on the references
-    many = [_records(rng.normal(3.0, 0.2, (4, 10)), scoring.COMPONENTS) for _ in range(12)]
-    full = calibrate_scorer(scorer, many)
-    refit = ComponentScorer(**scorer.get_params()).fit(many)
-    np.testing.assert_array_equal(full.score_samples(many), refit.score_samples(many))
-    with pytest.raises(InputError, match="prior_clips"):
-        calibrate_scorer(scorer, refs, prior_clips=-1)
+def test_fit_with_scale_learns_all_but_the_standardisation(live, rng):
+    fitted = ComponentScorer().fit(live)
+    again = ComponentScorer().fit_with_scale(
+        live, fitted.component_center_, fitted.component_scale_
+    )
+    np.testing.assert_array_equal(again.precision_, fitted.precision_)
+    assert again.offset_ == fitted.offset_
+    center = fitted.component_center_ + 0.1
+    scale = 2 * fitted.component_scale_
+    other = ComponentScorer().fit_with_scale(live, center, scale)
+    np.testing.assert_array_equal(other.component_center_, center)
+    np.testing.assert_array_equal(other.component_scale_, scale)
+    assert not np.array_equal(other.precision_, fitted.precision_)
+    np.testing.assert_allclose(other.calibration_scores_, other.score_samples(live))
+    n = len(scoring.COMPONENTS)
+    for bad, match in (
+        ((center[:2], scale), "center: expected 10 finite values"),
+        ((center, np.full(n, np.nan)), "scale: expected 10 finite values"),
+        ((center, -scale), "scale: expected positive values"),
+    ):
+        with pytest.raises(InputError, match=match):
+            ComponentScorer().fit_with_scale(live, *bad)

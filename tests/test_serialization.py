@@ -276,7 +276,7 @@ def test_overwrite_replaces_a_genuine_model_folder(registered, fitted, tmp_path)
     from lipanomaly.pretrained import PRETRAINED_DIR
 
     path = save_model(fitted, tmp_path / "model")
-    # the files of a pipeline folder and of the pretrained model are the package's own
+    # the files of a pipeline folder and of a pretrained model are the package's own
     for name in ("extractor.json", "TRAINING.json"):
         (path / name).write_bytes((PRETRAINED_DIR / name).read_bytes())
     old_config = (path / "config.json").read_text()
@@ -301,7 +301,7 @@ def test_a_failed_write_leaves_the_old_model(registered, fitted, tmp_path, monke
     def fail(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(serialization, "_sha256", fail)
+    monkeypatch.setattr(serialization, "file_sha256", fail)
     with pytest.raises(OSError, match="disk full"):
         save_model(fitted, path, overwrite=True)
     assert _snapshot(path) == before

@@ -132,6 +132,8 @@ def test_nan_is_rejected_with_a_clear_message():
     [
         ({"cutoff": 12.5}, "Nyquist"),
         ({"cutoff": 0.0}, "cutoff"),
+        ({"cutoff": 1e-300}, "MIN_CUTOFF_FRACTION"),  # was scipy's LinAlgError
+        ({"cutoff": 0.0024}, "MIN_CUTOFF_FRACTION"),
         ({"cutoff": 4.0, "fs": -1.0}, "fs must be"),
         ({"order": 0}, "order"),
         ({"order": 2.5}, "order"),
@@ -140,6 +142,14 @@ def test_nan_is_rejected_with_a_clear_message():
 def test_bad_filter_parameters(kwargs, match):
     with pytest.raises(InputError, match=match):
         lowpass(np.zeros(30), **kwargs)
+
+
+def test_the_lowest_cutoff_keeps_the_low_band_exact():
+    """At fs * MIN_CUTOFF_FRACTION the filter still passes a constant unchanged."""
+    from lipanomaly.signal import MIN_CUTOFF_FRACTION
+
+    low = lowpass(np.full(200, 3.0), cutoff=FS * MIN_CUTOFF_FRACTION, fs=FS)
+    np.testing.assert_allclose(low, 3.0, rtol=1e-8)
 
 
 def test_empty_signal_is_rejected():

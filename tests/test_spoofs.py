@@ -269,13 +269,22 @@ def test_bad_strength(strength, synthetic):
             spoof(kind, synthetic[0], strength)
 
 
-@pytest.mark.parametrize("random_state", [-1, 2**32, 1.5, "0", True])
+@pytest.mark.parametrize("random_state", [-1, 2**32, 1.5, "0", "a", True])
 def test_bad_random_state(random_state, synthetic):
     for kinds in (None, "oversmooth"):  # checked even where no kind draws at random
         with pytest.raises(InputError, match="random_state must be"):
             make_spoofs(synthetic, kinds=kinds, random_state=random_state)
     with pytest.raises(InputError, match="random_state must be"):
         make_spoof_scorer(random_state=random_state)
+    with pytest.raises(InputError, match="random_state must be"):  # as its siblings
+        flicker(synthetic[0], random_state=random_state)
+
+
+def test_flicker_takes_every_random_state_make_spoofs_takes(synthetic):
+    a = flicker(synthetic[0], random_state=np.random.RandomState(3))
+    np.testing.assert_array_equal(a, flicker(synthetic[0], random_state=np.random.RandomState(3)))
+    b = flicker(synthetic[0], random_state=np.random.default_rng(3))
+    np.testing.assert_array_equal(b, flicker(synthetic[0], random_state=3))
 
 
 def test_bad_clips(synthetic):

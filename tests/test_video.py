@@ -86,6 +86,21 @@ def test_truncated_mp4(data_dir, tmp_path):
     assert "cut.mp4" in str(info.value)
 
 
+@pytest.mark.parametrize(("share", "decoded"), [(0.4, "80 (39%)"), (0.95, "194 (96%)")])
+def test_truncated_mp4_that_still_opens(data_dir, tmp_path, share, decoded):
+    """An .mp4 with its index first, cut: it opens and decodes up to the cut, while the
+    container declares all its 203 frames; an error, not a shorter clip."""
+    data = (data_dir / "videos" / "video_8s_real.mp4").read_bytes()
+    path = tmp_path / "cut.mp4"
+    path.write_bytes(data[: int(len(data) * share)])
+    with pytest.raises(InputError) as info:
+        read_video_track(path)
+    assert str(info.value) == (
+        f"{path}: truncated or corrupt video: the container declares 203 frames, only "
+        f"{decoded} could be decoded"
+    )
+
+
 def test_truncated_mpeg_keeps_frames_before_the_cut(data_dir, tmp_path):
     """An MPEG stream cut in half decodes up to the cut (documented); those frames are right."""
     video = data_dir / "videos" / "bbaf2n.mpg"

@@ -38,7 +38,7 @@ def main():
     others = np.flatnonzero((demo.y == 1) & (np.char.find(files, "W011") < 0))
     sets = {"W011, other clips": studio, "DreamTalk fakes": fakes, "other real set-ups": others}
 
-    model = lipanomaly.load_pretrained()
+    model = lipanomaly.load_pretrained("lfhf")
     calibrated = lipanomaly.calibrate(model, [demo.tracks[i] for i in refs])
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.6))
     live = {name: [] for name in sets}  # share called live, before and after

@@ -598,7 +598,7 @@ def threshold_note(detector, threshold=None):
         f"{how} (range {valid.min():.2f} to {valid.max():.2f}); it calls {below} of them "
         f"spoof, and its p-value is {p:.2f}. A clip's p-value is (1 + k) / ({n} + 1), k the "
         f"validation clips scoring at most the clip: a live clip like them gets p <= a with "
-        f"probability at most a, and no p-value is below {1 / (n + 1):.2f}."
+        f"probability at most a, and no p-value is below {1 / (n + 1):.2g}."
         + (" With so few clips the threshold moves with every unusual one." if n < 20 else "")
     )
 

@@ -121,7 +121,8 @@ def _calibrated(pipeline, references, console, recursive=False, skip_errors=Fals
         raise Failure(
             f"calibration re-fits the scoring of a lip-motion model (LFHFVAEDetector, "
             f"OCVAEDetector); this model is a {type(pipeline[-1]).__name__}: fit it again with "
-            "your genuine clips among its live clips (lipanomaly fit ... --with-fakes)"
+            "your genuine clips among its live clips (lipanomaly fit ... --with-fakes), or "
+            "calibrate the pretrained lip-motion model (-m lfhf)"
         )
     failed = console.n_failed
     files = expand_inputs(references, console, recursive=recursive)

@@ -301,6 +301,14 @@ class FaceMotionDetector(OutlierMixin, BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
 
+    def _check_params(self):
+        """What the parameter constraints cannot say (read by ``load_model`` too)."""
+        if self.lowpass is not None and not self.lowpass < self.fs / 2:
+            raise InputError(
+                f"lowpass must be below the Nyquist frequency fs / 2 = {self.fs / 2:g} Hz, "
+                f"got {self.lowpass!r}"
+            )
+
     def features(self):
         """The unfitted :class:`FaceMotionFeatures` of this detector's parameters."""
         return FaceMotionFeatures(
@@ -532,9 +540,9 @@ class FaceMotionDetector(OutlierMixin, BaseEstimator):
                     {
                         "feature": self.feature_names_[j],
                         "value": float(fi[j]),
-                        "z": round(float(zi[j]), 3),
-                        "live_z": round(float(self.live_mean_[j]), 3),
-                        "push": round(float(pi[j]), 3),
+                        "z": float(zi[j]),
+                        "live_z": float(self.live_mean_[j]),
+                        "push": float(pi[j]),
                     }
                     for j in order
                 ]
@@ -643,8 +651,8 @@ def _weights(y, groups):
 
 def _score_normal(state, z):
     """Scores of normal-scored features ``z`` under a scoring state."""
-    if state["mode_"] == "semi-supervised":
-        return z @ state["coef_"] + state["intercept_"]
+    if state["mode_"] == "semi-supervised":  # a row's sum alone: the same in any batch
+        return (z * state["coef_"]).sum(axis=1) + state["intercept_"]
     return -mahalanobis(z - state["live_mean_"], state["precision_"])
 
 

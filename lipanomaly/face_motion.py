@@ -184,6 +184,7 @@ class _Face:
 
     def __init__(self, points, pose, fs):
         self.points, self.fs = points, fs
+        self._regions = {}
         roll, log_scale = pose[:, 1, 0], pose[:, 1, 1]
         self.pose = {"tx": pose[:, 0, 0], "ty": pose[:, 0, 1], "roll": roll, "scale": log_scale}
         left, right = self.dist(1, 234), self.dist(1, 454)
@@ -205,7 +206,9 @@ class _Face:
         return np.mean([self.at(i)[:, 1] for i in indices], axis=0)
 
     def region(self, name):
-        return self.points[:, _REGION_ROWS[name]]
+        if name not in self._regions:  # each family reads them: gathered once
+            self._regions[name] = self.points[:, _REGION_ROWS[name]]
+        return self._regions[name]
 
 
 # -- the families -------------------------------------------------------------------------------
@@ -277,7 +280,9 @@ def _mouth(face):
     ]
     lips = face.region("lips")
     shapes = (lips - lips.mean(axis=1, keepdims=True)).reshape(len(lips), -1)
-    sv = np.linalg.svd(shapes - shapes.mean(axis=0), compute_uv=False) ** 2
+    shapes -= shapes.mean(axis=0)
+    # squared singular values of the shapes: eigenvalues of their (80, 80) Gram matrix
+    sv = np.clip(np.linalg.eigvalsh(shapes.T @ shapes)[::-1], 0.0, None)
     share = sv / (sv.sum() + _EPS)
     out += [
         ("lip_shape_pc1", float(share[0])),
@@ -304,7 +309,7 @@ def _mouth(face):
 
 
 def _jaw(face):
-    return _signal_stats("jaw", face.jaw, face.fs)
+    return _signal_stats("jaw_drop", face.jaw, face.fs)
 
 
 def _coupling(face):

@@ -246,8 +246,9 @@ def head_pose(origin, rotation, scale):
     -------
     pose : ndarray of shape (T, 2, 2)
         Row 0: the translation ``(x, y)`` of the head's origin from its median position
-        over the segment, in units of the segment's median head size (inter-ocular
-        distances), clipped to :data:`~lipanomaly.limits.MAX_LIP_UNITS`. Row 1: the
+        over the segment, along the head's mean axes (x along its mean eye line, so that a
+        tilted camera does not turn it), in units of the segment's median head size
+        (inter-ocular distances), clipped to :data:`~lipanomaly.limits.MAX_LIP_UNITS`. Row 1: the
         rotation in radians from the segment's mean direction, and ``log(scale /
         median scale)`` (approach to and away from the camera). NaN where the input is.
     """
@@ -256,11 +257,14 @@ def head_pose(origin, rotation, scale):
     if not ok.any():
         return pose
     unit = np.median(scale[ok])
-    pose[ok, 0] = np.clip(
-        (origin[ok] - np.median(origin[ok], axis=0)) / unit, -MAX_LIP_UNITS, MAX_LIP_UNITS
-    )
+    mean_dir = rotation[ok].mean()
+    mean_dir /= np.abs(mean_dir)
+    # translation along the head's own mean axes: a tilted camera does not turn it
+    d = origin[ok] - np.median(origin[ok], axis=0)
+    along = (d[:, 0] + 1j * d[:, 1]) * np.conj(mean_dir) / unit
+    pose[ok, 0] = np.clip(np.column_stack([along.real, along.imag]), -MAX_LIP_UNITS, MAX_LIP_UNITS)
     # the angle from the mean direction: never wraps for a face (|roll| < pi / 2)
-    pose[ok, 1, 0] = np.angle(rotation[ok] * np.conj(rotation[ok].mean()))
+    pose[ok, 1, 0] = np.angle(rotation[ok] * np.conj(mean_dir))
     pose[ok, 1, 1] = np.log(scale[ok] / unit)
     return pose
 

@@ -634,10 +634,10 @@ def threshold_note(detector, threshold=None, *, contamination=None):
     below = int((valid < threshold).sum())
     (p,) = conformal_p_values([threshold], valid)
     return (
-        f"{how}, whose scores range from {valid.min():.2f} to {valid.max():.2f}; it calls "
-        f"{below} of them spoof, and its p-value is {p:.2f}. A clip's p-value is (1 + k) / "
-        f"({n} + 1), k the validation clips scoring at most the clip: a live clip like them "
-        f"gets p <= a with probability at most a, and no p-value is below {1 / (n + 1):.2g}."
+        f"{how} (range {valid.min():.2f} to {valid.max():.2f}); it calls {below} of them "
+        f"spoof, and its p-value is {p:.2f}. A clip's p-value is (1 + k) / ({n} + 1), k the "
+        f"validation clips scoring at most the clip: a live clip like them gets p <= a with "
+        f"probability at most a, and no p-value is below {1 / (n + 1):.2g}."
         + (" With so few clips the threshold moves with every unusual one." if n < 20 else "")
     )
 

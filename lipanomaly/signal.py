@@ -26,6 +26,8 @@ The default cut-off, :data:`DEFAULT_CUTOFF_HZ`, was chosen from the lip-motion s
 the development clips (``docs/bandsplit.md``, ``docs/scripts/plot_spectrum.py``).
 """
 
+import functools
+
 import numpy as np
 from scipy import signal as _sps
 
@@ -109,7 +111,13 @@ def _sos(cutoff, fs, order):
     cutoff, fs = check_cutoff(cutoff, fs)
     if int(order) != order or order < 1:
         raise InputError(f"order must be a positive integer, got {order!r}")
-    return _sps.butter(int(order), cutoff, btype="low", fs=fs, output="sos")
+    return _butter(int(order), cutoff, fs).copy()  # scipy's filters want a writeable array
+
+
+@functools.lru_cache(maxsize=32)
+def _butter(order, cutoff, fs):
+    # designing the filter costs more than filtering a clip with it: once per setting
+    return _sps.butter(order, cutoff, btype="low", fs=fs, output="sos")
 
 
 def _padlen(sos):

@@ -73,6 +73,27 @@ def development_lips(development):
 
 
 @pytest.fixture(scope="session")
+def development_all(data_dir):
+    """Every collection of the development set: landmarks/, wild/ and modern/."""
+    from lipanomaly.datasets import load_development
+
+    return load_development(data_dir, collections=("landmarks", "wild", "modern"))
+
+
+@pytest.fixture(scope="session")
+def face_clips_all(development_all):
+    """Face clips of every clip of ``development_all``, extracted once per session."""
+    import warnings
+
+    from lipanomaly.extraction import ExtractionWarning
+    from lipanomaly.face_detector import face_extractor
+
+    with warnings.catch_warnings():  # three clips lose a frame or two: said elsewhere
+        warnings.simplefilter("ignore", ExtractionWarning)
+        return face_extractor().transform(development_all.tracks)
+
+
+@pytest.fixture(scope="session")
 def faces(development):
     """Face clips (the face-motion detector's input) of a few development clips, cut to 160
     frames like ``lips``: ``train`` (live), ``test`` (live), ``fake``."""

@@ -682,7 +682,7 @@ def test_a_still_reference_is_refused_by_name(data_dir, tmp_path, capsys):
     held = np.repeat(track.landmarks[:1], len(track.landmarks), axis=0)  # a photo
     still = write_track(tmp_path / "still.npz", dataclasses.replace(track, landmarks=held))
     suspect = _track(data_dir, "swiz3n")
-    argv = ["score", "--json", suspect, "--reference", still, "--reference", refs[1]]
+    argv = ["score", "-m", "lfhf", "--json", suspect, "--reference", still, "--reference", refs[1]]
     assert main(argv) == 1
     captured = capsys.readouterr()
     assert captured.out == ""  # nothing scored
@@ -764,3 +764,104 @@ def test_report_figures_load_from_any_output_folder(model_dir, tmp_path, monkeyp
     _check_page(tmp_path / "moved" / "index.html")
     page = (tmp_path / "moved" / "index.html").read_text()
     assert "<pre>" not in page and "p-value" in page
+
+
+# -- the face-motion detector with known fakes (issue 23) ----------------------------------
+
+#: a small labelled folder: live clips of six recordings (landmarks/ and a packed wild/ clip)
+#: and fakes of three families (one of them a packed modern/ file)
+LABELLED = {
+    "landmarks": (
+        *(f"lipnet_grid_samples__{n}.mpg.npz" for n in GRID[:4]),
+        "pcavs__Input__00002.mp4.npz",
+        "pcavs__Input__00010.mp4.npz",
+        "styletalk__source_video__Obama_clip1.mp4.npz",
+        "styletalk__source_video__feifeili_clip1.mp4.npz",
+        "linly__2b4e871_results_example_answer.mp4.npz",
+        "linly__3d2c995_results_example_answer.mp4.npz",
+        "hyperlips__fake_result__result_video1.mp4.npz",
+    ),
+    "wild": ("hdtf_rd_radio1_000_00.npz", "hdtf_wra_bobcorker_000_00.npz"),
+    "modern": ("float__panels__sota02_FLOAT.mp4.npz", "sonic_jobs_00.npz"),
+}
+
+
+@pytest.fixture(scope="module")
+def labelled_dir(tmp_path_factory, data_dir):
+    folder = tmp_path_factory.mktemp("labelled")
+    for collection, names in LABELLED.items():
+        (folder / collection).mkdir()
+        for name in names:
+            shutil.copy(data_dir / collection / name, folder / collection / name)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def face_model(labelled_dir, tmp_path_factory):
+    out = tmp_path_factory.mktemp("face") / "model"
+    assert main(["fit", str(labelled_dir), "-r", "--with-fakes", "-o", str(out), "-q"]) == 0
+    return out
+
+
+def test_fit_with_fakes_learns_from_labelled_track_files(face_model, capsys):
+    from lipanomaly import FaceMotionDetector
+    from lipanomaly.pretrained import load_pipeline
+
+    pipe = load_pipeline(face_model)
+    det = pipe[-1]
+    assert isinstance(det, FaceMotionDetector) and det.mode_ == "semi-supervised"
+    assert (det.n_live_, det.n_fake_) == (10, 5)  # packed files read like track files
+    assert pipe[0].points == "face" and pipe[0].pose
+
+
+def test_score_a_face_model_json_and_table(face_model, labelled_dir, data_dir, capsys):
+    inputs = [str(data_dir / "videos" / "bbaf2n.mpg"), str(labelled_dir / "modern")]
+    assert main(["score", "-m", str(face_model), *inputs, "--json", "-q"]) == 0
+    records = json.loads(capsys.readouterr().out)
+    assert len(records) == 3
+    for r in records:  # the contract of 0.5, and what pushed the score
+        assert {"path", "label", "score", "p_value", "threshold", "windows"} <= set(r)
+        assert len(r["windows"]) == 1 and r["windows"][0]["score"] == r["score"]
+        assert all(f["push"] < 0 for f in r["features"])
+    assert main(["score", "-m", str(face_model), *inputs, "-q"]) == 0
+    out = capsys.readouterr().out
+    assert "pushed towards spoof by" in out and "cross" not in out.split("\n")[0]
+
+
+def test_score_plot_of_a_face_model_draws_the_pushes(face_model, labelled_dir, tmp_path):
+    figures = tmp_path / "figs"
+    track = labelled_dir / "modern" / "sonic_jobs_00.npz"
+    assert main(["score", "-m", str(face_model), str(track), "--plot", str(figures), "-q"]) == 0
+    assert [p.name for p in figures.iterdir()] == ["sonic_jobs_00.npz.png"]
+
+
+def test_with_fakes_needs_fakes_and_the_face_detector(labelled_dir, tmp_path, capsys):
+    live = labelled_dir / "landmarks"
+    only_live = tmp_path / "live"
+    only_live.mkdir()
+    for p in live.glob("lipnet*"):
+        shutil.copy(p, only_live / p.name)
+    assert main(["fit", str(only_live), "--with-fakes", "-o", str(tmp_path / "m")]) == 1
+    err = capsys.readouterr().err
+    assert "--with-fakes: none of the 4 input(s) is a track file labelled fake" in err
+    assert not (tmp_path / "m").exists()
+    args = ["fit", str(live), "--with-fakes", "--detector", "lfhf", "-o", str(tmp_path / "m")]
+    assert main(args) == 1
+    assert "lfhf is one-class" in capsys.readouterr().err
+
+
+def test_pretrained_models_by_name(capsys, data_dir):
+    track = _track(data_dir, GRID[0])
+    assert main(["score", "-m", "lfhf", track, "--json", "-q"]) == 0
+    (lfhf,) = json.loads(capsys.readouterr().out)
+    assert main(["score", track, "--json", "-q"]) == 0  # the default: the face model
+    (face,) = json.loads(capsys.readouterr().out)
+    assert len(lfhf["windows"]) > 1 and "features" not in lfhf
+    assert len(face["windows"]) == 1 and "features" in face
+
+
+def test_calibrating_a_face_model_says_what_to_do(face_model, data_dir, tmp_path, capsys):
+    refs = [_track(data_dir, n) for n in GRID[:3]]
+    assert main(["calibrate", *refs, "-m", str(face_model), "-o", str(tmp_path / "c")]) == 1
+    assert "fit it again with your genuine clips" in capsys.readouterr().err
+    assert not (tmp_path / "c").exists()

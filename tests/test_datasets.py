@@ -357,3 +357,15 @@ def test_wild_collection(data_dir):
 def test_unknown_collection(data_dir):
     with pytest.raises(InputError, match="collections"):
         load_development(data_dir, collections=("nope",))
+
+
+def test_read_track_reads_the_packed_development_files(data_dir, development_all):
+    """wild/ and modern/ are packed (1/256 px, lzma): read_track reads them as track files,
+    so `lipanomaly fit modern/ --with-fakes` needs no unpacking."""
+    name = "float__panels__sota02_FLOAT.mp4.npz"
+    track = read_track(data_dir / "modern" / name)
+    assert (track.label, track.generator) == ("fake", "FLOAT")
+    assert track.landmarks.shape[1:] == (478, 2) and track.fps == 25.0
+    loaded = development_all.tracks[development_all.files.index(name)]
+    np.testing.assert_array_equal(track.landmarks, loaded.landmarks)
+    assert set(development_all.collections) == {"landmarks", "wild", "modern"}

@@ -175,3 +175,49 @@ def test_source_pairs():
     sources = np.array(["a", "a", "b", "c", "c", "d", "a"])
     pairs = source_pairs(y, sources)
     assert [(r.tolist(), f.tolist()) for r, f in pairs] == [([0, 6], [1]), ([3], [4])]
+
+
+# -- leave-family-out (issue 23) --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("n_splits", [5, None])
+def test_family_folds_never_train_on_a_test_family_or_group(development_all, n_splits):
+    from lipanomaly.protocol import FamilyFolds
+
+    d = development_all
+    cv = FamilyFolds(d.generators, n_splits, random_state=0)
+    tested = np.zeros(len(d.y), int)
+    splits = list(cv.split(d.tracks, d.y, d.groups))
+    n_families = len(set(d.generators[d.y == -1]))
+    assert len(splits) == cv.get_n_splits(y=d.y) == (n_splits or n_families)
+    for train, test in splits:
+        tested[test] += 1
+        fakes = set(d.generators[test][d.y[test] == -1])
+        assert fakes and not fakes & set(d.generators[train][d.y[train] == -1])
+        assert not set(d.groups[test]) & set(d.groups[train])  # no person, no panel
+        assert (d.y[test] == 1).any() and (d.y[train] == -1).any()
+    assert (tested == 1).all()  # every clip tested once
+
+
+def test_family_folds_keep_a_fake_with_its_real_input(development_all):
+    """A lip-sync fake of a real recording is tested with that recording."""
+    from lipanomaly.protocol import FamilyFolds
+
+    d = development_all
+    fold = FamilyFolds(d.generators, 5, random_state=0).assign_folds(d.y, d.groups)
+    shared = [g for g in set(d.groups) if len(set(d.y[d.groups == g])) == 2]
+    assert shared  # HyperLips, DPE, InfiniteTalk ...
+    for g in shared:
+        fake_folds = set(fold[(d.groups == g) & (d.y == -1)])
+        assert set(fold[(d.groups == g) & (d.y == 1)]) <= fake_folds
+
+
+def test_family_folds_checks_its_arguments():
+    from lipanomaly.protocol import FamilyFolds
+
+    y = np.array([1, 1, -1, -1])
+    groups = np.array(["a", "b", "c", "d"])
+    with pytest.raises(InputError, match="one family per clip"):
+        list(FamilyFolds(["x"], 2).split(None, y, groups))
+    with pytest.raises(InputError, match="from 2 to the number of fake families"):
+        list(FamilyFolds(["r", "r", "x", "y"], 3).split(None, y, groups))

@@ -55,22 +55,32 @@ def _clips(n=6, length=40, seed=0):
     return [np.cumsum(rng.normal(0, 0.05, (length, 4, 2)), axis=0) for _ in range(n)]
 
 
+def _face_clips(n=6, length=60, seed=0):
+    """Random-walk face clips (132 rows) about a fixed face of the development layout."""
+    rng = np.random.default_rng(seed)
+    face = rng.normal(0, 1, (1, 132, 2))
+    return [face + np.cumsum(rng.normal(0, 0.01, (length, 132, 2)), axis=0) for _ in range(n)]
+
+
 @pytest.fixture(scope="module")
 def models(tmp_path_factory):
-    """Tiny saved models: both detectors, and a network transformer and a scorer alone."""
-    from lipanomaly import LFHFVAEDetector, OCVAEDetector
+    """Tiny saved models: the three detectors (the face-motion one with known fakes), and a
+    network transformer and a scorer alone."""
+    from lipanomaly import FaceMotionDetector, LFHFVAEDetector, OCVAEDetector
 
     clips = _clips(8)
     folder = tmp_path_factory.mktemp("models")
     lfhf = LFHFVAEDetector(latent_lf=2, latent_hf=2, **TINY).fit(clips)
     ocvae = OCVAEDetector(latent=2, **TINY).fit(clips)
+    face = FaceMotionDetector(random_state=0).fit(_face_clips(10), [1] * 6 + [-1] * 4)
     saved = {
         "lfhf": save_model(lfhf, folder / "lfhf"),
         "ocvae": save_model(ocvae, folder / "ocvae"),
         "network": save_model(lfhf.network_, folder / "network"),
         "scorer": save_model(ocvae.scorer_, folder / "scorer"),
+        "face": save_model(face, folder / "face"),
     }
-    return saved, {"lfhf": lfhf, "ocvae": ocvae}
+    return saved, {"lfhf": lfhf, "ocvae": ocvae, "face": face}
 
 
 def _copy(src, dst):
@@ -124,8 +134,8 @@ def _loads_and_works_or_refuses(folder):
         assert time.perf_counter() - start < 5
         return None
     event("loaded")
-    if hasattr(model, "predict") and hasattr(model, "network_"):
-        clips = _clips(3, seed=1)
+    if hasattr(model, "predict") and (hasattr(model, "network_") or hasattr(model, "explain")):
+        clips = _face_clips(3, seed=1) if hasattr(model, "explain") else _clips(3, seed=1)
         try:
             scores = model.score_samples(clips)
             verdicts = model.predict(clips)
@@ -421,8 +431,8 @@ def test_out_of_range_arrays_are_refused(models, tmp_path, array, value, match):
 
 def test_the_unmutated_models_load_and_score_identically(models):
     saved, fitted = models
-    clips = _clips(3, seed=1)
-    for name in ("lfhf", "ocvae"):
+    for name in ("lfhf", "ocvae", "face"):
+        clips = _face_clips(3, seed=1) if name == "face" else _clips(3, seed=1)
         loaded = load_model(saved[name])
         assert np.array_equal(loaded.score_samples(clips), fitted[name].score_samples(clips))
 

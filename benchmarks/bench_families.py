@@ -43,6 +43,7 @@ The results are printed (markdown) and written to ``<cache>/results.md``.
 """
 
 import argparse
+import hashlib
 import os
 import platform
 import sys
@@ -71,14 +72,35 @@ N_POINTS = 130
 # -- data ---------------------------------------------------------------------------------------
 
 
+def source_hash():
+    """A hash of the package's source: the clips and features cached follow its changes."""
+    h = hashlib.sha1()
+    for path in sorted((REPO / "lipanomaly").rglob("*.py")):
+        h.update(path.relative_to(REPO).as_posix().encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def content_key(*parts):
+    """A hash of arrays, lists of arrays and strings (what a cached fold was computed from)."""
+    h = hashlib.sha1()
+    for part in parts:
+        for a in part if isinstance(part, list) else [part]:
+            a = np.asarray(a)
+            h.update(f"{a.dtype}{a.shape}".encode())
+            h.update(np.ascontiguousarray(a).tobytes())
+    return h.hexdigest()
+
+
 def load_clips(cache):
-    """The development set, its face clips and lip clips, and the features (cached)."""
+    """The development set, its face clips and lip clips, and the features (cached, keyed
+    by the files, the parameters and the package's source)."""
     from lipanomaly import LipLandmarkExtractor, LipMotionFeatures
     from lipanomaly.face_detector import FaceMotionFeatures, face_extractor
 
     data = load_development(collections=COLLECTIONS)
     memory = joblib.Memory(os.path.join(cache, "clips"), verbose=0)
-    files = tuple(data.files)
+    files = (tuple(data.files), source_hash())
 
     @memory.cache
     def extract(files, params):
@@ -258,9 +280,10 @@ def spoof_features(data, face, folds, seed, cache):
     folder.mkdir(parents=True, exist_ok=True)
     out = []
     for k, (train, _) in enumerate(folds):
-        path = folder / f"seed{seed}-fold{k}.npz"
+        live = train[data.y[train] == 1]
+        key = content_key(source_hash(), [face[i] for i in live], str(seed))
+        path = folder / f"seed{seed}-fold{k}-{key[:12]}.npz"
         if not path.is_file():
-            live = train[data.y[train] == 1]
             spoofs, kinds = face_spoofs([face[i] for i in live], random_state=seed)
             F = FaceMotionFeatures().fit_transform(spoofs)
             _save(path, F=F, kinds=kinds, source=live)
@@ -313,22 +336,39 @@ def network_folds(kind, data, lips, folds, seed, cache):
     folder.mkdir(parents=True, exist_ok=True)
     scores, decision = np.full(len(y), np.nan), np.full(len(y), np.nan)
     components = []
+    cls = LFHFVAEDetector if kind == "lfhf" else OCVAEDetector
+    params = cls(random_state=seed).get_params()
     for k, (train, test) in enumerate(folds):
+        live = train[y[train] == 1]
+        scored = np.union1d(train, test) if kind == "lfhf" else test
+        # what the fold's results were computed from: a change of clips or folds recomputes
+        # them (a change of the network code does not: clear <cache>/folds then)
+        key = content_key(
+            repr(sorted(params.items())),
+            [lips[i] for i in live],
+            groups[live],
+            test,
+            [lips[i] for i in scored],
+        )
         path = folder / f"{kind}-seed{seed}-fold{k}.npz"
+        if path.is_file():
+            with np.load(path) as z:
+                stale = "key" not in z.files or str(z["key"]) != key
+            if stale:
+                print(f"# {path.name}: computed from other clips or folds, again", file=sys.stderr)
+                path.unlink()
         if not path.is_file():
             t0 = time.perf_counter()
-            live = train[y[train] == 1]
-            cls = LFHFVAEDetector if kind == "lfhf" else OCVAEDetector
-            det = cls(random_state=seed, memory=os.path.join(cache, "networks"))
+            det = cls(**params, memory=os.path.join(cache, "networks"))
             det.fit([lips[i] for i in live], groups=groups[live])
             t_fit = time.perf_counter() - t0
-            arrays = {"test": test, "offset": np.float64(det.offset_)}
+            arrays = {"test": test, "offset": np.float64(det.offset_), "key": np.array(key)}
             if kind == "lfhf":
-                idx = np.union1d(train, test)  # training clips (in-sample) and test clips
-                comps = det.score_components([lips[i] for i in idx])
-                arrays["index"] = idx
+                # the training clips (in-sample for the network) and the test clips
+                comps = det.score_components([lips[i] for i in scored])
+                arrays["index"] = scored
                 arrays.update({f"c_{n}": v for n, v in comps.items()})
-                s = comps["score"][np.searchsorted(idx, test)]
+                s = comps["score"][np.searchsorted(scored, test)]
                 check = det.score_samples([lips[i] for i in test[:3]])
                 assert np.allclose(check, s[:3]), "score_components' score != score_samples"
             else:
@@ -552,6 +592,10 @@ class Report:
         path.write_text("\n".join(self.parts) + "\n")
 
 
+# the ablations that read the LFHF network's components (run on --network-seeds)
+NETWORK_ABLATIONS = ("stack", "lfhf_only")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", default="0,1", help="seeds, comma-separated")
@@ -561,6 +605,12 @@ def main(argv=None):
     parser.add_argument("--cache", default=str(REPO / ".cache" / "bench_families"))
     parser.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples for CIs")
     parser.add_argument("--threads", type=int, default=1, help="torch threads")
+    parser.add_argument(
+        "--network-seeds",
+        default=None,
+        help="seeds of the network baselines and of the stacking ablation (default: --seeds); "
+        "a network fold takes 10-15 min on one core",
+    )
     args = parser.parse_args(argv)
     given = sys.argv[1:] if argv is None else list(argv)
     parts = [p for p in args.parts.split(",") if p]
@@ -568,6 +618,11 @@ def main(argv=None):
     if unknown:
         parser.error(f"unknown parts {sorted(unknown)}")
     seeds = [int(s) for s in args.seeds.split(",")]
+    net_seeds = (
+        seeds if args.network_seeds is None else [int(s) for s in args.network_seeds.split(",")]
+    )
+    if not set(net_seeds) <= set(seeds):
+        parser.error("--network-seeds must be among --seeds")
     cache = Path(args.cache)
     cache.mkdir(parents=True, exist_ok=True)
     if "baselines" in parts or "ablations" in parts:
@@ -584,9 +639,12 @@ def main(argv=None):
     folds = {s: make_folds(data, s) for s in seeds}
     labels, rows = {}, {}
 
-    def add(key, label, results, n_boot=args.n_boot):
+    def add(key, label, results, n_boot=args.n_boot, run_seeds=seeds):
+        if list(run_seeds) != seeds:
+            label = f"{label}, seed {', '.join(map(str, run_seeds))} only"
         labels[key] = label
-        rows[key] = [metrics(data, res, n_boot, s) for s, res in zip(seeds, results)]
+        assert len(results) == len(run_seeds)
+        rows[key] = [metrics(data, res, n_boot, s) for s, res in zip(run_seeds, results)]
 
     out("## Leave-family-out protocol (`benchmarks/bench_families.py`)\n")
     n_fake_fams = len(set(data.generators[data.y == -1]))
@@ -618,12 +676,17 @@ def main(argv=None):
     if "baselines" in parts or "ablations" in parts:
         t0 = time.perf_counter()
         for kind in ("lfhf", "ocvae") if "baselines" in parts else ("lfhf",):
-            networks[kind] = [network_folds(kind, data, lips, folds[s], s, cache) for s in seeds]
+            networks[kind] = [
+                network_folds(kind, data, lips, folds[s], s, cache) for s in net_seeds
+            ]
         timings["networks (cached folds count as 0)"] = time.perf_counter() - t0
     if "baselines" in parts:
         t0 = time.perf_counter()
-        add("lfhf", "LFHFVAEDetector (one-class, lips)", [r for r, _ in networks["lfhf"]])
-        add("ocvae", "OCVAEDetector (one-class, lips)", [r for r, _ in networks["ocvae"]])
+        for kind, label in (
+            ("lfhf", "LFHFVAEDetector (one-class, lips)"),
+            ("ocvae", "OCVAEDetector (one-class, lips)"),
+        ):
+            add(kind, label, [r for r, _ in networks[kind]], run_seeds=net_seeds)
         for key, label in (
             ("ocsvm", "LipMotionFeatures + OneClassSVM"),
             ("iforest", "LipMotionFeatures + IsolationForest"),
@@ -685,9 +748,9 @@ def main(argv=None):
         from lipanomaly.face_motion import feature_names
 
         stacks = {}
-        for s, (_, comps) in zip(seeds, networks["lfhf"]):
+        for s, (_, comps) in zip(net_seeds, networks["lfhf"]):
             stacks[s] = lfhf_stack(comps, n)
-        cnames = stacks[seeds[0]][1]
+        cnames = stacks[net_seeds[0]][1]
         ab["stack"] = (
             "both + LFHF components, with fakes",
             [
@@ -698,7 +761,7 @@ def main(argv=None):
                     s,
                     names=(*feature_names("both"), *(f"lfhf_{c}" for c in cnames)),
                 )
-                for s in seeds
+                for s in net_seeds
             ],
         )
         ab["lfhf_only"] = (
@@ -711,11 +774,12 @@ def main(argv=None):
                     s,
                     names=tuple(f"lfhf_{c}" for c in cnames),
                 )
-                for s in seeds
+                for s in net_seeds
             ],
         )
         for key, (label, res) in ab.items():
-            add(key, label, res, n_boot=0)
+            run_seeds = net_seeds if key in NETWORK_ABLATIONS else seeds
+            add(key, label, res, n_boot=0, run_seeds=run_seeds)
         timings["ablations (pseudo-spoof features cached after the first run)"] = (
             time.perf_counter() - t0
         )

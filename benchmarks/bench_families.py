@@ -359,7 +359,7 @@ def network_folds(kind, data, lips, folds, seed, cache):
                 path.unlink()
         if not path.is_file():
             t0 = time.perf_counter()
-            det = cls(**params, memory=os.path.join(cache, "networks"))
+            det = cls(**{**params, "memory": os.path.join(cache, "networks")})
             det.fit([lips[i] for i in live], groups=groups[live])
             t_fit = time.perf_counter() - t0
             arrays = {"test": test, "offset": np.float64(det.offset_), "key": np.array(key)}

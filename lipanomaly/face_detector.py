@@ -176,17 +176,21 @@ class FaceMotionFeatures(TransformerMixin, BaseEstimator):
             If a clip is not a face clip, is too short, holds NaN or inf, or gives a
             non-finite feature (the message names the clip).
         """
+        from threadpoolctl import threadpool_limits
         from tqdm import tqdm
 
         check_fitted(self, "feature_names_out_", "face clips")
         clips = check_face_clips(X)
         columns = [i for i, f in enumerate(FEATURES) if f[0] in set(self.feature_names_out_)]
-        rows = [
-            face_motion_features(c, fs=self.fs, lowpass=self.lowpass, name=f"X[{i}]")
-            for i, c in enumerate(
-                tqdm(clips, desc="face motion", unit="clip", disable=self.verbose < 1)
-            )
-        ]
+        # the features' matrices are small (80 x 80 at most): BLAS threads only wait on
+        # each other, 3x slower on 2 busy cores (benchmarks/bench_face_cost.py)
+        with threadpool_limits(limits=1, user_api="blas"):
+            rows = [
+                face_motion_features(c, fs=self.fs, lowpass=self.lowpass, name=f"X[{i}]")
+                for i, c in enumerate(
+                    tqdm(clips, desc="face motion", unit="clip", disable=self.verbose < 1)
+                )
+            ]
         return np.asarray(rows, dtype=np.float64)[:, columns]
 
     def get_feature_names_out(self, input_features=None):

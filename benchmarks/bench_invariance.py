@@ -39,6 +39,7 @@ sys.path.insert(0, str(REPO))
 import lipanomaly  # noqa: E402
 from lipanomaly.datasets import Track, default_data_dir, load_development  # noqa: E402
 from lipanomaly.extraction import ExtractionWarning  # noqa: E402
+from lipanomaly.face_motion import MIN_SECONDS  # noqa: E402
 
 VIDEOS = (
     "bbaf2n.mpg",
@@ -120,7 +121,8 @@ def measure_videos(pipeline, names, data):
             frames, fps = _frames(src)
             base = pipeline.score_samples([str(src)])[0]
             for label, vf, vfps in variants(frames, fps):
-                out = _write(Path(tmp) / f"{label.replace(' ', '_')}_{name}.mp4", vf, vfps)
+                stem = "".join(c if c.isalnum() else "_" for c in label)  # "2/3" is no folder
+                out = _write(Path(tmp) / f"{stem}_{name}.mp4", vf, vfps)
                 try:
                     s = pipeline.score_samples([str(out)])[0]
                 except lipanomaly.LipAnomalyError as exc:
@@ -132,12 +134,14 @@ def measure_videos(pipeline, names, data):
 
 def measure_tracks(pipeline):
     data = load_development(collections=("landmarks", "wild", "modern"))
-    base = pipeline.score_samples(data.tracks)
+    # re-timed to 15 fps a clip of the features' minimum 2 s may come out a frame short
+    tracks = [t for t in data.tracks if t.n_frames / t.fps >= MIN_SECONDS + 0.2]
+    base = pipeline.score_samples(tracks)
     offset = pipeline[-1].offset_
     out = {}
     for new_fps in (24.0, 30.0, 15.0):
         moved = []
-        for t in data.tracks:
+        for t in tracks:
             idx = retime(t.n_frames, t.fps, new_fps)
             moved.append(Track(t.landmarks[idx], fps=new_fps, width=t.width, height=t.height))
         s = pipeline.score_samples(moved)

@@ -321,13 +321,14 @@ def _save(path, **arrays):
     os.replace(tmp, path)
 
 
-def network_folds(kind, data, lips, folds, seed, cache):
+def network_folds(kind, data, lips, folds, seed, cache, only=None):
     """Per fold, out-of-fold scores of a one-class network trained on live training clips.
 
     ``kind``: ``"lfhf"`` (``LFHFVAEDetector``; its per-clip ``score_components`` of the
     fold's training and test clips are kept too) or ``"ocvae"`` (``OCVAEDetector``).
     Returns ``(scores, decision, components)``; components: a list per fold of
-    ``(clip indices, {name: values})`` or None.
+    ``(clip indices, {name: values})`` or None. ``only``: compute (and cache) these folds
+    only, and return None (a second process sharing the work).
     """
     from lipanomaly import LFHFVAEDetector, OCVAEDetector
 
@@ -339,6 +340,8 @@ def network_folds(kind, data, lips, folds, seed, cache):
     cls = LFHFVAEDetector if kind == "lfhf" else OCVAEDetector
     params = cls(random_state=seed).get_params()
     for k, (train, test) in enumerate(folds):
+        if only is not None and k not in only:
+            continue
         live = train[y[train] == 1]
         scored = np.union1d(train, test) if kind == "lfhf" else test
         # what the fold's results were computed from: a change of clips or folds recomputes
@@ -606,6 +609,16 @@ def main(argv=None):
     parser.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples for CIs")
     parser.add_argument("--threads", type=int, default=1, help="torch threads")
     parser.add_argument(
+        "--networks",
+        default="lfhf,ocvae",
+        help="network baselines to run (two processes may share the work: --networks ocvae)",
+    )
+    parser.add_argument(
+        "--network-folds",
+        default=None,
+        help="compute and cache these folds of the networks only, then stop (comma-separated)",
+    )
+    parser.add_argument(
         "--network-seeds",
         default=None,
         help="seeds of the network baselines and of the stacking ablation (default: --seeds); "
@@ -621,6 +634,7 @@ def main(argv=None):
     net_seeds = (
         seeds if args.network_seeds is None else [int(s) for s in args.network_seeds.split(",")]
     )
+    only = None if args.network_folds is None else {int(k) for k in args.network_folds.split(",")}
     if not set(net_seeds) <= set(seeds):
         parser.error("--network-seeds must be among --seeds")
     cache = Path(args.cache)
@@ -675,18 +689,23 @@ def main(argv=None):
     networks = {}
     if "baselines" in parts or "ablations" in parts:
         t0 = time.perf_counter()
-        for kind in ("lfhf", "ocvae") if "baselines" in parts else ("lfhf",):
+        kinds = args.networks.split(",") if "baselines" in parts else ["lfhf"]
+        for kind in kinds:
             networks[kind] = [
-                network_folds(kind, data, lips, folds[s], s, cache) for s in net_seeds
+                network_folds(kind, data, lips, folds[s], s, cache, only=only) for s in net_seeds
             ]
         timings["networks (cached folds count as 0)"] = time.perf_counter() - t0
+        if only is not None:
+            print(f"# folds {sorted(only)} of {kinds} computed and cached", file=sys.stderr)
+            return
     if "baselines" in parts:
         t0 = time.perf_counter()
         for kind, label in (
             ("lfhf", "LFHFVAEDetector (one-class, lips)"),
             ("ocvae", "OCVAEDetector (one-class, lips)"),
         ):
-            add(kind, label, [r for r, _ in networks[kind]], run_seeds=net_seeds)
+            if kind in networks:
+                add(kind, label, [r for r, _ in networks[kind]], run_seeds=net_seeds)
         for key, label in (
             ("ocsvm", "LipMotionFeatures + OneClassSVM"),
             ("iforest", "LipMotionFeatures + IsolationForest"),

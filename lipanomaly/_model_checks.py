@@ -25,6 +25,7 @@ import numpy as np
 
 from . import limits
 from .exceptions import InputError, ModelFileError
+from .networks import upgrade_params
 from .scoring import SIDES
 
 __all__ = [
@@ -123,6 +124,9 @@ def validated_estimator(config, cls, from_json, where):
         _fail(where, f"corrupt configuration ({exc})")
     if not isinstance(params, dict) or not isinstance(fitted, dict):  # {"__tuple__": [...]}
         _fail(where, "'params' and 'fitted' must be JSON objects, not tagged tuples")
+    spec = getattr(cls, "network_spec", None)
+    if spec is not None:  # the flat loss weights of 0.5 and earlier: one loss_weights
+        params = upgrade_params(params, spec)
     unknown = sorted(set(params) - set(cls._get_param_names()))
     if unknown:
         _fail(where, f"unknown parameter(s) {unknown} of {cls.__name__}")
@@ -139,16 +143,16 @@ def validated_estimator(config, cls, from_json, where):
 
 def _parts(estimator, fitted, where):
     """``(prefix, estimator, fitted)`` of each saved part: the two of a composed detector."""
-    from .detector import _ComposedDetector
+    from .detector import ComposedDetector
 
-    if not isinstance(estimator, _ComposedDetector):
+    if not isinstance(estimator, ComposedDetector):
         return [("", estimator, fitted)]
     for part in ("network", "scorer"):
         if not isinstance(fitted.get(part), dict):
             _fail(where, f"'fitted' must hold a {part!r} object")
     return [
-        ("network.", estimator._network(), fitted["network"]),
-        ("scorer.", estimator._scorer(), fitted["scorer"]),
+        ("network.", estimator.build_network(), fitted["network"]),
+        ("scorer.", estimator.build_scorer(), fitted["scorer"]),
     ]
 
 
@@ -196,7 +200,9 @@ def _network_arrays(net, fitted, where):
             f"{limits.MAX_RECEPTIVE_FIELD}",
         )
     try:  # shapes only, on the meta device: nothing is allocated
-        state = module_shapes(n_features, module_kwargs=net._module_kwargs(), kind=net._module_kind)
+        state = module_shapes(
+            n_features, module_kwargs=net.module_kwargs(), kind=net.network_spec.kind
+        )
     except (TypeError, ValueError, RuntimeError) as exc:
         _fail(where, f"the network of these parameters cannot be built ({exc})")
     n_weights = sum(math.prod(shape) for shape in state.values())
@@ -248,7 +254,7 @@ def expected_arrays(estimator, fitted, where):
     """The arrays ``weights.safetensors`` must hold: name -> (shape, dtypes), a ``None`` in
     a shape for any length; None for an estimator the package does not describe (a test's
     stand-in), whose arrays are then only checked to be finite."""
-    from .components import _NetworkComponents
+    from .components import NetworkComponents
     from .scorer import ComponentScorer
 
     if hasattr(estimator, "state_spec"):  # an estimator that describes its own state
@@ -259,7 +265,7 @@ def expected_arrays(estimator, fitted, where):
     spec = {}
     parts = _parts(estimator, fitted, where)
     for prefix, part, part_fitted in parts:
-        if isinstance(part, _NetworkComponents):
+        if isinstance(part, NetworkComponents):
             part_spec = _network_arrays(part, part_fitted, where)
         elif isinstance(part, ComponentScorer):
             part_spec = _scorer_arrays(part, part_fitted, where)

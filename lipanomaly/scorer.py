@@ -20,7 +20,6 @@ from sklearn.base import BaseEstimator, OutlierMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from . import scoring
-from ._params import keyword_init
 from ._validation import check_fitted, reject_unsupported
 from .exceptions import InputError
 from .windows import aggregate
@@ -217,22 +216,34 @@ class ComponentScorer(OutlierMixin, BaseEstimator):
         "iqr_factor": [Interval(numbers.Real, 0, None, closed="left")],
     }
 
-    __init__ = keyword_init(
-        {
-            "combination": "mahalanobis",
-            "components": ("e_smooth", "e_smooth_rel", "e_detail_rel"),
-            "sides": None,
-            "alpha": 1.0,
-            "beta": 1.0,
-            "gamma": 1.0,
-            "rmse_coef": 0.0,
-            "latent_coef": 0.0,
-            "aggregation": "mean",
-            "contamination": 0.2,
-            "threshold": "quantile",
-            "iqr_factor": 1.5,
-        }
-    )
+    def __init__(
+        self,
+        *,
+        combination="mahalanobis",
+        components=("e_smooth", "e_smooth_rel", "e_detail_rel"),
+        sides=None,
+        alpha=1.0,
+        beta=1.0,
+        gamma=1.0,
+        rmse_coef=0.0,
+        latent_coef=0.0,
+        aggregation="mean",
+        contamination=0.2,
+        threshold="quantile",
+        iqr_factor=1.5,
+    ):
+        self.combination = combination
+        self.components = components
+        self.sides = sides
+        self.alpha = alpha
+        self.beta = beta
+        self.gamma = gamma
+        self.rmse_coef = rmse_coef
+        self.latent_coef = latent_coef
+        self.aggregation = aggregation
+        self.contamination = contamination
+        self.threshold = threshold
+        self.iqr_factor = iqr_factor
 
     def _columns(self, names):
         """Positions in ``names`` of the Mahalanobis components (checked)."""

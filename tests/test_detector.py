@@ -5,6 +5,7 @@ measured in ``docs/detector.md`` with the real configuration, not here.
 """
 
 import copy
+import inspect
 import pickle
 
 import numpy as np
@@ -56,23 +57,54 @@ def test_fitted_attributes(fitted, lips):
     assert fitted.offset_ == scorer.offset_
 
 
+def _signature(cls):
+    """``{name: default}`` of the keyword-only ``__init__`` of ``cls``, in order."""
+    params = list(inspect.signature(cls.__init__).parameters.values())[1:]
+    assert all(p.kind is p.KEYWORD_ONLY for p in params), f"{cls.__name__}: keyword-only"
+    return {p.name: p.default for p in params}
+
+
 def test_parameters_are_those_of_the_two_parts():
+    """The written-out signatures of the detectors are the union of their parts' (names,
+    defaults, order): a parameter added to a part must be added to the detector."""
+    from lipanomaly.baselines import OCVAEComponents, OCVAEDetector
     from lipanomaly.components import LFHFComponents
     from lipanomaly.scorer import ComponentScorer
 
-    network = set(LFHFComponents().get_params())
-    scorer = set(ComponentScorer().get_params())
-    assert not network & scorer  # routed by name: no parameter belongs to both
-    assert set(LFHFVAEDetector().get_params()) == network | scorer
-    # same defaults as the parts
-    defaults = {**LFHFComponents().get_params(), **ComponentScorer().get_params()}
-    assert LFHFVAEDetector().get_params() == defaults
-    det = LFHFVAEDetector(channels=6, alpha=0.5)
-    assert det._network().channels == 6 and det._scorer().alpha == 0.5
+    network, scorer = _signature(LFHFComponents), _signature(ComponentScorer)
+    assert not set(network) & set(scorer)  # each parameter goes to one part
+    assert list(_signature(LFHFVAEDetector).items()) == [*network.items(), *scorer.items()]
+    threshold = ("aggregation", "contamination", "threshold", "iqr_factor")
+    assert list(_signature(OCVAEDetector).items()) == [
+        *_signature(OCVAEComponents).items(),
+        *((name, scorer[name]) for name in threshold),
+        ("score", "rmse"),
+    ]
+    # the training parameters of the two networks agree too
+    training = list(network)[list(network).index("max_epochs") :]
+    assert {k: network[k] for k in training} == {
+        k: _signature(OCVAEComponents)[k] for k in training
+    }
+    det = LFHFVAEDetector(channels=6, alpha=0.5, loss_weights={"kl_lf": 4.0})
+    assert det.build_network().channels == 6 and det.build_scorer().alpha == 0.5
+    assert det.build_network().loss_weights == {"kl_lf": 4.0}
     with pytest.raises(TypeError, match="unexpected keyword"):
         LFHFVAEDetector(chanels=6)
     with pytest.raises(TypeError):
         LFHFVAEDetector(64)  # keyword-only
+
+
+def test_loss_weights_over_the_defaults():
+    from lipanomaly.components import LFHFComponents
+    from lipanomaly.networks import DUAL
+
+    weights = LFHFComponents(loss_weights={"kl_lf": 4.0})._loss_weights()
+    assert weights == {**DUAL.loss_weights, "kl_lf": 4.0}
+    assert LFHFComponents()._loss_weights() == dict(DUAL.loss_weights)
+    with pytest.raises(InputError, match="unknown term"):
+        LFHFVAEDetector(loss_weights={"kl_weight_lf": 4.0}).fit([np.zeros((40, 4, 2))] * 3)
+    with pytest.raises(InputError, match="finite number >= 0"):
+        LFHFVAEDetector(loss_weights={"kl_lf": -1.0}).fit([np.zeros((40, 4, 2))] * 3)
 
 
 def test_offset_is_t80_of_the_validation_clips(fitted, lips):
@@ -220,7 +252,7 @@ def test_grid_search_one_class_with_the_traps_avoided(lips, tmp_path):
 
 def test_clone_params_and_pickle(fitted, lips):
     params = fitted.get_params()
-    assert params["kl_weight_lf"] == 6.0 and params["alpha"] == 1.0  # no clash with beta
+    assert params["loss_weights"] is None and params["alpha"] == 1.0  # no clash with beta
     est = clone(fitted)
     assert not hasattr(est, "offset_") and est.get_params() == params
     assert est.set_params(alpha=0.3) is est and est.alpha == 0.3

@@ -40,6 +40,7 @@ from torch.optim.lr_scheduler import CosineAnnealingLR
 from ..augment import augment as _augment
 from ..augment import time_jitter
 from ..exceptions import InputError, TrainingError
+from ..networks import NETWORKS
 from ..signal import DEFAULT_CUTOFF_HZ, lowpass
 from . import losses
 from .modules import OCVAE, DualVAE
@@ -344,19 +345,6 @@ class _VAENet(NeuralNet):
         return total
 
 
-def _check_weights(loss_weights, defaults):
-    weights = dict(loss_weights or {})
-    unknown = set(weights) - set(defaults)
-    if unknown:
-        raise InputError(
-            f"loss_weights has unknown term(s) {sorted(unknown)}; the terms are {sorted(defaults)}"
-        )
-    for name, value in weights.items():
-        if not np.isscalar(value) or not np.isfinite(value) or value < 0:
-            raise InputError(f"loss_weights[{name!r}] must be a finite number >= 0, got {value!r}")
-    return weights
-
-
 _NETWORKS = {
     # kind: (module class, objective, loss weight defaults, terms recorded even at weight 0)
     "dual": (
@@ -452,8 +440,8 @@ def train_network(
     if kind not in _NETWORKS:
         raise InputError(f"kind must be one of {sorted(_NETWORKS)}, got {kind!r}")
     module_cls, defaults, always = _NETWORKS[kind]
-    loss_weights = _check_weights(loss_weights, defaults)
-    active = {**defaults, **loss_weights}
+    loss_weights = NETWORKS[kind].resolve_loss_weights(loss_weights)  # every term, checked
+    active = loss_weights
     extra = [name for name in defaults if name not in always and active[name]]
     term_names = [*always, *extra]
     train = _check_windows(train_windows, "train_windows")

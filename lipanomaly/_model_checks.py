@@ -27,6 +27,7 @@ from . import limits
 from .exceptions import InputError, ModelFileError
 from .networks import upgrade_params
 from .scoring import SIDES
+from .state_files import check_finite, non_finite_path
 
 __all__ = [
     "check_arrays",
@@ -49,18 +50,6 @@ _NETWORK_SIZES = {  # parameter -> name of its upper bound in lipanomaly.limits
 
 def _fail(where, message):
     raise ModelFileError(f"{where}: {message}")
-
-
-def _non_finite(value, at):
-    """The JSON path of the first NaN or inf in ``value``, or None."""
-    if isinstance(value, float):
-        return None if math.isfinite(value) else at
-    if isinstance(value, (dict, list)):
-        for k, v in value.items() if isinstance(value, dict) else enumerate(value):
-            found = _non_finite(v, f"{at}[{k!r}]")
-            if found:
-                return found
-    return None
 
 
 def _is_int(value):
@@ -104,7 +93,7 @@ def validated_estimator(config, cls, from_json, where):
     cls : type
         The registered class named by ``config["class"]``.
     from_json : callable
-        Undoes the JSON tagging of tuples (``serialization._from_json``).
+        Undoes the JSON tagging of tuples (``state_files.from_json``).
     where : path
         ``config.json``, named in messages.
 
@@ -115,7 +104,7 @@ def validated_estimator(config, cls, from_json, where):
     for key, kind in (("params", dict), ("fitted", dict), ("weights_sha256", str)):
         if not isinstance(config[key], kind):
             _fail(where, f"{key!r} must be a JSON {kind.__name__}, got {config[key]!r:.80}")
-    bad = _non_finite(config, "config")
+    bad = non_finite_path(config, "config")
     if bad:
         _fail(where, f"{bad} is not a finite number")
     try:
@@ -311,19 +300,6 @@ def check_header(weights, spec):
             )
 
 
-def check_finite(fitted, arrays, where):
-    """Refuse NaN or inf in the JSON-able ``fitted`` or in any of ``arrays``, and arrays
-    that are not numbers."""
-    bad = _non_finite(fitted, "fitted")
-    if bad:
-        _fail(where, f"{bad} is not a finite number")
-    for name, a in arrays.items():
-        if a.dtype.kind not in "biuf":
-            _fail(where, f"array {name!r} has dtype {a.dtype}, not a number")
-        if a.dtype.kind == "f" and not np.isfinite(a).all():
-            _fail(where, f"array {name!r} holds NaN or inf")
-
-
 def check_arrays(estimator, fitted, arrays, where):
     """The values: finite floats, indices in range, positive scales."""
     from .scorer import ComponentScorer
@@ -356,7 +332,7 @@ def _check_scorer_values(scorer, fitted, arrays, prefix, where):
         _fail(where, "no calibration score")
     if scorer.combination == "mahalanobis":
         try:
-            expected = scorer._columns(names)
+            expected = scorer.distance_columns(names)
         except InputError as exc:
             _fail(where, f"invalid parameter: {exc}")
         if not np.array_equal(expected, columns):

@@ -319,13 +319,13 @@ class NetworkComponents(TransformerMixin, BaseEstimator):
         return os.path.join(location, "lipanomaly_networks", f"{type(self).__name__}-{key}")
 
     def _save_cached(self, key):
-        from .serialization import write_state
+        from .state_files import write_state
 
         write_state(self._cache_folder(key), *self._get_fitted_state())
 
     def _load_cached(self, key):
         """Restore the network of ``key`` from the memory folder; False if there is none."""
-        from .serialization import read_state
+        from .state_files import read_state
 
         folder = self._cache_folder(key)
         if not os.path.isdir(folder):

@@ -231,10 +231,10 @@ def _read_extractor_config(config_file):
 
     from .extraction import LipLandmarkExtractor
     from .limits import MAX_FPS, MAX_FRAMES, MIN_FPS
-    from .serialization import _read_json
+    from .serialization import read_json
 
     try:
-        config = _read_json(config_file)
+        config = read_json(config_file)
     except OSError as exc:
         raise ModelFileError(f"{config_file}: cannot be read ({exc})") from exc
     if not isinstance(config, dict) or config.get("format") != _EXTRACTOR_FORMAT:

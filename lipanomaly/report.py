@@ -22,6 +22,7 @@ __all__ = [
     "REPORT_MARK",
     "figure_names",
     "html_table",
+    "join_names",
     "plot_clip",
     "plot_score_timeline",
     "prepare_report_folder",
@@ -37,6 +38,15 @@ __all__ = [
 
 #: The file that marks a folder as a report of ``lipanomaly demo`` (the next run replaces it).
 REPORT_MARK = ".lipanomaly-report"
+
+
+def join_names(values):
+    """Sorted distinct values as one comma-separated string (sources, families).
+
+    >>> join_names(["b", "a", "b"])
+    'a, b'
+    """
+    return ", ".join(sorted({str(v) for v in values}))
 
 
 def _figure(width, height):
@@ -760,8 +770,6 @@ def write_demo_folder(out, result, *, fps=25.0):
     path : pathlib.Path
         The HTML page.
     """
-    from .demo import join_names
-
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     figures = _demo_figures(out, result, fps)

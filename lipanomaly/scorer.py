@@ -245,8 +245,24 @@ class ComponentScorer(OutlierMixin, BaseEstimator):
         self.threshold = threshold
         self.iqr_factor = iqr_factor
 
-    def _columns(self, names):
-        """Positions in ``names`` of the Mahalanobis components (checked)."""
+    def distance_columns(self, names):
+        """Positions in ``names`` of the components of the Mahalanobis distance (checked).
+
+        Parameters
+        ----------
+        names : tuple of str
+            The components fitted on, in order.
+
+        Returns
+        -------
+        columns : ndarray of int
+            The position of each of ``components`` (all of ``names`` when None).
+
+        Raises
+        ------
+        InputError
+            If ``components`` is empty, repeats a name, or names one not in ``names``.
+        """
         chosen = names if self.components is None else tuple(self.components)
         unknown = [c for c in chosen if c not in names]
         if unknown or not chosen or len(set(chosen)) != len(chosen):
@@ -351,7 +367,7 @@ class ComponentScorer(OutlierMixin, BaseEstimator):
             self.columns_ = np.asarray([j for j, n in enumerate(names) if n in wanted], np.intp)
             self.sides_ = ("both",) * self.columns_.size
         else:
-            self.columns_ = self._columns(names)
+            self.columns_ = self.distance_columns(names)
             self.sides_ = self.resolve_sides([names[j] for j in self.columns_])
         self.precision_ = (
             scoring.fit_mahalanobis(self._distance_input(z))

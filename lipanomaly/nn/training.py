@@ -100,7 +100,26 @@ def _print_plain_off_terminal(text):
     print(text)
 
 
-def _check_windows(windows, name, n_features=None, length=None):
+def check_windows(windows, name, n_features=None, length=None):
+    """``windows`` as a float32 array of shape ``(n_windows, L, F)``, checked.
+
+    Parameters
+    ----------
+    windows : array-like of shape (n_windows, L, F)
+    name : str
+        How the windows are named in an error.
+    n_features, length : int or None, default=None
+        The ``F`` and ``L`` they must have (None: any).
+
+    Returns
+    -------
+    windows : ndarray of shape (n_windows, L, F), float32
+
+    Raises
+    ------
+    InputError
+        If they are not numeric windows of that shape, or hold NaN or inf.
+    """
     arr = np.asarray(windows)
     if arr.ndim != 3 or arr.dtype.kind not in "fiu":
         raise InputError(
@@ -444,11 +463,11 @@ def train_network(
     active = loss_weights
     extra = [name for name in defaults if name not in always and active[name]]
     term_names = [*always, *extra]
-    train = _check_windows(train_windows, "train_windows")
+    train = check_windows(train_windows, "train_windows")
     n_frames, n_features = train.shape[1:]
     valid = None
     if valid_windows is not None:
-        valid = _check_windows(valid_windows, "valid_windows", n_features, n_frames)
+        valid = check_windows(valid_windows, "valid_windows", n_features, n_frames)
     for name, value, low in (
         ("max_epochs", max_epochs, 1),
         ("batch_size", batch_size, 1),

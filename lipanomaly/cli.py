@@ -32,6 +32,7 @@ from .console import (
     one_line,
 )
 from .exceptions import InputError, LipAnomalyError
+from .limits import DEFAULT_FPS
 
 __all__ = ["main"]
 
@@ -171,7 +172,7 @@ def _calibrated(pipeline, references, console, recursive=False, skip_errors=Fals
 def _frame_rate(pipeline):
     """Frame rate of the clips: the extractor's analysis rate (25 when it keeps the native)."""
     fps = pipeline[0].fps
-    return 25.0 if fps is None else float(fps)
+    return DEFAULT_FPS if fps is None else float(fps)
 
 
 # -- subcommands -------------------------------------------------------------------------------

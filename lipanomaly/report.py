@@ -17,6 +17,7 @@ import numpy as np
 
 from .datasets import publish_file
 from .exceptions import InputError
+from .limits import DEFAULT_FPS
 
 __all__ = [
     "REPORT_MARK",
@@ -230,7 +231,7 @@ def score_record(
     threshold,
     windows,
     *,
-    fps=25.0,
+    fps=DEFAULT_FPS,
     p_value=None,
     start_s=0.0,
     face_box=None,
@@ -379,7 +380,7 @@ def plot_feature_pushes(record, path):
     return _save(fig, path)
 
 
-def plot_score_timeline(record, path, *, window=64, fs=25.0):
+def plot_score_timeline(record, path, *, window=64, fs=DEFAULT_FPS):
     """The figure of ``lipanomaly score --plot``: one clip's window scores over video time.
 
     Parameters
@@ -753,7 +754,7 @@ def _demo_files(out, result):
         _write(out / "scores.csv", fh.getvalue())
 
 
-def write_demo_folder(out, result, *, fps=25.0):
+def write_demo_folder(out, result, *, fps=DEFAULT_FPS):
     """The demo's report folder: figures, per-clip scores (CSV), metrics and index.html.
 
     Parameters

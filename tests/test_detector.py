@@ -361,3 +361,36 @@ def test_float32_and_array_input_score_like_float64_lists(fitted, lips):
     # float32 input is not copied to float64 as a whole; it scores like float64 up to rounding
     s32 = fitted.score_samples(np.stack(X).astype(np.float32))
     np.testing.assert_allclose(s32, s, rtol=1e-3, atol=1e-3)
+
+
+def test_a_pipeline_refuses_an_extractor_rate_other_than_fs():
+    """The extractor's clips carry their rate (ExtractedClips.fps); the detector's fs must be
+    it, at fit and at scoring: a band split at the wrong frequencies would pass silently."""
+    from sklearn.pipeline import make_pipeline
+
+    from lipanomaly.datasets import load_demo
+    from lipanomaly.extraction import ExtractedClips, LipLandmarkExtractor
+    from lipanomaly.limits import DEFAULT_FPS
+
+    tracks = load_demo(split="train").tracks[:3]
+    assert LipLandmarkExtractor().fps == DEFAULT_FPS == LFHFVAEDetector().fs
+    clips = LipLandmarkExtractor(fps=30.0).fit_transform(tracks)
+    assert isinstance(clips, ExtractedClips) and isinstance(clips, list) and clips.fps == 30.0
+    pipe = make_pipeline(LipLandmarkExtractor(fps=30.0), LFHFVAEDetector(**LFHF))
+    with pytest.raises(InputError, match=r"at 30 frames per second .* fs=25"):
+        pipe.fit(tracks)
+    # the same rate, or clips that do not say theirs, are read as they are
+    with pytest.raises(InputError, match="at 25 frames per second"):
+        LFHFVAEDetector(**LFHF, fs=30.0).fit(ExtractedClips(clips, 25.0))
+    assert LipLandmarkExtractor(fps=None).fit_transform(tracks).fps is None
+
+
+def test_scoring_refuses_clips_at_another_rate(fitted, lips):
+    from lipanomaly.extraction import ExtractedClips
+
+    with pytest.raises(InputError, match="at 50 frames per second"):
+        fitted.score_samples(ExtractedClips(lips["test"], 50.0))
+    np.testing.assert_array_equal(
+        fitted.score_samples(ExtractedClips(lips["test"], 25.0)),
+        fitted.score_samples(lips["test"]),
+    )

@@ -9,6 +9,7 @@ import numpy as np
 import torch
 from skorch import NeuralNet
 
+from ..limits import DEFAULT_FPS
 from ..signal import DEFAULT_CUTOFF_HZ, lowpass
 from .modules import OCVAE, DualVAE
 from .training import check_windows, resolve_device
@@ -48,7 +49,7 @@ def reconstruct(
     module,
     windows,
     *,
-    fs=25.0,
+    fs=DEFAULT_FPS,
     cutoff=DEFAULT_CUTOFF_HZ,
     hf_only=False,
     batch_size=256,

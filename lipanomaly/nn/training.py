@@ -40,6 +40,7 @@ from torch.optim.lr_scheduler import CosineAnnealingLR
 from ..augment import augment as _augment
 from ..augment import time_jitter
 from ..exceptions import InputError, TrainingError
+from ..limits import DEFAULT_FPS
 from ..networks import NETWORKS
 from ..signal import DEFAULT_CUTOFF_HZ, lowpass
 from . import losses
@@ -382,7 +383,7 @@ def train_network(
     *,
     loss_weights=None,
     module_kwargs=None,
-    fs=25.0,
+    fs=DEFAULT_FPS,
     cutoff=DEFAULT_CUTOFF_HZ,
     max_epochs=60,
     batch_size=16,

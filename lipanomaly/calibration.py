@@ -445,6 +445,4 @@ def calibrate(estimator, X_reference, *, prior_clips=3.0, refit_from=REFIT_FROM,
     detector.scorer_ = calibrate_scorer(
         detector.scorer_, usable, prior_clips=prior_clips, refit_from=refit_from
     )
-    detector.offset_ = detector.scorer_.offset_
-    detector.validation_scores_ = detector.scorer_.calibration_scores_
     return new

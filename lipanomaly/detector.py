@@ -110,9 +110,18 @@ class ComposedDetector(OutlierMixin, BaseEstimator):
         read = scorer.components_read(available)
         self.scorer_ = scorer.fit(network.transform(valid, components=read))
         self.network_ = network
-        self.offset_ = self.scorer_.offset_
-        self.validation_scores_ = self.scorer_.calibration_scores_
         return self
+
+    @property
+    def offset_(self):
+        """Threshold, float: ``decision_function = score_samples - offset_`` (the scorer's)."""
+        return self.scorer_.offset_
+
+    @property
+    def validation_scores_(self):
+        """``score_samples`` of the live validation clips, ndarray (the scorer's
+        ``calibration_scores_``: after :func:`lipanomaly.calibrate`, the references')."""
+        return self.scorer_.calibration_scores_
 
     def _check_fitted(self):
         check_fitted(self, "offset_", "live clips")
@@ -252,8 +261,6 @@ class ComposedDetector(OutlierMixin, BaseEstimator):
             prefix = f"{part}."
             part_arrays = {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
             setattr(self, f"{part}_", build()._set_fitted_state(fitted[part], part_arrays))
-        self.offset_ = self.scorer_.offset_
-        self.validation_scores_ = self.scorer_.calibration_scores_
         return self
 
 

@@ -41,6 +41,15 @@ def _linear_weights(scorer):
     }
 
 
+def _read(combination, names, distance, weights):
+    """The one rule of what a score reads: the components of ``names`` (in their order) that
+    are in the Mahalanobis ``distance``, or that have a non-zero linear weight (``weights``,
+    one per name)."""
+    if combination == "mahalanobis":
+        return tuple(n for n in names if n in distance)
+    return tuple(n for n, w in zip(names, weights) if w != 0)
+
+
 def check_components(C, *, names=None, name="C"):
     """Validate per-clip component arrays; return ``(values, clip_index)``.
 
@@ -406,12 +415,11 @@ class ComponentScorer(OutlierMixin, BaseEstimator):
             (all of ``available`` for None), for the linear score those with a non-zero
             weight (all of ``available`` if no weight is).
         """
-        if self.combination == "mahalanobis":
-            chosen = available if self.components is None else self.components
-        else:
-            weights = _linear_weights(self)
-            chosen = [n for n in available if weights.get(n, 0.0) != 0]
-        return tuple(n for n in available if n in chosen) or tuple(available)
+        available = tuple(available)
+        linear = _linear_weights(self)
+        weights = [linear.get(n, 0.0) for n in available]
+        distance = available if self.components is None else self.components
+        return _read(self.combination, available, distance, weights) or available
 
     def needed_components(self):
         """The components the score reads; the others need not be computed.
@@ -423,11 +431,9 @@ class ComponentScorer(OutlierMixin, BaseEstimator):
             with a non-zero weight. In the order of ``component_names_``.
         """
         self._check_fitted()
-        if self.combination == "mahalanobis":
-            used = set(self.columns_.tolist())
-        else:
-            used = set(np.flatnonzero(self.weights_).tolist())
-        return tuple(n for j, n in enumerate(self.component_names_) if j in used)
+        names = tuple(self.component_names_)
+        distance = [names[j] for j in self.columns_]
+        return _read(self.combination, names, distance, self.weights_)
 
     def _distance_input(self, z):
         """The standardised components of the distance, each rectified to its side."""

@@ -288,10 +288,11 @@ def _fit_lfhf(args, console, files):
             detector.fit([r.clip for _, r in clips])
     except InputError as exc:
         raise Failure(one_line(exc)) from exc
-    history = detector.network_.net_.history
-    if len(history):
-        best = min(history, key=lambda h: h.get("valid_loss", h["train_loss"]))
-        console.info(f"trained {len(history)} epochs; weights of epoch {best['epoch']} kept")
+    summary = detector.network_.training_summary()
+    if summary["epochs_run"]:
+        console.info(
+            f"trained {summary['epochs_run']} epochs; weights of epoch {summary['best_epoch']} kept"
+        )
     return Pipeline([("extractor", extractor), ("detector", detector)])
 
 

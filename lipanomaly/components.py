@@ -404,6 +404,29 @@ class NetworkComponents(TransformerMixin, BaseEstimator):
                 out.append(a)
         return out
 
+    def training_summary(self):
+        """How training went, read from the trained net's history.
+
+        Returns
+        -------
+        summary : dict
+            ``epochs_run`` (int; 0 for a network loaded from a model file or from
+            ``memory``, which keep no history), ``best_epoch`` (the epoch whose weights
+            were kept: the lowest validation loss; None without history) and
+            ``best_valid_loss`` (float, or None).
+        """
+        self._check_fitted()
+        history = self.net_.history
+        if not len(history):
+            return {"epochs_run": 0, "best_epoch": None, "best_valid_loss": None}
+        best = min(history, key=lambda h: h.get("valid_loss", h["train_loss"]))
+        loss = best.get("valid_loss")
+        return {
+            "epochs_run": len(history),
+            "best_epoch": int(best["epoch"]),
+            "best_valid_loss": None if loss is None else float(loss),
+        }
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = []  # records of float64 components

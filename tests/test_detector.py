@@ -394,3 +394,19 @@ def test_scoring_refuses_clips_at_another_rate(fitted, lips):
         fitted.score_samples(ExtractedClips(lips["test"], 25.0)),
         fitted.score_samples(lips["test"]),
     )
+
+
+def test_training_summary(fitted, tmp_path):
+    from lipanomaly import load_model, save_model
+
+    summary = fitted.network_.training_summary()
+    history = fitted.network_.net_.history
+    assert summary["epochs_run"] == len(history) >= 1
+    assert summary["best_valid_loss"] == min(history[:, "valid_loss"])
+    assert history[summary["best_epoch"] - 1, "valid_loss"] == summary["best_valid_loss"]
+    loaded = load_model(save_model(fitted, tmp_path / "m"))  # no history kept
+    assert loaded.network_.training_summary() == {
+        "epochs_run": 0,
+        "best_epoch": None,
+        "best_valid_loss": None,
+    }

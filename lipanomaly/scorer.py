@@ -12,6 +12,7 @@ Because it needs no network, a scorer can be fitted again on the components of a
 ``ComponentScorer().fit(network.transform(my_clips))``.
 """
 
+import copy
 import numbers
 from typing import ClassVar
 
@@ -388,12 +389,66 @@ class ComponentScorer(OutlierMixin, BaseEstimator):
         n_clips = int(clip_index[-1]) + 1
         scores = aggregate(self._combine(z), clip_index, n_clips, how=self.aggregation)
         self.calibration_scores_ = scores
-        self.offset_ = scoring.fit_offset(
+        self.offset_ = self._offset(scores)
+        return self
+
+    def _offset(self, scores):
+        """The threshold of these parameters over the live clips' ``scores``."""
+        return scoring.fit_offset(
             scores,
             contamination=self.contamination,
             method=self.threshold,
             iqr_factor=self.iqr_factor,
         )
+
+    def recentred(self, center):
+        """A copy of this fitted scorer with other centres of the components; all else kept.
+
+        :func:`lipanomaly.calibrate` moves a model's centres towards a user's own live
+        clips with it: the scales, the combination and the threshold stay the model's.
+
+        Parameters
+        ----------
+        center : array-like of shape (n_components,)
+            The new ``component_center_``, finite.
+
+        Returns
+        -------
+        scorer : ComponentScorer
+            A new, fitted scorer.
+        """
+        self._check_fitted()
+        center = np.array(center, dtype=np.float64)
+        if center.shape != self.component_center_.shape or not np.isfinite(center).all():
+            raise InputError(
+                f"center: expected {self.component_center_.size} finite values, one per "
+                f"component {list(self.component_names_)}, got {center.tolist()!r:.200}"
+            )
+        new = copy.deepcopy(self)
+        new.component_center_ = center
+        return new
+
+    def threshold_from(self, C, *, at_least=None):
+        """Set ``calibration_scores_`` and ``offset_`` from the live clips ``C``; keep the rest.
+
+        A scorer fitted on some clips can take its threshold (and the scores that p-values
+        read) from others it was not fitted on: split-conformal calibration
+        (:func:`lipanomaly.calibrate`).
+
+        Parameters
+        ----------
+        C : list of structured ndarray of shape (n_windows_i,)
+            Components of live clips, one array per clip.
+        at_least : float or None, default=None
+            The threshold is never below it (never more permissive than a model's).
+
+        Returns
+        -------
+        self : ComponentScorer
+        """
+        self.calibration_scores_ = self.score_samples(C)
+        offset = self._offset(self.calibration_scores_)
+        self.offset_ = offset if at_least is None else max(offset, at_least)
         return self
 
     def _check_fitted(self):

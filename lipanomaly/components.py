@@ -248,6 +248,34 @@ class NetworkComponents(TransformerMixin, BaseEstimator):
         -------
         self : object
         """
+        self._fit(X, y, groups)
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit_validation_components(self, X, y=None, *, groups=None, components=None):
+        """Fit, and return the components of the live clips that fit held out for validation.
+
+        What a detector calibrates its scorer on: the clips the weights never saw
+        (``validation_index_``), without the caller splitting ``X`` again.
+
+        Parameters
+        ----------
+        X, y, groups
+            As for :meth:`fit`.
+        components : sequence of str or None, default=None
+            As for :meth:`transform`.
+
+        Returns
+        -------
+        C : list of length n_validation_clips of structured ndarray
+            :meth:`transform` of the validation clips, in the order of
+            ``validation_index_``.
+        """
+        live = self._fit(X, y, groups)
+        return self.transform([live[i] for i in self.validation_index_], components=components)
+
+    def _fit(self, X, y, groups):
+        """:meth:`fit`; returns the live clips (float64), in the order of ``X``."""
         self._check_params()
         clips = [c.astype(np.float64, copy=False) for c in self._check_X(X, fitted=False)]
         index = live_index(y, len(clips))
@@ -274,7 +302,7 @@ class NetworkComponents(TransformerMixin, BaseEstimator):
             self._train(live, groups, seed)
             if key is not None:
                 self._save_cached(key)
-        return self
+        return live
 
     def _train(self, live, groups, seed):
         from .nn import train_network

@@ -21,7 +21,7 @@ from typing import ClassVar
 import numpy as np
 from sklearn.base import BaseEstimator, OutlierMixin, _fit_context
 
-from ._validation import check_clips, check_fitted, live_index
+from ._validation import check_fitted
 from .components import LFHFComponents, check_component_names
 from .limits import DEFAULT_FPS
 from .scorer import START, ComponentScorer, check_components
@@ -102,13 +102,11 @@ class ComposedDetector(OutlierMixin, BaseEstimator):
             check_component_names(scorer.components, available)
         if scorer.combination == "mahalanobis":
             scorer.resolve_sides(scorer.components or available)
-        network = self.build_network().fit(X, y, groups=groups)
-        clips = check_clips(X)
-        live = live_index(y, len(clips))
-        valid = [clips[live[i]] for i in network.validation_index_]
+        network = self.build_network()
         # only the components the score reads (for the default DRS: one network pass)
         read = scorer.components_read(available)
-        self.scorer_ = scorer.fit(network.transform(valid, components=read))
+        valid = network.fit_validation_components(X, y, groups=groups, components=read)
+        self.scorer_ = scorer.fit(valid)
         self.network_ = network
         return self
 

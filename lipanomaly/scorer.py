@@ -508,9 +508,10 @@ class ComponentScorer(OutlierMixin, BaseEstimator):
         # standardised components at their fitted positions; those the score does not read
         # stay 0 (the combination gives them no weight)
         z = np.zeros((len(values), len(self.component_names_)))
-        for k, name in enumerate(needed):
-            j = self.component_names_.index(name)
-            z[:, j] = (values[:, k] - self.component_center_[j]) / self.component_scale_[j]
+        at = [self.component_names_.index(name) for name in needed]
+        z[:, at] = scoring.apply_robust_scale(
+            values, self.component_center_[at], self.component_scale_[at]
+        )
         return self._combine(z), clip_index
 
     def score_windows(self, C):

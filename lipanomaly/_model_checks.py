@@ -25,7 +25,9 @@ import numpy as np
 
 from . import limits
 from .exceptions import InputError, ModelFileError
+from .networks import upgrade_params
 from .scoring import SIDES
+from .state_files import check_finite, non_finite_path
 
 __all__ = [
     "check_arrays",
@@ -48,18 +50,6 @@ _NETWORK_SIZES = {  # parameter -> name of its upper bound in lipanomaly.limits
 
 def _fail(where, message):
     raise ModelFileError(f"{where}: {message}")
-
-
-def _non_finite(value, at):
-    """The JSON path of the first NaN or inf in ``value``, or None."""
-    if isinstance(value, float):
-        return None if math.isfinite(value) else at
-    if isinstance(value, (dict, list)):
-        for k, v in value.items() if isinstance(value, dict) else enumerate(value):
-            found = _non_finite(v, f"{at}[{k!r}]")
-            if found:
-                return found
-    return None
 
 
 def _is_int(value):
@@ -103,7 +93,7 @@ def validated_estimator(config, cls, from_json, where):
     cls : type
         The registered class named by ``config["class"]``.
     from_json : callable
-        Undoes the JSON tagging of tuples (``serialization._from_json``).
+        Undoes the JSON tagging of tuples (``state_files.from_json``).
     where : path
         ``config.json``, named in messages.
 
@@ -114,7 +104,7 @@ def validated_estimator(config, cls, from_json, where):
     for key, kind in (("params", dict), ("fitted", dict), ("weights_sha256", str)):
         if not isinstance(config[key], kind):
             _fail(where, f"{key!r} must be a JSON {kind.__name__}, got {config[key]!r:.80}")
-    bad = _non_finite(config, "config")
+    bad = non_finite_path(config, "config")
     if bad:
         _fail(where, f"{bad} is not a finite number")
     try:
@@ -123,6 +113,9 @@ def validated_estimator(config, cls, from_json, where):
         _fail(where, f"corrupt configuration ({exc})")
     if not isinstance(params, dict) or not isinstance(fitted, dict):  # {"__tuple__": [...]}
         _fail(where, "'params' and 'fitted' must be JSON objects, not tagged tuples")
+    spec = getattr(cls, "network_spec", None)
+    if spec is not None:  # the flat loss weights of 0.5 and earlier: one loss_weights
+        params = upgrade_params(params, spec)
     unknown = sorted(set(params) - set(cls._get_param_names()))
     if unknown:
         _fail(where, f"unknown parameter(s) {unknown} of {cls.__name__}")
@@ -139,16 +132,16 @@ def validated_estimator(config, cls, from_json, where):
 
 def _parts(estimator, fitted, where):
     """``(prefix, estimator, fitted)`` of each saved part: the two of a composed detector."""
-    from .detector import _ComposedDetector
+    from .detector import ComposedDetector
 
-    if not isinstance(estimator, _ComposedDetector):
+    if not isinstance(estimator, ComposedDetector):
         return [("", estimator, fitted)]
     for part in ("network", "scorer"):
         if not isinstance(fitted.get(part), dict):
             _fail(where, f"'fitted' must hold a {part!r} object")
     return [
-        ("network.", estimator._network(), fitted["network"]),
-        ("scorer.", estimator._scorer(), fitted["scorer"]),
+        ("network.", estimator.build_network(), fitted["network"]),
+        ("scorer.", estimator.build_scorer(), fitted["scorer"]),
     ]
 
 
@@ -196,7 +189,9 @@ def _network_arrays(net, fitted, where):
             f"{limits.MAX_RECEPTIVE_FIELD}",
         )
     try:  # shapes only, on the meta device: nothing is allocated
-        state = module_shapes(n_features, module_kwargs=net._module_kwargs(), kind=net._module_kind)
+        state = module_shapes(
+            n_features, module_kwargs=net.module_kwargs(), kind=net.network_spec.kind
+        )
     except (TypeError, ValueError, RuntimeError) as exc:
         _fail(where, f"the network of these parameters cannot be built ({exc})")
     n_weights = sum(math.prod(shape) for shape in state.values())
@@ -248,7 +243,7 @@ def expected_arrays(estimator, fitted, where):
     """The arrays ``weights.safetensors`` must hold: name -> (shape, dtypes), a ``None`` in
     a shape for any length; None for an estimator the package does not describe (a test's
     stand-in), whose arrays are then only checked to be finite."""
-    from .components import _NetworkComponents
+    from .components import NetworkComponents
     from .scorer import ComponentScorer
 
     if hasattr(estimator, "state_spec"):  # an estimator that describes its own state
@@ -259,7 +254,7 @@ def expected_arrays(estimator, fitted, where):
     spec = {}
     parts = _parts(estimator, fitted, where)
     for prefix, part, part_fitted in parts:
-        if isinstance(part, _NetworkComponents):
+        if isinstance(part, NetworkComponents):
             part_spec = _network_arrays(part, part_fitted, where)
         elif isinstance(part, ComponentScorer):
             part_spec = _scorer_arrays(part, part_fitted, where)
@@ -305,19 +300,6 @@ def check_header(weights, spec):
             )
 
 
-def check_finite(fitted, arrays, where):
-    """Refuse NaN or inf in the JSON-able ``fitted`` or in any of ``arrays``, and arrays
-    that are not numbers."""
-    bad = _non_finite(fitted, "fitted")
-    if bad:
-        _fail(where, f"{bad} is not a finite number")
-    for name, a in arrays.items():
-        if a.dtype.kind not in "biuf":
-            _fail(where, f"array {name!r} has dtype {a.dtype}, not a number")
-        if a.dtype.kind == "f" and not np.isfinite(a).all():
-            _fail(where, f"array {name!r} holds NaN or inf")
-
-
 def check_arrays(estimator, fitted, arrays, where):
     """The values: finite floats, indices in range, positive scales."""
     from .scorer import ComponentScorer
@@ -350,7 +332,7 @@ def _check_scorer_values(scorer, fitted, arrays, prefix, where):
         _fail(where, "no calibration score")
     if scorer.combination == "mahalanobis":
         try:
-            expected = scorer._columns(names)
+            expected = scorer.distance_columns(names)
         except InputError as exc:
             _fail(where, f"invalid parameter: {exc}")
         if not np.array_equal(expected, columns):

@@ -10,6 +10,7 @@ from sklearn.utils.metaestimators import available_if
 
 from ._validation import check_clips
 from .exceptions import InputError, NotFittedError
+from .limits import DEFAULT_FPS
 from .signal import DEFAULT_CUTOFF_HZ, band_split, check_cutoff
 
 __all__ = ["BandSplit"]
@@ -95,7 +96,7 @@ class BandSplit(TransformerMixin, BaseEstimator):
         "band": [StrOptions({"both", "low", "high"})],
     }
 
-    def __init__(self, *, cutoff=DEFAULT_CUTOFF_HZ, fs=25.0, order=4, band="both"):
+    def __init__(self, *, cutoff=DEFAULT_CUTOFF_HZ, fs=DEFAULT_FPS, order=4, band="both"):
         self.cutoff = cutoff
         self.fs = fs
         self.order = order

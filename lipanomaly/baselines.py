@@ -14,15 +14,15 @@ import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from . import scoring
-from ._params import init_parameters, keyword_init
-from .components import _NON_NEGATIVE, _POSITIVE_INT, _TRAINING, _NetworkComponents
-from .detector import _ComposedDetector
+from .components import POSITIVE_INT, NetworkComponents
+from .detector import ComposedDetector
+from .networks import OCVAE
 from .scorer import ComponentScorer
 
 __all__ = ["OCVAEComponents", "OCVAEDetector"]
 
 
-class OCVAEComponents(_NetworkComponents):
+class OCVAEComponents(NetworkComponents):
     """The OC-FakeDect one-class VAE as a transformer: clips to per-window components.
 
     OC-FakeDect (Khalid & Woo, 2020) trains a VAE on real samples only and scores the
@@ -39,8 +39,11 @@ class OCVAEComponents(_NetworkComponents):
         Window length in frames; at least 8, the segments of the pooling.
     stride : int, default=16
         Hop between windows in frames.
-    rec_weight, kl_weight, latent_weight : float, default=1.0, 1.0, 0.0
-        Loss weights (reconstruction, KL, OC-FakeDect-2's latent term).
+    loss_weights : dict of str to float or None, default=None
+        Weights of the loss terms that differ from the defaults, by term: ``rec``
+        (reconstruction), ``kl`` and ``latent`` (OC-FakeDect-2's latent term); the defaults
+        are ``lipanomaly.networks.OCVAE.loss_weights`` (1.0, 1.0, 0.0). None is the
+        defaults.
     channels, n_layers, kernel_size, latent, decoder_layers, dropout
         Size of :class:`lipanomaly.nn.OCVAE`; defaults 128, 4, 3, 64, 4, 0.1.
     max_epochs, max_steps, batch_size, lr, kl_anneal_epochs, patience, augment, \
@@ -67,34 +70,63 @@ network_from_cache_, network_key_
     """
 
     component_names = ("rmse", "latent_rmse")
-    _module_kind = "ocvae"
-    _module_params = ("channels", "n_layers", "kernel_size", "latent", "decoder_layers")
-    _module_params += ("dropout",)
+    network_spec = OCVAE
+    module_params = ("channels", "n_layers", "kernel_size", "latent", "decoder_layers")
+    module_params += ("dropout",)
 
     _parameter_constraints: ClassVar[dict] = {
-        **_NetworkComponents._parameter_constraints,
-        **dict.fromkeys(("rec_weight", "kl_weight", "latent_weight"), _NON_NEGATIVE),
-        **dict.fromkeys(_module_params[:-1], _POSITIVE_INT),
+        **NetworkComponents._parameter_constraints,
+        **dict.fromkeys(("channels", "n_layers", "kernel_size", "latent"), POSITIVE_INT),
+        "decoder_layers": POSITIVE_INT,
         "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
     }
-    __init__ = keyword_init(
-        {
-            "window": 64,
-            "stride": 16,
-            # loss weights: terms of lipanomaly.nn.OCVAE_LOSS_WEIGHTS_DEFAULT
-            "rec_weight": 1.0,
-            "kl_weight": 1.0,
-            "latent_weight": 0.0,
-            # the size of lipanomaly.nn.OCVAE
-            "channels": 128,
-            "n_layers": 4,
-            "kernel_size": 3,
-            "latent": 64,
-            "decoder_layers": 4,
-            "dropout": 0.1,
-            **_TRAINING,
-        }
-    )
+
+    def __init__(
+        self,
+        *,
+        window=64,
+        stride=16,
+        loss_weights=None,
+        channels=128,
+        n_layers=4,
+        kernel_size=3,
+        latent=64,
+        decoder_layers=4,
+        dropout=0.1,
+        max_epochs=20,
+        max_steps=3000,
+        batch_size=16,
+        lr=1e-3,
+        kl_anneal_epochs=5,
+        patience=6,
+        augment=True,
+        validation_fraction=0.2,
+        random_state=None,
+        device="cpu",
+        verbose=0,
+        memory=None,
+    ):
+        self.window = window
+        self.stride = stride
+        self.loss_weights = loss_weights
+        self.channels = channels
+        self.n_layers = n_layers
+        self.kernel_size = kernel_size
+        self.latent = latent
+        self.decoder_layers = decoder_layers
+        self.dropout = dropout
+        self.max_epochs = max_epochs
+        self.max_steps = max_steps
+        self.batch_size = batch_size
+        self.lr = lr
+        self.kl_anneal_epochs = kl_anneal_epochs
+        self.patience = patience
+        self.augment = augment
+        self.validation_fraction = validation_fraction
+        self.random_state = random_state
+        self.device = device
+        self.verbose = verbose
+        self.memory = memory
 
     def _window_components(self, w, starts, needed):  # both from one pass
         from .nn import reconstruct_ocvae
@@ -110,7 +142,7 @@ network_from_cache_, network_key_
 _THRESHOLD_PARAMS = ("aggregation", "contamination", "threshold", "iqr_factor")
 
 
-class OCVAEDetector(_ComposedDetector):
+class OCVAEDetector(ComposedDetector):
     """One-class VAE outlier detector in the manner of OC-FakeDect, on lip windows.
 
     OC-FakeDect (Khalid & Woo, 2020) trains a VAE on real samples only and calls a sample
@@ -131,12 +163,12 @@ class OCVAEDetector(_ComposedDetector):
         OC-FakeDect-1 (whole-window reconstruction RMSE) or OC-FakeDect-2 (RMSE between
         ``mu(x)`` and ``mu(x_hat)``). ``score_samples`` is minus it, robustly standardised
         with the live validation windows.
-    window, stride, rec_weight, kl_weight, latent_weight, channels, n_layers, kernel_size, \
-latent, decoder_layers, dropout, max_epochs, max_steps, batch_size, lr, kl_anneal_epochs, \
-patience, augment, validation_fraction, random_state, device, verbose, memory
+    window, stride, loss_weights, channels, n_layers, kernel_size, latent, decoder_layers, \
+dropout, max_epochs, max_steps, batch_size, lr, kl_anneal_epochs, patience, augment, \
+validation_fraction, random_state, device, verbose, memory
         The network and its training: see :class:`OCVAEComponents`
-        (defaults 64, 16, 1.0, 1.0, 0.0, 128, 4, 3, 64, 4, 0.1, 20, 3000, 16, 1e-3, 5, 6,
-        True, 0.2, None, "cpu", 0, None).
+        (defaults 64, 16, None, 128, 4, 3, 64, 4, 0.1, 20, 3000, 16, 1e-3, 5, 6, True, 0.2,
+        None, "cpu", 0, None).
     aggregation, contamination, threshold, iqr_factor
         How window scores become one per clip and the threshold (0.2: T80): see
         :class:`~lipanomaly.scorer.ComponentScorer` (defaults "mean", 0.2, "quantile", 1.5).
@@ -161,23 +193,74 @@ patience, augment, validation_fraction, random_state, device, verbose, memory
     Autoencoder", CVPR Workshops, 2020.
     """
 
-    _network_class = OCVAEComponents
+    network_class = OCVAEComponents
     _parameter_constraints: ClassVar[dict] = {
         **OCVAEComponents._parameter_constraints,
         **{k: ComponentScorer._parameter_constraints[k] for k in _THRESHOLD_PARAMS},
         "score": [StrOptions({"rmse", "latent"})],
     }
-    __init__ = keyword_init(
-        {
-            **init_parameters(OCVAEComponents),
-            **init_parameters(ComponentScorer, _THRESHOLD_PARAMS),
-            "score": "rmse",
-        }
-    )
 
-    def _scorer(self):
+    def __init__(
+        self,
+        *,
+        window=64,
+        stride=16,
+        loss_weights=None,
+        channels=128,
+        n_layers=4,
+        kernel_size=3,
+        latent=64,
+        decoder_layers=4,
+        dropout=0.1,
+        max_epochs=20,
+        max_steps=3000,
+        batch_size=16,
+        lr=1e-3,
+        kl_anneal_epochs=5,
+        patience=6,
+        augment=True,
+        validation_fraction=0.2,
+        random_state=None,
+        device="cpu",
+        verbose=0,
+        memory=None,
+        aggregation="mean",
+        contamination=0.2,
+        threshold="quantile",
+        iqr_factor=1.5,
+        score="rmse",
+    ):
+        self.window = window
+        self.stride = stride
+        self.loss_weights = loss_weights
+        self.channels = channels
+        self.n_layers = n_layers
+        self.kernel_size = kernel_size
+        self.latent = latent
+        self.decoder_layers = decoder_layers
+        self.dropout = dropout
+        self.max_epochs = max_epochs
+        self.max_steps = max_steps
+        self.batch_size = batch_size
+        self.lr = lr
+        self.kl_anneal_epochs = kl_anneal_epochs
+        self.patience = patience
+        self.augment = augment
+        self.validation_fraction = validation_fraction
+        self.random_state = random_state
+        self.device = device
+        self.verbose = verbose
+        self.memory = memory
+        self.aggregation = aggregation
+        self.contamination = contamination
+        self.threshold = threshold
+        self.iqr_factor = iqr_factor
+        self.score = score
+
+    def build_scorer(self):
         # one-sided, as in OC-FakeDect: a larger error is more fake
         rmse = self.score == "rmse"
+        params = self.get_params(deep=False)
         return ComponentScorer(
             combination="linear",
             components=None,
@@ -186,5 +269,5 @@ patience, augment, validation_fraction, random_state, device, verbose, memory
             gamma=0.0,
             rmse_coef=1.0 if rmse else 0.0,
             latent_coef=0.0 if rmse else 1.0,
-            **{name: getattr(self, name) for name in _THRESHOLD_PARAMS},
+            **{name: params[name] for name in _THRESHOLD_PARAMS},
         )

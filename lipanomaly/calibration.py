@@ -200,13 +200,11 @@ def _recentred(scorer, medians, names, prior_clips):
     """A copy of ``scorer`` whose centres moved toward the clips' medians (module docstring)."""
     center, scale = _model_scale(scorer, names)
     pull = np.clip((medians - center) / scale, -MAX_SHIFT, MAX_SHIFT)
-    new = copy.deepcopy(scorer)
+    moved = scorer.component_center_.copy()
     for k, name in enumerate(names):
         j = scorer.component_names_.index(name)
-        new.component_center_[j] = center[k] + scale[k] * pull[:, k].sum() / (
-            len(medians) + prior_clips
-        )
-    return new
+        moved[j] = center[k] + scale[k] * pull[:, k].sum() / (len(medians) + prior_clips)
+    return scorer.recentred(moved)
 
 
 def _balanced(C):
@@ -229,17 +227,9 @@ def _refitted(scorer, C, medians, names):
     )
     bounded = np.clip(spread, model_scale / MAX_SCALE_RATIO, model_scale * MAX_SCALE_RATIO)
     new = clone(scorer).fit_with_scale(balanced, center, np.where(known, bounded, spread))
-    # the p-values and the threshold come from clips the new scorer was not fitted on
-    new.calibration_scores_ = new.score_samples([C[i] for i in held_out])
-    offset = scoring.fit_offset(
-        new.calibration_scores_,
-        contamination=new.contamination,
-        method=new.threshold,
-        iqr_factor=new.iqr_factor,
-    )
+    # the p-values and the threshold come from clips the new scorer was not fitted on;
     # never more permissive than the model: one low held-out score cannot lower the threshold
-    new.offset_ = max(offset, scorer.offset_)
-    return new
+    return new.threshold_from([C[i] for i in held_out], at_least=scorer.offset_)
 
 
 def calibrate_scorer(scorer, C_reference, *, prior_clips=3.0, refit_from=REFIT_FROM):
@@ -445,6 +435,4 @@ def calibrate(estimator, X_reference, *, prior_clips=3.0, refit_from=REFIT_FROM,
     detector.scorer_ = calibrate_scorer(
         detector.scorer_, usable, prior_clips=prior_clips, refit_from=refit_from
     )
-    detector.offset_ = detector.scorer_.offset_
-    detector.validation_scores_ = detector.scorer_.calibration_scores_
     return new

@@ -32,6 +32,7 @@ from .console import (
     one_line,
 )
 from .exceptions import InputError, LipAnomalyError
+from .limits import DEFAULT_FPS
 
 __all__ = ["main"]
 
@@ -171,7 +172,7 @@ def _calibrated(pipeline, references, console, recursive=False, skip_errors=Fals
 def _frame_rate(pipeline):
     """Frame rate of the clips: the extractor's analysis rate (25 when it keeps the native)."""
     fps = pipeline[0].fps
-    return 25.0 if fps is None else float(fps)
+    return DEFAULT_FPS if fps is None else float(fps)
 
 
 # -- subcommands -------------------------------------------------------------------------------
@@ -287,10 +288,11 @@ def _fit_lfhf(args, console, files):
             detector.fit([r.clip for _, r in clips])
     except InputError as exc:
         raise Failure(one_line(exc)) from exc
-    history = detector.network_.net_.history
-    if len(history):
-        best = min(history, key=lambda h: h.get("valid_loss", h["train_loss"]))
-        console.info(f"trained {len(history)} epochs; weights of epoch {best['epoch']} kept")
+    summary = detector.network_.training_summary()
+    if summary["epochs_run"]:
+        console.info(
+            f"trained {summary['epochs_run']} epochs; weights of epoch {summary['best_epoch']} kept"
+        )
     return Pipeline([("extractor", extractor), ("detector", detector)])
 
 

@@ -12,6 +12,7 @@ component): the input of :class:`lipanomaly.scorer.ComponentScorer`. torch stays
 
 import hashlib
 import json
+import math
 import numbers
 import os
 import warnings
@@ -23,13 +24,14 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
 from . import scoring
-from ._params import keyword_init
 from ._validation import check_clips, check_fitted, live_index
 from ._version import __version__
 from .exceptions import InputError, ModelFileError
+from .limits import DEFAULT_FPS
+from .networks import DUAL
 from .windows import make_windows, window_batches
 
-__all__ = ["LFHFComponents", "check_component_names"]
+__all__ = ["LFHFComponents", "NetworkComponents", "check_component_names"]
 
 _START = ("start", np.int64)
 
@@ -52,31 +54,19 @@ def _memory_location(memory):
     return None if location is None else os.fspath(location)
 
 
-#: The training parameters of both networks, with their defaults.
-_TRAINING = {
-    "max_epochs": 20,
-    "max_steps": 3000,
-    "batch_size": 16,
-    "lr": 1e-3,
-    "kl_anneal_epochs": 5,
-    "patience": 6,
-    "augment": True,
-    "validation_fraction": 0.2,
-    "random_state": None,
-    "device": "cpu",
-    "verbose": 0,
-    "memory": None,
-}
-_POSITIVE_INT = [Interval(numbers.Integral, 1, None, closed="left")]
-_NON_NEGATIVE = [Interval(numbers.Real, 0, None, closed="left")]
+#: The constraint of a positive int, and of a number >= 0 (for the subclasses' sizes).
+POSITIVE_INT = [Interval(numbers.Integral, 1, None, closed="left")]
+NON_NEGATIVE = [Interval(numbers.Real, 0, None, closed="left")]
 
 
-class _NetworkComponents(TransformerMixin, BaseEstimator):
-    """Shared machinery of the network transformers (private).
+class NetworkComponents(TransformerMixin, BaseEstimator):
+    """Base class of the network transformers: what is shared around the network.
 
-    A subclass sets ``component_names``, ``_module_kind`` and ``_module_params`` (the
-    parameters that size the module), names its loss weights ``<term>_weight`` or
-    ``<a>_weight_<b>`` (the loss term without ``_weight``), and implements
+    Not an estimator by itself. A subclass writes out its ``__init__`` (its parameters
+    include ``window``, ``stride``, ``loss_weights`` and the training parameters of
+    :class:`LFHFComponents`), sets ``component_names``, ``network_spec`` (its network's
+    kind and loss weights, :mod:`lipanomaly.networks`) and ``module_params`` (the
+    parameters that size the module, passed to it by name), and implements
     ``_window_components``.
     """
 
@@ -84,12 +74,15 @@ class _NetworkComponents(TransformerMixin, BaseEstimator):
     component_names: ClassVar[tuple] = ()
     #: parameters that provably do not change the trained network (tests/test_components.py)
     _not_training: ClassVar[frozenset] = frozenset({"verbose", "memory"})
-    _module_kind: ClassVar[str] = ""
-    _module_params: ClassVar[tuple] = ()
+    #: the network: its kind and its loss weights' defaults (lipanomaly.networks)
+    network_spec: ClassVar = None
+    #: the parameters that size the module, passed to it under their own names
+    module_params: ClassVar[tuple] = ()
 
     _parameter_constraints: ClassVar[dict] = {
         "window": [Interval(numbers.Integral, 8, None, closed="left")],
         "stride": [Interval(numbers.Integral, 1, None, closed="left")],
+        "loss_weights": [None, dict],
         "max_epochs": [Interval(numbers.Integral, 1, None, closed="left")],
         "max_steps": [None, Interval(numbers.Integral, 1, None, closed="left")],
         "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
@@ -112,6 +105,7 @@ class _NetworkComponents(TransformerMixin, BaseEstimator):
         Float32 input stays float32 (no float64 copy of a large collection: the windows
         are converted one batch at a time); anything else becomes float64.
         """
+        self._check_rate(X)
         if isinstance(X, (list, tuple)):
             dtypes = {getattr(c, "dtype", None) for c in X}
         else:
@@ -122,6 +116,23 @@ class _NetworkComponents(TransformerMixin, BaseEstimator):
             n_points=self.n_points_ if fitted else None,
             min_length=self.window // 2,
             dtype=dtype,
+        )
+
+    def _check_rate(self, X):
+        """Refuse clips that say they are at another rate than ``fs``.
+
+        The clips of :class:`~lipanomaly.LipLandmarkExtractor` carry the rate they were
+        resampled to (``X.fps``, :class:`~lipanomaly.extraction.ExtractedClips`): in a
+        pipeline, an extractor's ``fps`` that differs from the detector's ``fs`` would
+        give a band split at the wrong frequencies, silently.
+        """
+        rate, fs = getattr(X, "fps", None), self.get_params(deep=False).get("fs")
+        if rate is None or fs is None or math.isclose(float(rate), float(fs)):
+            return
+        raise InputError(
+            f"X: the clips are at {rate:g} frames per second (the extractor's fps) but fs="
+            f"{fs:g}; give the extractor and the detector the same rate "
+            f"(LipLandmarkExtractor(fps={fs:g}) or fs={rate:g})"
         )
 
     def _windows(self, clips):
@@ -212,7 +223,8 @@ class _NetworkComponents(TransformerMixin, BaseEstimator):
         return hashlib.sha256(text.encode()).hexdigest()[:32]
 
     def _check_params(self):
-        """Checks of parameters that ``_parameter_constraints`` cannot express (optional)."""
+        """Checks of parameters that ``_parameter_constraints`` cannot express."""
+        self.network_spec.resolve_loss_weights(self.loss_weights)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None, *, groups=None):
@@ -236,6 +248,34 @@ class _NetworkComponents(TransformerMixin, BaseEstimator):
         -------
         self : object
         """
+        self._fit(X, y, groups)
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit_validation_components(self, X, y=None, *, groups=None, components=None):
+        """Fit, and return the components of the live clips that fit held out for validation.
+
+        What a detector calibrates its scorer on: the clips the weights never saw
+        (``validation_index_``), without the caller splitting ``X`` again.
+
+        Parameters
+        ----------
+        X, y, groups
+            As for :meth:`fit`.
+        components : sequence of str or None, default=None
+            As for :meth:`transform`.
+
+        Returns
+        -------
+        C : list of length n_validation_clips of structured ndarray
+            :meth:`transform` of the validation clips, in the order of
+            ``validation_index_``.
+        """
+        live = self._fit(X, y, groups)
+        return self.transform([live[i] for i in self.validation_index_], components=components)
+
+    def _fit(self, X, y, groups):
+        """:meth:`fit`; returns the live clips (float64), in the order of ``X``."""
         self._check_params()
         clips = [c.astype(np.float64, copy=False) for c in self._check_X(X, fitted=False)]
         index = live_index(y, len(clips))
@@ -262,7 +302,7 @@ class _NetworkComponents(TransformerMixin, BaseEstimator):
             self._train(live, groups, seed)
             if key is not None:
                 self._save_cached(key)
-        return self
+        return live
 
     def _train(self, live, groups, seed):
         from .nn import train_network
@@ -277,11 +317,11 @@ class _NetworkComponents(TransformerMixin, BaseEstimator):
         self.validation_index_ = valid_idx
         self.n_epochs_ = self._epochs(len(train_w))
         self.net_ = train_network(
-            self._module_kind,
+            self.network_spec.kind,
             self.standardize(train_w),
             self.standardize(valid_w),
             loss_weights=self._loss_weights(),
-            module_kwargs=self._module_kwargs(),
+            module_kwargs=self.module_kwargs(),
             **self._band(),
             max_epochs=self.n_epochs_,
             batch_size=self.batch_size,
@@ -306,12 +346,18 @@ class _NetworkComponents(TransformerMixin, BaseEstimator):
         return {}
 
     def _loss_weights(self):
-        """Loss term -> weight: every ``*_weight*`` parameter, its name without ``_weight``."""
-        params = self.get_params(deep=False)
-        return {k.replace("_weight", ""): v for k, v in params.items() if "_weight" in k}
+        """Loss term -> weight: ``loss_weights`` over the network's defaults."""
+        return self.network_spec.resolve_loss_weights(self.loss_weights)
 
-    def _module_kwargs(self):
-        return {name: getattr(self, name) for name in self._module_params}
+    def module_kwargs(self):
+        """The keyword arguments of the module: the parameters named in ``module_params``.
+
+        Returns
+        -------
+        kwargs : dict of str to object
+        """
+        params = self.get_params(deep=False)
+        return {name: params[name] for name in self.module_params}
 
     # -- the optional on-disk cache: the fitted state as safetensors + JSON, no pickle --
 
@@ -320,13 +366,13 @@ class _NetworkComponents(TransformerMixin, BaseEstimator):
         return os.path.join(location, "lipanomaly_networks", f"{type(self).__name__}-{key}")
 
     def _save_cached(self, key):
-        from .serialization import write_state
+        from .state_files import write_state
 
         write_state(self._cache_folder(key), *self._get_fitted_state())
 
     def _load_cached(self, key):
         """Restore the network of ``key`` from the memory folder; False if there is none."""
-        from .serialization import read_state
+        from .state_files import read_state
 
         folder = self._cache_folder(key)
         if not os.path.isdir(folder):
@@ -386,6 +432,29 @@ class _NetworkComponents(TransformerMixin, BaseEstimator):
                 out.append(a)
         return out
 
+    def training_summary(self):
+        """How training went, read from the trained net's history.
+
+        Returns
+        -------
+        summary : dict
+            ``epochs_run`` (int; 0 for a network loaded from a model file or from
+            ``memory``, which keep no history), ``best_epoch`` (the epoch whose weights
+            were kept: the lowest validation loss; None without history) and
+            ``best_valid_loss`` (float, or None).
+        """
+        self._check_fitted()
+        history = self.net_.history
+        if not len(history):
+            return {"epochs_run": 0, "best_epoch": None, "best_valid_loss": None}
+        best = min(history, key=lambda h: h.get("valid_loss", h["train_loss"]))
+        loss = best.get("valid_loss")
+        return {
+            "epochs_run": len(history),
+            "best_epoch": int(best["epoch"]),
+            "best_valid_loss": None if loss is None else float(loss),
+        }
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = []  # records of float64 components
@@ -426,47 +495,13 @@ class _NetworkComponents(TransformerMixin, BaseEstimator):
         self.net_ = net_from_state(
             module_state,
             n_features=int(fitted["n_features"]),
-            module_kwargs=self._module_kwargs(),
-            kind=self._module_kind,
+            module_kwargs=self.module_kwargs(),
+            kind=self.network_spec.kind,
         )
         return self
 
 
-#: The parameters of LFHFComponents and their defaults.
-_LFHF_PARAMETERS = {
-    "window": 64,
-    "stride": 16,
-    "fs": 25.0,
-    "cutoff": None,
-    "complexity": "sampen",
-    "n_jitter_draws": 3,
-    "jitter_max_shift": 1.0,
-    "jitter_drop_rate": (0.05, 0.10),
-    # loss weights (SPEC section 3): the terms of lipanomaly.nn.LOSS_WEIGHTS_DEFAULT
-    "rec_weight_lf": 1.0,
-    "kl_weight_lf": 6.0,
-    "rec_weight_hf": 0.5,
-    "stft_weight": 0.5,
-    "deriv_weight": 0.3,
-    "kl_weight_hf": 0.8,
-    "full_weight": 0.2,
-    "decor_weight": 0.1,
-    "jitter_weight": 0.1,
-    "mask_weight": 0.0,
-    # the size of lipanomaly.nn.DualVAE
-    "channels": 128,
-    "n_layers": 4,
-    "kernel_size": 3,
-    "latent_lf": 32,
-    "latent_hf": 64,
-    "decoder_layers": 4,
-    "lf_stride": 2,
-    "dropout": 0.1,
-    **_TRAINING,
-}
-
-
-class LFHFComponents(_NetworkComponents):
+class LFHFComponents(NetworkComponents):
     """The dual low/high-frequency VAE as a transformer: clips to per-window components.
 
     A TCN encoder with two VAE heads (:class:`lipanomaly.nn.DualVAE`) learns, from live clips
@@ -487,7 +522,9 @@ class LFHFComponents(_NetworkComponents):
     stride : int, default=16
         Hop between windows in frames.
     fs : float, default=25.0
-        Analysis frame rate of the clips in Hz.
+        Analysis frame rate of the clips in Hz (:data:`lipanomaly.limits.DEFAULT_FPS`). In a
+        pipeline behind a :class:`~lipanomaly.LipLandmarkExtractor`, ``fit`` checks that it
+        is the extractor's ``fps``.
     cutoff : float or None, default=None
         Low-pass cut-off of the band split in Hz, below ``fs / 2``; None is
         :data:`lipanomaly.signal.DEFAULT_CUTOFF_HZ`.
@@ -502,10 +539,12 @@ class LFHFComponents(_NetworkComponents):
     jitter_drop_rate : tuple of float, default=(0.05, 0.10)
         Range ``(low, high)``, ``0 <= low <= high < 1``, of the fraction of frames dropped
         by the ΔE jitter.
-    rec_weight_lf, kl_weight_lf, rec_weight_hf, stft_weight, deriv_weight, kl_weight_hf, \
-full_weight, decor_weight, jitter_weight, mask_weight : float
-        Loss weights (SPEC section 3); defaults 1.0, 6.0, 0.5, 0.5, 0.3, 0.8, 0.2, 0.1, 0.1,
-        0.0.
+    loss_weights : dict of str to float or None, default=None
+        Weights of the loss terms (SPEC section 3) that differ from the defaults, by term:
+        ``{"kl_lf": 4.0}``. The terms and their defaults are
+        ``lipanomaly.networks.DUAL.loss_weights`` (``rec_lf``, ``kl_lf``, ``rec_hf``,
+        ``stft``, ``deriv``, ``kl_hf``, ``full``, ``decor``, ``jitter``, ``mask``); None is
+        the defaults.
     channels, n_layers, kernel_size, latent_lf, latent_hf, decoder_layers, lf_stride, \
 dropout
         Size of :class:`lipanomaly.nn.DualVAE`; defaults 128, 4, 3, 32, 64, 4, 2, 0.1.
@@ -571,27 +610,89 @@ dropout
     """
 
     component_names = scoring.COMPONENTS
-    _module_kind = "dual"
-    _module_params = ("channels", "n_layers", "kernel_size", "latent_lf", "latent_hf")
-    _module_params += ("decoder_layers", "lf_stride", "dropout")
+    network_spec = DUAL
+    module_params = ("channels", "n_layers", "kernel_size", "latent_lf", "latent_hf")
+    module_params += ("decoder_layers", "lf_stride", "dropout")
     # how the trained network's outputs become components, and how work is run
     _not_training = frozenset(("complexity", "n_jitter_draws", "jitter_max_shift"))
     _not_training |= {"jitter_drop_rate", "verbose", "memory"}
 
     _parameter_constraints: ClassVar[dict] = {
-        **_NetworkComponents._parameter_constraints,
+        **NetworkComponents._parameter_constraints,
         "window": [Interval(numbers.Integral, 16, None, closed="left")],
         "fs": [Interval(numbers.Real, 0, None, closed="neither")],
         "cutoff": [None, Interval(numbers.Real, 0, None, closed="neither")],
         "complexity": [StrOptions({"sampen", "flatness"})],
-        "n_jitter_draws": _POSITIVE_INT,
-        "jitter_max_shift": _NON_NEGATIVE,
+        "n_jitter_draws": POSITIVE_INT,
+        "jitter_max_shift": NON_NEGATIVE,
         "jitter_drop_rate": [tuple, list],
-        **dict.fromkeys([name for name in _LFHF_PARAMETERS if "_weight" in name], _NON_NEGATIVE),
-        **dict.fromkeys(_module_params[:-1], _POSITIVE_INT),
+        **dict.fromkeys(("channels", "n_layers", "kernel_size", "latent_lf"), POSITIVE_INT),
+        **dict.fromkeys(("latent_hf", "decoder_layers", "lf_stride"), POSITIVE_INT),
         "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
     }
-    __init__ = keyword_init(_LFHF_PARAMETERS)
+
+    def __init__(
+        self,
+        *,
+        window=64,
+        stride=16,
+        fs=DEFAULT_FPS,
+        cutoff=None,
+        complexity="sampen",
+        n_jitter_draws=3,
+        jitter_max_shift=1.0,
+        jitter_drop_rate=(0.05, 0.10),
+        loss_weights=None,
+        channels=128,
+        n_layers=4,
+        kernel_size=3,
+        latent_lf=32,
+        latent_hf=64,
+        decoder_layers=4,
+        lf_stride=2,
+        dropout=0.1,
+        max_epochs=20,
+        max_steps=3000,
+        batch_size=16,
+        lr=1e-3,
+        kl_anneal_epochs=5,
+        patience=6,
+        augment=True,
+        validation_fraction=0.2,
+        random_state=None,
+        device="cpu",
+        verbose=0,
+        memory=None,
+    ):
+        self.window = window
+        self.stride = stride
+        self.fs = fs
+        self.cutoff = cutoff
+        self.complexity = complexity
+        self.n_jitter_draws = n_jitter_draws
+        self.jitter_max_shift = jitter_max_shift
+        self.jitter_drop_rate = jitter_drop_rate
+        self.loss_weights = loss_weights
+        self.channels = channels
+        self.n_layers = n_layers
+        self.kernel_size = kernel_size
+        self.latent_lf = latent_lf
+        self.latent_hf = latent_hf
+        self.decoder_layers = decoder_layers
+        self.lf_stride = lf_stride
+        self.dropout = dropout
+        self.max_epochs = max_epochs
+        self.max_steps = max_steps
+        self.batch_size = batch_size
+        self.lr = lr
+        self.kl_anneal_epochs = kl_anneal_epochs
+        self.patience = patience
+        self.augment = augment
+        self.validation_fraction = validation_fraction
+        self.random_state = random_state
+        self.device = device
+        self.verbose = verbose
+        self.memory = memory
 
     def _cutoff(self):
         from .signal import DEFAULT_CUTOFF_HZ
@@ -599,6 +700,7 @@ dropout
         return DEFAULT_CUTOFF_HZ if self.cutoff is None else float(self.cutoff)
 
     def _check_params(self):
+        super()._check_params()
         rate = self.jitter_drop_rate
         if not (len(rate) == 2 and 0 <= rate[0] <= rate[1] < 1):
             raise InputError(

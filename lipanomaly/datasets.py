@@ -41,6 +41,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.utils import Bunch
 
+from . import _bundled
 from .exceptions import InputError
 from .limits import (
     CACHE_TEMP_MAX_AGE_S,
@@ -59,11 +60,13 @@ __all__ = [
     "DEVELOPMENT_LINKED_SOURCES",
     "FACEMESH_N_POINTS",
     "Track",
+    "clean_temporaries",
     "default_data_dir",
     "load_demo",
     "load_development",
     "publish_file",
     "read_track",
+    "track_arrays",
     "write_track",
 ]
 
@@ -257,7 +260,7 @@ def _indices(shape):
 _SPECS = {
     "landmarks": ("biuf", _landmarks_shape),
     **{k: ("biuf", _single) for k in ("fps", "width", "height")},
-    **{k: ("biufUS", _text) for k in _TEXT_KEYS},  # and text keys read by _read_track
+    **{k: ("biufUS", _text) for k in _TEXT_KEYS},  # and text keys read by read_track
     "lips_idx": ("iu", _indices),
     # the packed files of the development data's wild/ collection (see _read_packed)
     "q": ("u", lambda shape: None if len(shape) == 1 else "must be a byte string"),
@@ -362,7 +365,7 @@ def _text_value(arr):
     return str(value) or None
 
 
-def read_track(path):
+def read_track(path, *, extra_keys=()):
     """Read a track file.
 
     Only the keys of the format are read (``landmarks``, ``fps``, ``width``, ``height``,
@@ -378,6 +381,9 @@ def read_track(path):
     ----------
     path : str or path-like
         An ``.npz`` track file.
+    extra_keys : sequence of str, default=()
+        Text keys of the file to read into ``Track.extra`` besides those of the format
+        (the extractor's cache reads its ``cache_key``).
 
     Returns
     -------
@@ -391,11 +397,6 @@ def read_track(path):
         non-numeric array, a header that does not match its data, or values outside the
         limits of :mod:`lipanomaly.limits`. The message names the file.
     """
-    return _read_track(path)
-
-
-def _read_track(path, extra_keys=()):
-    """:func:`read_track`, also reading the text keys ``extra_keys`` into ``Track.extra``."""
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise InputError(f"{path}: no such track file")
@@ -458,11 +459,23 @@ def publish_file(path, write):
 _TRACK_TEMP = re.compile(r"\..+\.npz\.[0-9a-f]{32}\.tmp")
 
 
-def _clean_temporaries(folder, pattern=_TRACK_TEMP, max_age=None):
-    """Remove the temporary files of :func:`publish_file` that crashed writers left in ``folder``:
-    only files whose name matches ``pattern`` and that are older than ``max_age`` seconds
-    (:data:`~lipanomaly.limits.CACHE_TEMP_MAX_AGE_S` by default). Returns how many were
-    removed; never fails."""
+def clean_temporaries(folder, pattern=_TRACK_TEMP, max_age=None):
+    """Remove the temporary files of :func:`publish_file` that crashed writers left in ``folder``.
+
+    Parameters
+    ----------
+    folder : str or path-like
+    pattern : re.Pattern, default: the temporaries of a track file
+        Only files whose name matches it fully are removed (the package's own).
+    max_age : float or None, default=None
+        Only files older than this many seconds;
+        None is :data:`~lipanomaly.limits.CACHE_TEMP_MAX_AGE_S`.
+
+    Returns
+    -------
+    removed : int
+        How many were removed; never fails.
+    """
     limit = time.time() - (CACHE_TEMP_MAX_AGE_S if max_age is None else max_age)
     removed = 0
     try:
@@ -481,7 +494,18 @@ def _clean_temporaries(folder, pattern=_TRACK_TEMP, max_age=None):
     return removed
 
 
-def _track_arrays(track):
+def track_arrays(track):
+    """The arrays of ``track``'s track file (what :func:`write_track` writes).
+
+    Parameters
+    ----------
+    track : Track
+
+    Returns
+    -------
+    arrays : dict of str to ndarray
+        ``landmarks`` (float32), ``fps``, ``width``, ``height`` and the text keys it has.
+    """
     arrays = {
         "landmarks": np.asarray(track.landmarks, dtype=np.float32),
         "fps": np.float64(track.fps),
@@ -521,8 +545,8 @@ def write_track(path, track, *, overwrite=False):
         path += ".npz"
     if os.path.exists(path) and not overwrite:
         raise InputError(f"{path}: exists already; pass overwrite=True to replace it")
-    arrays = _track_arrays(track)
-    _clean_temporaries(os.path.dirname(os.path.abspath(path)))
+    arrays = track_arrays(track)
+    clean_temporaries(os.path.dirname(os.path.abspath(path)))
     publish_file(path, lambda fh: np.savez_compressed(fh, **arrays))
     return path
 
@@ -677,5 +701,91 @@ def load_development(data_dir=None, *, label=None, collections=("landmarks",)):
     )
 
 
-# the bundled demo data; imported last because it builds on Track
-from ._bundled import load_demo  # noqa: E402
+def load_demo(*, split=None, label=None):
+    """Load the demo data bundled in the package.
+
+    Parameters
+    ----------
+    split : {"train", "demo"} or None, default=None
+        ``"train"``: the real clips the pretrained model was trained on; ``"demo"``: the
+        generated clips and the real clips it never saw; None: both.
+    label : {"real", "fake"} or None, default=None
+        Keep only clips with this label.
+
+    Returns
+    -------
+    data : sklearn.utils.Bunch
+        With the fields of :func:`lipanomaly.datasets.load_development`:
+
+        - ``tracks``: list of :class:`~lipanomaly.datasets.Track`, each with landmarks of
+          shape ``(T, 478, 2)``. Only the stored points
+          (:data:`lipanomaly._bundled.STORED_POINTS`, the face points and the head anchors,
+          all that the extractor reads) hold coordinates; the other FaceMesh points are NaN,
+          so use ``track.landmarks[:, STORED_POINTS]`` to draw
+          them, not ``track.face_found``.
+        - ``y``: int array, +1 real / -1 fake;
+        - ``files``: the file names in the development set;
+        - ``sources``, ``groups``: the recording source of each clip;
+        - ``generators``: the generator family of each fake, ``"real"`` for real clips;
+        - ``kinds``: what each clip is;
+        - ``splits``: ``"train"`` or ``"demo"``.
+
+        A demo clip whose source is also a training clip's source shows a person the
+        pretrained model never saw, recorded like its training clips.
+
+    Examples
+    --------
+    >>> from lipanomaly.datasets import load_demo
+    >>> demo = load_demo(split="demo")
+    >>> sorted(set(demo.generators))
+    ['DreamTalk', 'SadTalker', 'StyleTalk', 'real']
+    """
+    if split not in (None, "train", "demo"):
+        raise InputError(f"split must be 'train', 'demo' or None, got {split!r}")
+    if label not in (None, "real", "fake"):
+        raise InputError(f"label must be 'real', 'fake' or None, got {label!r}")
+    manifest = _bundled.DATA_DIR / _bundled.MANIFEST_FILE
+    with open(manifest, newline="") as fh:
+        rows = [
+            r
+            for r in csv.DictReader(fh)
+            if (split is None or r["split"] == split) and (label is None or r["label"] == label)
+        ]
+    tracks = []
+    with np.load(_bundled.DATA_DIR / _bundled.LANDMARKS_FILE, allow_pickle=False) as npz:
+        points = npz["points"]
+        quantum = float(npz["quantum"])
+        for r in rows:
+            # int32 frame differences in units of `quantum` pixels -> [0, 1] image coordinates
+            pixels = np.cumsum(npz[r["id"]], axis=0, dtype=np.int64) * quantum
+            size = np.array([int(r["width"]), int(r["height"])], dtype=np.float64)
+            found_key = r["id"] + "_found"
+            found = npz[found_key] if found_key in npz.files else None
+            landmarks = np.full((len(pixels), FACEMESH_N_POINTS, 2), np.nan, dtype=np.float32)
+            landmarks[:, points] = pixels / size
+            if found is not None:
+                landmarks[~found] = np.nan
+            tracks.append(
+                Track(
+                    landmarks=landmarks,
+                    fps=float(r["fps"]),
+                    width=int(r["width"]),
+                    height=int(r["height"]),
+                    path=r["file"],
+                    label=r["label"],
+                    source=r["source"],
+                    generator=r["generator"] or None,
+                    origin=r["origin"],
+                )
+            )
+    sources = np.array([r["source"] for r in rows])
+    return Bunch(
+        tracks=tracks,
+        y=np.array([1 if r["label"] == "real" else -1 for r in rows], dtype=int),
+        files=[r["file"] for r in rows],
+        sources=sources,
+        generators=np.array([r["generator"] or "real" for r in rows]),
+        kinds=[r["kind"] for r in rows],
+        groups=sources.copy(),
+        splits=np.array([r["split"] for r in rows]),
+    )

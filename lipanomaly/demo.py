@@ -14,13 +14,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .exceptions import InputError
+from .report import join_names
 
 __all__ = ["DemoResult", "join_names", "run_demo", "train_pipeline"]
-
-
-def join_names(values):
-    """Sorted distinct values as one comma-separated string (sources, families)."""
-    return ", ".join(sorted({str(v) for v in values}))
 
 
 @dataclass

@@ -7,12 +7,13 @@ A detector is a composition of two public estimators, fitted in turn by ``fit``:
 - ``scorer_``, a :class:`lipanomaly.scorer.ComponentScorer` fitted on the components of the
   network's live validation clips: standardisation, combination, aggregation, threshold.
 
-This module also holds :class:`_ComposedDetector`, the private base class that
+This module also holds :class:`ComposedDetector`, the base class that
 :class:`LFHFVAEDetector` and the OC-FakeDect baseline (:class:`lipanomaly.OCVAEDetector`)
-share. A detector's parameters are those of its two parts, routed by name: its ``__init__``
-is built from the parts' signatures (:func:`lipanomaly._params.init_parameters`), so that a
-parameter added to a part is a parameter of the detector, with the same default, without a
-list to keep.
+share. A detector's parameters are those of its two parts, flat, each passed once to the
+part that reads it (:meth:`ComposedDetector.build_network`,
+:meth:`ComposedDetector.build_scorer`); its ``__init__`` is written out, and
+``tests/test_detector.py`` checks that its signature is the union of its parts' (names and
+defaults).
 """
 
 from typing import ClassVar
@@ -20,35 +21,59 @@ from typing import ClassVar
 import numpy as np
 from sklearn.base import BaseEstimator, OutlierMixin, _fit_context
 
-from ._params import init_parameters, keyword_init
-from ._validation import check_clips, check_fitted, live_index
+from ._validation import check_fitted
 from .components import LFHFComponents, check_component_names
+from .limits import DEFAULT_FPS
 from .scorer import START, ComponentScorer, check_components
 from .scoring import conformal_p_values
 from .windows import aggregate
 
-__all__ = ["LFHFVAEDetector"]
+__all__ = ["ComposedDetector", "LFHFVAEDetector"]
 
 
-class _ComposedDetector(OutlierMixin, BaseEstimator):
-    """A network transformer and a ``ComponentScorer``, fitted in turn (private base).
+def _own_params(estimator, cls):
+    """The parameters of ``estimator`` that are parameters of ``cls``, by name."""
+    params = estimator.get_params(deep=False)
+    return {name: params[name] for name in cls().get_params(deep=False)}
 
-    A subclass sets ``_network_class`` and an ``__init__`` made by
-    :func:`lipanomaly._params.keyword_init` from its parts' parameters, and may override
-    :meth:`_scorer` to map its own parameters onto the scorer's.
+
+class ComposedDetector(OutlierMixin, BaseEstimator):
+    """Base class of the detectors: a network transformer and a ``ComponentScorer``.
+
+    Not an estimator by itself. A subclass sets ``network_class`` (a
+    :class:`~lipanomaly.components.NetworkComponents`) and writes out an ``__init__``
+    whose parameters are those of its two parts; it may override :meth:`build_scorer` to
+    map its own parameters onto the scorer's. ``network_spec`` is the network class's.
     """
 
-    _network_class: ClassVar[type] = LFHFComponents
+    #: the network transformer
+    network_class: ClassVar[type] = LFHFComponents
+    #: its network (``network_class.network_spec``): how saved parameters are read
+    network_spec: ClassVar = LFHFComponents.network_spec
 
-    def _network(self):
-        """The unfitted network transformer, with this detector's parameters."""
-        names = self._network_class._get_param_names()
-        return self._network_class(**{name: getattr(self, name) for name in names})
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls.network_spec = cls.network_class.network_spec
 
-    def _scorer(self):
-        """The unfitted scorer, with this detector's parameters."""
-        names = ComponentScorer._get_param_names()
-        return ComponentScorer(**{name: getattr(self, name) for name in names})
+    def build_network(self):
+        """The unfitted network transformer, with this detector's parameters.
+
+        Returns
+        -------
+        network : NetworkComponents
+            A ``network_class`` with the detector's parameters of the same names.
+        """
+        return self.network_class(**_own_params(self, self.network_class))
+
+    def build_scorer(self):
+        """The unfitted scorer, with this detector's parameters.
+
+        Returns
+        -------
+        scorer : ComponentScorer
+            With the detector's parameters of the same names.
+        """
+        return ComponentScorer(**_own_params(self, ComponentScorer))
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None, *, groups=None):
@@ -72,22 +97,29 @@ class _ComposedDetector(OutlierMixin, BaseEstimator):
         self : object
             The fitted detector.
         """
-        scorer, available = self._scorer(), self._network_class.component_names
+        scorer, available = self.build_scorer(), self.network_class.component_names
         if scorer.components is not None:  # fail before training, not after
             check_component_names(scorer.components, available)
         if scorer.combination == "mahalanobis":
             scorer.resolve_sides(scorer.components or available)
-        network = self._network().fit(X, y, groups=groups)
-        clips = check_clips(X)
-        live = live_index(y, len(clips))
-        valid = [clips[live[i]] for i in network.validation_index_]
+        network = self.build_network()
         # only the components the score reads (for the default DRS: one network pass)
         read = scorer.components_read(available)
-        self.scorer_ = scorer.fit(network.transform(valid, components=read))
+        valid = network.fit_validation_components(X, y, groups=groups, components=read)
+        self.scorer_ = scorer.fit(valid)
         self.network_ = network
-        self.offset_ = self.scorer_.offset_
-        self.validation_scores_ = self.scorer_.calibration_scores_
         return self
+
+    @property
+    def offset_(self):
+        """Threshold, float: ``decision_function = score_samples - offset_`` (the scorer's)."""
+        return self.scorer_.offset_
+
+    @property
+    def validation_scores_(self):
+        """``score_samples`` of the live validation clips, ndarray (the scorer's
+        ``calibration_scores_``: after :func:`lipanomaly.calibrate`, the references')."""
+        return self.scorer_.calibration_scores_
 
     def _check_fitted(self):
         check_fitted(self, "offset_", "live clips")
@@ -223,16 +255,14 @@ class _ComposedDetector(OutlierMixin, BaseEstimator):
 
     def _set_fitted_state(self, fitted, arrays):
         """Restore what :meth:`_get_fitted_state` returned (the network on CPU)."""
-        for part, build in (("network", self._network), ("scorer", self._scorer)):
+        for part, build in (("network", self.build_network), ("scorer", self.build_scorer)):
             prefix = f"{part}."
             part_arrays = {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
             setattr(self, f"{part}_", build()._set_fitted_state(fitted[part], part_arrays))
-        self.offset_ = self.scorer_.offset_
-        self.validation_scores_ = self.scorer_.calibration_scores_
         return self
 
 
-class LFHFVAEDetector(_ComposedDetector):
+class LFHFVAEDetector(ComposedDetector):
     """Outlier detector of spoofed lip motion with a dual low/high-frequency VAE.
 
     A TCN encoder with two VAE heads (:class:`lipanomaly.nn.DualVAE`) learns, from live clips
@@ -264,10 +294,10 @@ jitter_drop_rate
         Windows, band split and the components: see
         :class:`~lipanomaly.components.LFHFComponents` (defaults 64, 16, 25.0, None,
         "sampen", 3, 1.0, (0.05, 0.10)).
-    rec_weight_lf, kl_weight_lf, rec_weight_hf, stft_weight, deriv_weight, kl_weight_hf, \
-full_weight, decor_weight, jitter_weight, mask_weight
-        Loss weights (SPEC section 3); defaults 1.0, 6.0, 0.5, 0.5, 0.3, 0.8, 0.2, 0.1, 0.1,
-        0.0.
+    loss_weights : dict of str to float or None, default=None
+        Weights of the loss terms (SPEC section 3) that differ from the defaults, by term
+        (``{"kl_lf": 4.0}``): see :class:`~lipanomaly.components.LFHFComponents`; the
+        defaults are ``lipanomaly.networks.DUAL.loss_weights``.
     channels, n_layers, kernel_size, latent_lf, latent_hf, decoder_layers, lf_stride, \
 dropout
         Size of :class:`lipanomaly.nn.DualVAE`; defaults 128, 4, 3, 32, 64, 4, 2, 0.1.
@@ -320,9 +350,95 @@ iqr_factor
     mirror-padded to one window (:func:`lipanomaly.windows.make_windows`).
     """
 
-    _network_class = LFHFComponents
+    network_class = LFHFComponents
     _parameter_constraints: ClassVar[dict] = {
         **LFHFComponents._parameter_constraints,
         **ComponentScorer._parameter_constraints,
     }
-    __init__ = keyword_init({**init_parameters(LFHFComponents), **init_parameters(ComponentScorer)})
+
+    def __init__(
+        self,
+        *,
+        window=64,
+        stride=16,
+        fs=DEFAULT_FPS,
+        cutoff=None,
+        complexity="sampen",
+        n_jitter_draws=3,
+        jitter_max_shift=1.0,
+        jitter_drop_rate=(0.05, 0.10),
+        loss_weights=None,
+        channels=128,
+        n_layers=4,
+        kernel_size=3,
+        latent_lf=32,
+        latent_hf=64,
+        decoder_layers=4,
+        lf_stride=2,
+        dropout=0.1,
+        max_epochs=20,
+        max_steps=3000,
+        batch_size=16,
+        lr=1e-3,
+        kl_anneal_epochs=5,
+        patience=6,
+        augment=True,
+        validation_fraction=0.2,
+        random_state=None,
+        device="cpu",
+        verbose=0,
+        memory=None,
+        combination="mahalanobis",
+        components=("e_smooth", "e_smooth_rel", "e_detail_rel"),
+        sides=None,
+        alpha=1.0,
+        beta=1.0,
+        gamma=1.0,
+        rmse_coef=0.0,
+        latent_coef=0.0,
+        aggregation="mean",
+        contamination=0.2,
+        threshold="quantile",
+        iqr_factor=1.5,
+    ):
+        self.window = window
+        self.stride = stride
+        self.fs = fs
+        self.cutoff = cutoff
+        self.complexity = complexity
+        self.n_jitter_draws = n_jitter_draws
+        self.jitter_max_shift = jitter_max_shift
+        self.jitter_drop_rate = jitter_drop_rate
+        self.loss_weights = loss_weights
+        self.channels = channels
+        self.n_layers = n_layers
+        self.kernel_size = kernel_size
+        self.latent_lf = latent_lf
+        self.latent_hf = latent_hf
+        self.decoder_layers = decoder_layers
+        self.lf_stride = lf_stride
+        self.dropout = dropout
+        self.max_epochs = max_epochs
+        self.max_steps = max_steps
+        self.batch_size = batch_size
+        self.lr = lr
+        self.kl_anneal_epochs = kl_anneal_epochs
+        self.patience = patience
+        self.augment = augment
+        self.validation_fraction = validation_fraction
+        self.random_state = random_state
+        self.device = device
+        self.verbose = verbose
+        self.memory = memory
+        self.combination = combination
+        self.components = components
+        self.sides = sides
+        self.alpha = alpha
+        self.beta = beta
+        self.gamma = gamma
+        self.rmse_coef = rmse_coef
+        self.latent_coef = latent_coef
+        self.aggregation = aggregation
+        self.contamination = contamination
+        self.threshold = threshold
+        self.iqr_factor = iqr_factor

@@ -47,6 +47,7 @@ import numbers
 import numpy as np
 
 from .exceptions import InputError
+from .limits import DEFAULT_FPS
 from .protocol import SourceFolds, check_no_leak, cross_val_scores, development_pairs
 
 __all__ = [
@@ -669,7 +670,7 @@ def plot_score_distributions(y, scores, *, generators=None, threshold=None, bins
 
 
 def plot_window_scores(
-    window_scores, starts, *, window=64, fs=25.0, threshold=None, ax=None, t0=0.0
+    window_scores, starts, *, window=64, fs=DEFAULT_FPS, threshold=None, ax=None, t0=0.0
 ):
     """Time-resolved scores of one clip: each window's score over the frames it covers.
 

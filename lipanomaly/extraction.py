@@ -42,11 +42,12 @@ from .landmarks import (
     resample,
     resolve_points,
 )
-from .limits import MAX_FPS, MIN_FPS, VIDEO_EXTENSIONS
+from .limits import DEFAULT_FPS, MAX_FPS, MIN_FPS, VIDEO_EXTENSIONS
 
 __all__ = [
     "VIDEO_EXTENSIONS",
     "CacheWarning",
+    "ExtractedClips",
     "ExtractionWarning",
     "LipLandmarkExtractor",
     "cache_key",
@@ -54,6 +55,26 @@ __all__ = [
     "extract_videos",
     "find_files",
 ]
+
+
+class ExtractedClips(list):
+    """The lip sequences of :meth:`LipLandmarkExtractor.transform`: a list that knows their rate.
+
+    A plain ``list`` of arrays in every respect, with one attribute more, ``fps``: the
+    frame rate the clips were resampled to (None: each input's own). A detector behind the
+    extractor in a ``Pipeline`` reads it and refuses clips at another rate than its ``fs``
+    (:class:`~lipanomaly.components.LFHFComponents`). Slicing or copying it gives a plain
+    list, which is not checked.
+
+    Parameters
+    ----------
+    clips : iterable of ndarray of shape (T_i, K, 2)
+    fps : float or None
+    """
+
+    def __init__(self, clips, fps):
+        super().__init__(clips)
+        self.fps = fps
 
 
 class ExtractionWarning(UserWarning):
@@ -121,7 +142,8 @@ default="lips"
         (:func:`lipanomaly.landmarks.head_pose`). No pixel unit remains. Clips then have
         shape ``(T, K + 2, 2)``.
     fps : float or None, default=25.0
-        Analysis frame rate every clip is resampled to, from
+        Analysis frame rate every clip is resampled to
+        (:data:`~lipanomaly.limits.DEFAULT_FPS` by default), from
         :data:`~lipanomaly.limits.MIN_FPS` to :data:`~lipanomaly.limits.MAX_FPS` (1 to 240);
         None keeps each input's own rate.
     max_gap : float, default=0.2
@@ -207,7 +229,7 @@ default="lips"
         points="lips",
         head_frame="eyes",
         pose=False,
-        fps=25.0,
+        fps=DEFAULT_FPS,
         max_gap=0.2,
         min_segment=0.4,
         smoothing=None,
@@ -258,9 +280,9 @@ default="lips"
 
         Returns
         -------
-        clips : list of ndarray of shape (T_i, K, 2), float64
+        clips : ExtractedClips of ndarray of shape (T_i, K, 2), float64
             The longest face segment of each input at ``fps``; one per input (fewer only
-            with ``errors="skip"``). No NaN.
+            with ``errors="skip"``). No NaN. A ``list``, with the rate as ``clips.fps``.
 
         Raises
         ------
@@ -270,7 +292,7 @@ default="lips"
         clips = [segs[_longest(segs)] for segs in self._extract(X, keep="longest") if segs]
         if not clips:
             raise InputError("X: no input gave a clip (all were skipped)")
-        return check_clips(clips, name="extracted")
+        return ExtractedClips(check_clips(clips, name="extracted"), self.fps)
 
     def transform_segments(self, X):
         """Extract every face segment of each input.

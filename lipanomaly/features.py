@@ -18,6 +18,7 @@ from threadpoolctl import threadpool_limits
 
 from ._validation import check_clips
 from .exceptions import InputError, NotFittedError
+from .limits import DEFAULT_FPS
 from .signal import (
     DEFAULT_CUTOFF_HZ,
     LIP_CORNERS,
@@ -95,7 +96,7 @@ def _sample_entropy(signals):
 def lip_motion_features(
     clip,
     *,
-    fs=25.0,
+    fs=DEFAULT_FPS,
     cutoff=DEFAULT_CUTOFF_HZ,
     inner=LIP_INNER,
     corners=LIP_CORNERS,
@@ -250,7 +251,7 @@ class LipMotionFeatures(TransformerMixin, BaseEstimator):
     def __init__(
         self,
         *,
-        fs=25.0,
+        fs=DEFAULT_FPS,
         cutoff=DEFAULT_CUTOFF_HZ,
         inner=LIP_INNER,
         corners=LIP_CORNERS,

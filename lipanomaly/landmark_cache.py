@@ -16,7 +16,7 @@ import re
 
 import numpy as np
 
-from .datasets import Track, _clean_temporaries, _read_track, _track_arrays, publish_file
+from .datasets import Track, clean_temporaries, publish_file, read_track, track_arrays
 from .exceptions import InputError
 from .serialization import file_sha256
 
@@ -64,7 +64,7 @@ def _read_cache_entry(entry, key, video):
     if not os.path.isfile(entry):
         return None, f"cache entry {entry} is not a file; recomputed"
     try:
-        t = _read_track(entry, extra_keys=("cache_key",))
+        t = read_track(entry, extra_keys=("cache_key",))
     except InputError as exc:
         return None, f"damaged cache entry recomputed ({exc})"
     stored = t.extra.get("cache_key")
@@ -77,14 +77,14 @@ def _read_cache_entry(entry, key, video):
 
 def _write_cache_entry(entry, key, track):
     """Publish ``track`` as the cache entry ``entry`` (atomically), holding its key."""
-    arrays = {**_track_arrays(track), "cache_key": np.str_(key)}
+    arrays = {**track_arrays(track), "cache_key": np.str_(key)}
     publish_file(entry, lambda fh: np.savez_compressed(fh, **arrays))
 
 
 def _clean_cache_temporaries(cache_dir, max_age=None):
     """Remove temporary files that crashed writers left in the cache (older than
     :data:`~lipanomaly.limits.CACHE_TEMP_MAX_AGE_S`). Returns how many were removed."""
-    return _clean_temporaries(cache_dir, _CACHE_TEMP, max_age)
+    return clean_temporaries(cache_dir, _CACHE_TEMP, max_age)
 
 
 def cached_video_track(path, cache_dir, progress, notes):

@@ -17,6 +17,7 @@ Pure constants: importing this module imports nothing.
 __all__ = [
     "CACHE_TEMP_MAX_AGE_S",
     "COORD_RANGE",
+    "DEFAULT_FPS",
     "MAX_COMPRESSION_RATIO",
     "MAX_FPS",
     "MAX_FRAMES",
@@ -35,6 +36,10 @@ __all__ = [
     "VIDEO_EXTENSIONS",
 ]
 
+#: The analysis frame rate (frames per second) by default: the extractor resamples every
+#: track to it (``LipLandmarkExtractor(fps=...)``) and the detectors and feature
+#: transformers read clips at it (their ``fs``). Not a limit: the one place it is stated.
+DEFAULT_FPS = 25.0
 #: Lowest frame rate (frames per second) of a track and of the analysis rate.
 MIN_FPS = 1.0
 #: Highest frame rate (frames per second) of a track and of the analysis rate.

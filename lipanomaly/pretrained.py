@@ -25,6 +25,7 @@ import os
 from pathlib import Path
 
 from .exceptions import InputError, ModelFileError
+from .limits import DEFAULT_FPS
 
 __all__ = [
     "DEFAULT_PRETRAINED",
@@ -231,10 +232,10 @@ def _read_extractor_config(config_file):
 
     from .extraction import LipLandmarkExtractor
     from .limits import MAX_FPS, MAX_FRAMES, MIN_FPS
-    from .serialization import _read_json
+    from .serialization import read_json
 
     try:
-        config = _read_json(config_file)
+        config = read_json(config_file)
     except OSError as exc:
         raise ModelFileError(f"{config_file}: cannot be read ({exc})") from exc
     if not isinstance(config, dict) or config.get("format") != _EXTRACTOR_FORMAT:
@@ -264,7 +265,7 @@ def _read_extractor_config(config_file):
             f"{config_file}: 'params' must map {list(_EXTRACTOR_KEYS)} to values"
             + (f"; unknown {unknown[:5]}" if unknown else "")
         )
-    fps = params.get("fps", 25.0)
+    fps = params.get("fps", DEFAULT_FPS)
     if fps is not None and (
         isinstance(fps, bool) or not isinstance(fps, int | float) or not MIN_FPS <= fps <= MAX_FPS
     ):

@@ -17,11 +17,13 @@ import numpy as np
 
 from .datasets import publish_file
 from .exceptions import InputError
+from .limits import DEFAULT_FPS
 
 __all__ = [
     "REPORT_MARK",
     "figure_names",
     "html_table",
+    "join_names",
     "plot_clip",
     "plot_score_timeline",
     "prepare_report_folder",
@@ -37,6 +39,15 @@ __all__ = [
 
 #: The file that marks a folder as a report of ``lipanomaly demo`` (the next run replaces it).
 REPORT_MARK = ".lipanomaly-report"
+
+
+def join_names(values):
+    """Sorted distinct values as one comma-separated string (sources, families).
+
+    >>> join_names(["b", "a", "b"])
+    'a, b'
+    """
+    return ", ".join(sorted({str(v) for v in values}))
 
 
 def _figure(width, height):
@@ -220,7 +231,7 @@ def score_record(
     threshold,
     windows,
     *,
-    fps=25.0,
+    fps=DEFAULT_FPS,
     p_value=None,
     start_s=0.0,
     face_box=None,
@@ -369,7 +380,7 @@ def plot_feature_pushes(record, path):
     return _save(fig, path)
 
 
-def plot_score_timeline(record, path, *, window=64, fs=25.0):
+def plot_score_timeline(record, path, *, window=64, fs=DEFAULT_FPS):
     """The figure of ``lipanomaly score --plot``: one clip's window scores over video time.
 
     Parameters
@@ -743,7 +754,7 @@ def _demo_files(out, result):
         _write(out / "scores.csv", fh.getvalue())
 
 
-def write_demo_folder(out, result, *, fps=25.0):
+def write_demo_folder(out, result, *, fps=DEFAULT_FPS):
     """The demo's report folder: figures, per-clip scores (CSV), metrics and index.html.
 
     Parameters
@@ -760,8 +771,6 @@ def write_demo_folder(out, result, *, fps=25.0):
     path : pathlib.Path
         The HTML page.
     """
-    from .demo import join_names
-
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     figures = _demo_figures(out, result, fps)

@@ -12,6 +12,7 @@ Because it needs no network, a scorer can be fitted again on the components of a
 ``ComponentScorer().fit(network.transform(my_clips))``.
 """
 
+import copy
 import numbers
 from typing import ClassVar
 
@@ -20,7 +21,6 @@ from sklearn.base import BaseEstimator, OutlierMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from . import scoring
-from ._params import keyword_init
 from ._validation import check_fitted, reject_unsupported
 from .exceptions import InputError
 from .windows import aggregate
@@ -40,6 +40,15 @@ def _linear_weights(scorer):
         "rmse": -scorer.rmse_coef,
         "latent_rmse": -scorer.latent_coef,
     }
+
+
+def _read(combination, names, distance, weights):
+    """The one rule of what a score reads: the components of ``names`` (in their order) that
+    are in the Mahalanobis ``distance``, or that have a non-zero linear weight (``weights``,
+    one per name)."""
+    if combination == "mahalanobis":
+        return tuple(n for n in names if n in distance)
+    return tuple(n for n, w in zip(names, weights) if w != 0)
 
 
 def check_components(C, *, names=None, name="C"):
@@ -217,25 +226,53 @@ class ComponentScorer(OutlierMixin, BaseEstimator):
         "iqr_factor": [Interval(numbers.Real, 0, None, closed="left")],
     }
 
-    __init__ = keyword_init(
-        {
-            "combination": "mahalanobis",
-            "components": ("e_smooth", "e_smooth_rel", "e_detail_rel"),
-            "sides": None,
-            "alpha": 1.0,
-            "beta": 1.0,
-            "gamma": 1.0,
-            "rmse_coef": 0.0,
-            "latent_coef": 0.0,
-            "aggregation": "mean",
-            "contamination": 0.2,
-            "threshold": "quantile",
-            "iqr_factor": 1.5,
-        }
-    )
+    def __init__(
+        self,
+        *,
+        combination="mahalanobis",
+        components=("e_smooth", "e_smooth_rel", "e_detail_rel"),
+        sides=None,
+        alpha=1.0,
+        beta=1.0,
+        gamma=1.0,
+        rmse_coef=0.0,
+        latent_coef=0.0,
+        aggregation="mean",
+        contamination=0.2,
+        threshold="quantile",
+        iqr_factor=1.5,
+    ):
+        self.combination = combination
+        self.components = components
+        self.sides = sides
+        self.alpha = alpha
+        self.beta = beta
+        self.gamma = gamma
+        self.rmse_coef = rmse_coef
+        self.latent_coef = latent_coef
+        self.aggregation = aggregation
+        self.contamination = contamination
+        self.threshold = threshold
+        self.iqr_factor = iqr_factor
 
-    def _columns(self, names):
-        """Positions in ``names`` of the Mahalanobis components (checked)."""
+    def distance_columns(self, names):
+        """Positions in ``names`` of the components of the Mahalanobis distance (checked).
+
+        Parameters
+        ----------
+        names : tuple of str
+            The components fitted on, in order.
+
+        Returns
+        -------
+        columns : ndarray of int
+            The position of each of ``components`` (all of ``names`` when None).
+
+        Raises
+        ------
+        InputError
+            If ``components`` is empty, repeats a name, or names one not in ``names``.
+        """
         chosen = names if self.components is None else tuple(self.components)
         unknown = [c for c in chosen if c not in names]
         if unknown or not chosen or len(set(chosen)) != len(chosen):
@@ -340,7 +377,7 @@ class ComponentScorer(OutlierMixin, BaseEstimator):
             self.columns_ = np.asarray([j for j, n in enumerate(names) if n in wanted], np.intp)
             self.sides_ = ("both",) * self.columns_.size
         else:
-            self.columns_ = self._columns(names)
+            self.columns_ = self.distance_columns(names)
             self.sides_ = self.resolve_sides([names[j] for j in self.columns_])
         self.precision_ = (
             scoring.fit_mahalanobis(self._distance_input(z))
@@ -352,12 +389,66 @@ class ComponentScorer(OutlierMixin, BaseEstimator):
         n_clips = int(clip_index[-1]) + 1
         scores = aggregate(self._combine(z), clip_index, n_clips, how=self.aggregation)
         self.calibration_scores_ = scores
-        self.offset_ = scoring.fit_offset(
+        self.offset_ = self._offset(scores)
+        return self
+
+    def _offset(self, scores):
+        """The threshold of these parameters over the live clips' ``scores``."""
+        return scoring.fit_offset(
             scores,
             contamination=self.contamination,
             method=self.threshold,
             iqr_factor=self.iqr_factor,
         )
+
+    def recentred(self, center):
+        """A copy of this fitted scorer with other centres of the components; all else kept.
+
+        :func:`lipanomaly.calibrate` moves a model's centres towards a user's own live
+        clips with it: the scales, the combination and the threshold stay the model's.
+
+        Parameters
+        ----------
+        center : array-like of shape (n_components,)
+            The new ``component_center_``, finite.
+
+        Returns
+        -------
+        scorer : ComponentScorer
+            A new, fitted scorer.
+        """
+        self._check_fitted()
+        center = np.array(center, dtype=np.float64)
+        if center.shape != self.component_center_.shape or not np.isfinite(center).all():
+            raise InputError(
+                f"center: expected {self.component_center_.size} finite values, one per "
+                f"component {list(self.component_names_)}, got {center.tolist()!r:.200}"
+            )
+        new = copy.deepcopy(self)
+        new.component_center_ = center
+        return new
+
+    def threshold_from(self, C, *, at_least=None):
+        """Set ``calibration_scores_`` and ``offset_`` from the live clips ``C``; keep the rest.
+
+        A scorer fitted on some clips can take its threshold (and the scores that p-values
+        read) from others it was not fitted on: split-conformal calibration
+        (:func:`lipanomaly.calibrate`).
+
+        Parameters
+        ----------
+        C : list of structured ndarray of shape (n_windows_i,)
+            Components of live clips, one array per clip.
+        at_least : float or None, default=None
+            The threshold is never below it (never more permissive than a model's).
+
+        Returns
+        -------
+        self : ComponentScorer
+        """
+        self.calibration_scores_ = self.score_samples(C)
+        offset = self._offset(self.calibration_scores_)
+        self.offset_ = offset if at_least is None else max(offset, at_least)
         return self
 
     def _check_fitted(self):
@@ -379,12 +470,11 @@ class ComponentScorer(OutlierMixin, BaseEstimator):
             (all of ``available`` for None), for the linear score those with a non-zero
             weight (all of ``available`` if no weight is).
         """
-        if self.combination == "mahalanobis":
-            chosen = available if self.components is None else self.components
-        else:
-            weights = _linear_weights(self)
-            chosen = [n for n in available if weights.get(n, 0.0) != 0]
-        return tuple(n for n in available if n in chosen) or tuple(available)
+        available = tuple(available)
+        linear = _linear_weights(self)
+        weights = [linear.get(n, 0.0) for n in available]
+        distance = available if self.components is None else self.components
+        return _read(self.combination, available, distance, weights) or available
 
     def needed_components(self):
         """The components the score reads; the others need not be computed.
@@ -396,11 +486,9 @@ class ComponentScorer(OutlierMixin, BaseEstimator):
             with a non-zero weight. In the order of ``component_names_``.
         """
         self._check_fitted()
-        if self.combination == "mahalanobis":
-            used = set(self.columns_.tolist())
-        else:
-            used = set(np.flatnonzero(self.weights_).tolist())
-        return tuple(n for j, n in enumerate(self.component_names_) if j in used)
+        names = tuple(self.component_names_)
+        distance = [names[j] for j in self.columns_]
+        return _read(self.combination, names, distance, self.weights_)
 
     def _distance_input(self, z):
         """The standardised components of the distance, each rectified to its side."""
@@ -420,9 +508,10 @@ class ComponentScorer(OutlierMixin, BaseEstimator):
         # standardised components at their fitted positions; those the score does not read
         # stay 0 (the combination gives them no weight)
         z = np.zeros((len(values), len(self.component_names_)))
-        for k, name in enumerate(needed):
-            j = self.component_names_.index(name)
-            z[:, j] = (values[:, k] - self.component_center_[j]) / self.component_scale_[j]
+        at = [self.component_names_.index(name) for name in needed]
+        z[:, at] = scoring.apply_robust_scale(
+            values, self.component_center_[at], self.component_scale_[at]
+        )
         return self._combine(z), clip_index
 
     def score_windows(self, C):

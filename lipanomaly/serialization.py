@@ -40,6 +40,7 @@ import numpy as np
 from ._version import __version__
 from .exceptions import ModelFileError
 from .limits import MAX_JSON_BYTES
+from .state_files import WEIGHTS_FILE, from_json, read_state, to_json, write_state
 
 __all__ = [
     "FORMAT",
@@ -47,6 +48,7 @@ __all__ = [
     "check_destination",
     "file_sha256",
     "load_model",
+    "read_json",
     "read_model_folder",
     "read_state",
     "save_model",
@@ -56,7 +58,6 @@ __all__ = [
 FORMAT = "lipanomaly-model"
 FORMAT_VERSION = 1
 CONFIG_FILE = "config.json"
-WEIGHTS_FILE = "weights.safetensors"
 #: Every file the package writes into a model folder: ``save_model`` (config and weights),
 #: ``pretrained.save_pipeline`` (``extractor.json``) and ``scripts/train_pretrained.py``
 #: (``TRAINING.json``, notes on the training run; ``DATA_NOTICE.md``, what it was trained
@@ -85,38 +86,6 @@ def _registered_class(name, path):
         return entry if isinstance(entry, type) else entry()
     module, attr = entry
     return getattr(importlib.import_module(module), attr)
-
-
-def _to_json(value, where):
-    """JSON-able copy of ``value``; tuples are tagged so that they come back as tuples."""
-    if isinstance(value, tuple):
-        return {"__tuple__": [_to_json(v, where) for v in value]}
-    if isinstance(value, list):
-        return [_to_json(v, where) for v in value]
-    if isinstance(value, dict):
-        if not all(isinstance(k, str) for k in value):
-            raise TypeError(f"{where}: dict keys must be strings to be saved, got {value!r}")
-        if "__tuple__" in value:
-            raise TypeError(f"{where}: the key '__tuple__' is reserved")
-        return {k: _to_json(v, f"{where}[{k!r}]") for k, v in value.items()}
-    if isinstance(value, np.generic):
-        return value.item()
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    raise TypeError(
-        f"{where}: {type(value).__name__} values cannot be saved as JSON; keep fitted arrays "
-        "in the arrays dict and parameters to numbers, strings, lists, tuples and dicts"
-    )
-
-
-def _from_json(value):
-    if isinstance(value, list):
-        return [_from_json(v) for v in value]
-    if isinstance(value, dict):
-        if set(value) == {"__tuple__"}:
-            return tuple(_from_json(v) for v in value["__tuple__"])
-        return {k: _from_json(v) for k, v in value.items()}
-    return value
 
 
 def file_sha256(path):
@@ -204,7 +173,7 @@ def _check_replaceable(path):
             "nothing else in it: choose another path or move those files)"
         )
     try:
-        config = _read_json(path / CONFIG_FILE)
+        config = read_json(path / CONFIG_FILE)
     except (ModelFileError, OSError):
         config = None
     if not isinstance(config, dict) or config.get("format") != FORMAT:
@@ -311,8 +280,8 @@ def save_model(estimator, path, *, overwrite=False, _extra_files=None):
         "format_version": FORMAT_VERSION,
         "lipanomaly_version": __version__,
         "class": name,
-        "params": _to_json(estimator.get_params(deep=False), "params"),
-        "fitted": _to_json(fitted, "fitted"),
+        "params": to_json(estimator.get_params(deep=False), "params"),
+        "fitted": to_json(fitted, "fitted"),
     }
     arrays = {k: np.ascontiguousarray(v) for k, v in arrays.items()}
     # write into a fresh sibling folder, then swap it in: a crash never leaves half a model
@@ -327,8 +296,25 @@ def save_model(estimator, path, *, overwrite=False, _extra_files=None):
     return path
 
 
-def _read_json(path, what="JSON"):
-    """Parse a model folder's JSON file, refusing one larger than ``MAX_JSON_BYTES``."""
+def read_json(path, what="JSON"):
+    """Parse a model folder's JSON file, refusing one larger than ``MAX_JSON_BYTES``.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+    what : str, default="JSON"
+        What the file is, named in the error.
+
+    Returns
+    -------
+    value : object
+        The parsed JSON.
+
+    Raises
+    ------
+    ModelFileError
+        If the file is too large, not UTF-8 or not JSON.
+    """
     size = path.stat().st_size
     if size > MAX_JSON_BYTES:
         raise ModelFileError(
@@ -348,7 +334,7 @@ def _read_config(path):
         raise ModelFileError(f"{path}: no such model folder")
     if not cfg_path.is_file():
         raise ModelFileError(f"{path}: not a lipanomaly model folder (no {CONFIG_FILE})")
-    config = _read_json(cfg_path, "configuration")
+    config = read_json(cfg_path, "configuration")
     if not isinstance(config, dict) or config.get("format") != FORMAT:
         raise ModelFileError(f"{cfg_path}: not a lipanomaly model (format is not {FORMAT!r})")
     version = config.get("format_version")
@@ -481,7 +467,7 @@ def _load_model(path):
     cls = _registered_class(config["class"], path)
     try:
         # parameters, sizes and the arrays they imply, all before anything is allocated
-        estimator, fitted = _model_checks.validated_estimator(config, cls, _from_json, cfg_path)
+        estimator, fitted = _model_checks.validated_estimator(config, cls, from_json, cfg_path)
         spec = _model_checks.expected_arrays(estimator, fitted, cfg_path)
     except RecursionError as exc:
         raise ModelFileError(f"{cfg_path}: corrupt configuration (nested too deep)") from exc
@@ -502,67 +488,3 @@ def _load_model(path):
         raise ModelFileError(
             f"{path}: the saved {config['class']} does not fit this lipanomaly ({exc})"
         ) from exc
-
-
-STATE_FILE = "fitted.json"
-
-
-def write_state(folder, fitted, arrays):
-    """Write a fitted state into a new folder: ``fitted.json`` + ``weights.safetensors``.
-
-    The folder is written under a temporary name and renamed: a reader never sees half of
-    it, and when several writers race, the first one's folder stays. Used by the network
-    transformers' ``memory`` (:class:`lipanomaly.components.LFHFComponents`).
-
-    Parameters
-    ----------
-    folder : str or path-like
-    fitted : dict
-        JSON-able (an estimator's ``_get_fitted_state()[0]``).
-    arrays : dict of str to ndarray
-
-    Returns
-    -------
-    written : bool
-        False if the folder existed already (nothing is written).
-    """
-    import threading
-
-    from safetensors.numpy import save_file
-
-    folder = Path(folder)
-    if folder.exists():
-        return False
-    tmp = folder.with_name(f"{folder.name}.partial-{os.getpid()}-{threading.get_ident()}")
-    tmp.mkdir(parents=True, exist_ok=True)
-    try:
-        save_file({k: np.ascontiguousarray(v) for k, v in arrays.items()}, str(tmp / WEIGHTS_FILE))
-        (tmp / STATE_FILE).write_text(json.dumps(_to_json(fitted, "fitted")))
-        os.replace(tmp, folder)
-    except OSError:  # another writer was first (or the disk refused): not an error
-        shutil.rmtree(tmp, ignore_errors=True)
-        return False
-    return True
-
-
-def read_state(folder):
-    """The ``(fitted, arrays)`` that :func:`write_state` wrote into ``folder``.
-
-    Raises
-    ------
-    ModelFileError
-        If a file is missing or cannot be read, or holds NaN or inf.
-    """
-    from safetensors import SafetensorError
-    from safetensors.numpy import load_file
-
-    from ._model_checks import check_finite
-
-    folder = Path(folder)
-    try:
-        fitted = _from_json(json.loads((folder / STATE_FILE).read_text()))
-        arrays = load_file(str(folder / WEIGHTS_FILE))
-    except (OSError, ValueError, TypeError, AttributeError, SafetensorError) as exc:
-        raise ModelFileError(f"{folder}: cannot be read as a fitted state ({exc})") from exc
-    check_finite(fitted, arrays, folder)
-    return fitted, arrays

@@ -33,6 +33,7 @@ from scipy import signal as _sps
 
 from .exceptions import InputError
 from .landmarks import FACEMESH_LIPS
+from .limits import DEFAULT_FPS
 
 __all__ = [
     "DEFAULT_CUTOFF_HZ",
@@ -125,7 +126,7 @@ def _padlen(sos):
     return 3 * (2 * len(sos) + 1)
 
 
-def lowpass(x, *, cutoff=DEFAULT_CUTOFF_HZ, fs=25.0, order=4, axis=0):
+def lowpass(x, *, cutoff=DEFAULT_CUTOFF_HZ, fs=DEFAULT_FPS, order=4, axis=0):
     """Zero-phase Butterworth low-pass of ``x`` along ``axis``.
 
     Parameters
@@ -183,7 +184,7 @@ def lowpass(x, *, cutoff=DEFAULT_CUTOFF_HZ, fs=25.0, order=4, axis=0):
     return np.ascontiguousarray(np.take(low, np.arange(pad, pad + x.shape[axis]), axis=axis))
 
 
-def highpass(x, *, cutoff=DEFAULT_CUTOFF_HZ, fs=25.0, order=4, axis=0):
+def highpass(x, *, cutoff=DEFAULT_CUTOFF_HZ, fs=DEFAULT_FPS, order=4, axis=0):
     """The fast detail ``x - lowpass(x)``; ``lowpass(x) + highpass(x)`` reproduces ``x``.
 
     Parameters are those of :func:`lowpass`.
@@ -196,7 +197,7 @@ def highpass(x, *, cutoff=DEFAULT_CUTOFF_HZ, fs=25.0, order=4, axis=0):
     return x - lowpass(x, cutoff=cutoff, fs=fs, order=order, axis=axis)
 
 
-def band_split(x, *, cutoff=DEFAULT_CUTOFF_HZ, fs=25.0, order=4, axis=0):
+def band_split(x, *, cutoff=DEFAULT_CUTOFF_HZ, fs=DEFAULT_FPS, order=4, axis=0):
     """Split ``x`` into its slow trajectory and its fast detail: ``low + high == x``.
 
     Parameters are those of :func:`lowpass`; ``x`` is one clip ``(T, K, 2)`` or any array

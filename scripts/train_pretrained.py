@@ -146,7 +146,7 @@ def train_lfhf(args):
     pipeline = Pipeline([("extractor", extractor), ("detector", detector)])
     save_pipeline(pipeline, args.output, overwrite=args.force)
 
-    history = detector.network_.net_.history
+    summary = detector.network_.training_summary()
     info = {
         "script": "scripts/train_pretrained.py --model lfhf",
         "lipanomaly_version": lipanomaly.__version__,
@@ -157,8 +157,8 @@ def train_lfhf(args):
         "n_training_groups": len(set(groups.tolist())),
         "n_training_frames": int(sum(len(x) for x in X)),
         "validation_clips": [Path(str(files[i])).name for i in detector.network_.validation_index_],
-        "epochs_run": len(history),
-        "best_valid_loss": float(min(history[:, "valid_loss"])),
+        "epochs_run": summary["epochs_run"],
+        "best_valid_loss": summary["best_valid_loss"],
         "offset_": float(detector.offset_),
         "fit_seconds": round(seconds, 1),
         "machine": f"{platform.machine()}, {platform.system()}, torch threads "
@@ -166,9 +166,9 @@ def train_lfhf(args):
     }
     _write_notes(args, "lfhf", info)
     print(
-        f"trained on {len(X)} clips in {seconds:.0f} s ({len(history)} epochs, best validation "
-        f"loss {info['best_valid_loss']:.4f}, threshold {detector.offset_:.3f}); saved to "
-        f"{args.output}"
+        f"trained on {len(X)} clips in {seconds:.0f} s ({summary['epochs_run']} epochs, best "
+        f"validation loss {info['best_valid_loss']:.4f}, threshold {detector.offset_:.3f}); "
+        f"saved to {args.output}"
     )
 
 

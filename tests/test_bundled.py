@@ -12,9 +12,8 @@ from lipanomaly._bundled import (
     MANIFEST_FILE,
     QUANTUM,
     STORED_POINTS,
-    load_demo,
 )
-from lipanomaly.datasets import read_track
+from lipanomaly.datasets import load_demo, read_track
 from lipanomaly.exceptions import InputError
 from lipanomaly.landmarks import FACE_POINTS, FACEMESH_LIPS, HEAD_ANCHORS
 

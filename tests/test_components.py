@@ -255,3 +255,14 @@ def test_relational_parameters_are_checked_before_training(lips):
         LFHFComponents(cutoff=1e-300).fit(lips["train"][:4])
     with pytest.raises(InputError, match="jitter_drop_rate"):
         LFHFComponents(jitter_drop_rate=(0.2, 0.1)).fit(lips["train"][:4])
+
+
+def test_fit_validation_components_are_those_of_the_held_out_clips(network, lips):
+    fresh = LFHFComponents(**TINY)
+    C = fresh.fit_validation_components(lips["train"], components=("e_smooth", "drs"))
+    np.testing.assert_array_equal(fresh.validation_index_, network.validation_index_)
+    valid = [lips["train"][i] for i in fresh.validation_index_]
+    expected = network.transform(valid, components=("e_smooth", "drs"))
+    assert len(C) == len(valid) and C[0].dtype.names == ("start", "e_smooth", "drs")
+    for got, want in zip(C, expected):
+        np.testing.assert_array_equal(got, want)  # the same seed: the same network

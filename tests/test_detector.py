@@ -5,6 +5,7 @@ measured in ``docs/detector.md`` with the real configuration, not here.
 """
 
 import copy
+import inspect
 import pickle
 
 import numpy as np
@@ -56,23 +57,54 @@ def test_fitted_attributes(fitted, lips):
     assert fitted.offset_ == scorer.offset_
 
 
+def _signature(cls):
+    """``{name: default}`` of the keyword-only ``__init__`` of ``cls``, in order."""
+    params = list(inspect.signature(cls.__init__).parameters.values())[1:]
+    assert all(p.kind is p.KEYWORD_ONLY for p in params), f"{cls.__name__}: keyword-only"
+    return {p.name: p.default for p in params}
+
+
 def test_parameters_are_those_of_the_two_parts():
+    """The written-out signatures of the detectors are the union of their parts' (names,
+    defaults, order): a parameter added to a part must be added to the detector."""
+    from lipanomaly.baselines import OCVAEComponents, OCVAEDetector
     from lipanomaly.components import LFHFComponents
     from lipanomaly.scorer import ComponentScorer
 
-    network = set(LFHFComponents().get_params())
-    scorer = set(ComponentScorer().get_params())
-    assert not network & scorer  # routed by name: no parameter belongs to both
-    assert set(LFHFVAEDetector().get_params()) == network | scorer
-    # same defaults as the parts
-    defaults = {**LFHFComponents().get_params(), **ComponentScorer().get_params()}
-    assert LFHFVAEDetector().get_params() == defaults
-    det = LFHFVAEDetector(channels=6, alpha=0.5)
-    assert det._network().channels == 6 and det._scorer().alpha == 0.5
+    network, scorer = _signature(LFHFComponents), _signature(ComponentScorer)
+    assert not set(network) & set(scorer)  # each parameter goes to one part
+    assert list(_signature(LFHFVAEDetector).items()) == [*network.items(), *scorer.items()]
+    threshold = ("aggregation", "contamination", "threshold", "iqr_factor")
+    assert list(_signature(OCVAEDetector).items()) == [
+        *_signature(OCVAEComponents).items(),
+        *((name, scorer[name]) for name in threshold),
+        ("score", "rmse"),
+    ]
+    # the training parameters of the two networks agree too
+    training = list(network)[list(network).index("max_epochs") :]
+    assert {k: network[k] for k in training} == {
+        k: _signature(OCVAEComponents)[k] for k in training
+    }
+    det = LFHFVAEDetector(channels=6, alpha=0.5, loss_weights={"kl_lf": 4.0})
+    assert det.build_network().channels == 6 and det.build_scorer().alpha == 0.5
+    assert det.build_network().loss_weights == {"kl_lf": 4.0}
     with pytest.raises(TypeError, match="unexpected keyword"):
         LFHFVAEDetector(chanels=6)
     with pytest.raises(TypeError):
         LFHFVAEDetector(64)  # keyword-only
+
+
+def test_loss_weights_over_the_defaults():
+    from lipanomaly.components import LFHFComponents
+    from lipanomaly.networks import DUAL
+
+    weights = LFHFComponents(loss_weights={"kl_lf": 4.0})._loss_weights()
+    assert weights == {**DUAL.loss_weights, "kl_lf": 4.0}
+    assert LFHFComponents()._loss_weights() == dict(DUAL.loss_weights)
+    with pytest.raises(InputError, match="unknown term"):
+        LFHFVAEDetector(loss_weights={"kl_weight_lf": 4.0}).fit([np.zeros((40, 4, 2))] * 3)
+    with pytest.raises(InputError, match="finite number >= 0"):
+        LFHFVAEDetector(loss_weights={"kl_lf": -1.0}).fit([np.zeros((40, 4, 2))] * 3)
 
 
 def test_offset_is_t80_of_the_validation_clips(fitted, lips):
@@ -220,7 +252,7 @@ def test_grid_search_one_class_with_the_traps_avoided(lips, tmp_path):
 
 def test_clone_params_and_pickle(fitted, lips):
     params = fitted.get_params()
-    assert params["kl_weight_lf"] == 6.0 and params["alpha"] == 1.0  # no clash with beta
+    assert params["loss_weights"] is None and params["alpha"] == 1.0  # no clash with beta
     est = clone(fitted)
     assert not hasattr(est, "offset_") and est.get_params() == params
     assert est.set_params(alpha=0.3) is est and est.alpha == 0.3
@@ -329,3 +361,52 @@ def test_float32_and_array_input_score_like_float64_lists(fitted, lips):
     # float32 input is not copied to float64 as a whole; it scores like float64 up to rounding
     s32 = fitted.score_samples(np.stack(X).astype(np.float32))
     np.testing.assert_allclose(s32, s, rtol=1e-3, atol=1e-3)
+
+
+def test_a_pipeline_refuses_an_extractor_rate_other_than_fs():
+    """The extractor's clips carry their rate (ExtractedClips.fps); the detector's fs must be
+    it, at fit and at scoring: a band split at the wrong frequencies would pass silently."""
+    from sklearn.pipeline import make_pipeline
+
+    from lipanomaly.datasets import load_demo
+    from lipanomaly.extraction import ExtractedClips, LipLandmarkExtractor
+    from lipanomaly.limits import DEFAULT_FPS
+
+    tracks = load_demo(split="train").tracks[:3]
+    assert LipLandmarkExtractor().fps == DEFAULT_FPS == LFHFVAEDetector().fs
+    clips = LipLandmarkExtractor(fps=30.0).fit_transform(tracks)
+    assert isinstance(clips, ExtractedClips) and isinstance(clips, list) and clips.fps == 30.0
+    pipe = make_pipeline(LipLandmarkExtractor(fps=30.0), LFHFVAEDetector(**LFHF))
+    with pytest.raises(InputError, match=r"at 30 frames per second .* fs=25"):
+        pipe.fit(tracks)
+    # the same rate, or clips that do not say theirs, are read as they are
+    with pytest.raises(InputError, match="at 25 frames per second"):
+        LFHFVAEDetector(**LFHF, fs=30.0).fit(ExtractedClips(clips, 25.0))
+    assert LipLandmarkExtractor(fps=None).fit_transform(tracks).fps is None
+
+
+def test_scoring_refuses_clips_at_another_rate(fitted, lips):
+    from lipanomaly.extraction import ExtractedClips
+
+    with pytest.raises(InputError, match="at 50 frames per second"):
+        fitted.score_samples(ExtractedClips(lips["test"], 50.0))
+    np.testing.assert_array_equal(
+        fitted.score_samples(ExtractedClips(lips["test"], 25.0)),
+        fitted.score_samples(lips["test"]),
+    )
+
+
+def test_training_summary(fitted, tmp_path):
+    from lipanomaly import load_model, save_model
+
+    summary = fitted.network_.training_summary()
+    history = fitted.network_.net_.history
+    assert summary["epochs_run"] == len(history) >= 1
+    assert summary["best_valid_loss"] == min(history[:, "valid_loss"])
+    assert history[summary["best_epoch"] - 1, "valid_loss"] == summary["best_valid_loss"]
+    loaded = load_model(save_model(fitted, tmp_path / "m"))  # no history kept
+    assert loaded.network_.training_summary() == {
+        "epochs_run": 0,
+        "best_epoch": None,
+        "best_valid_loss": None,
+    }

@@ -13,6 +13,7 @@ from lipanomaly import FaceMotionDetector, LFHFVAEDetector, LipLandmarkExtractor
 from lipanomaly.datasets import load_demo, read_track
 from lipanomaly.exceptions import InputError, ModelFileError
 from lipanomaly.face_detector import FACE_CLIPS
+from lipanomaly.networks import DUAL
 from lipanomaly.pretrained import (
     DEFAULT_PRETRAINED,
     PRETRAINED_MODELS,
@@ -79,7 +80,11 @@ def test_a_fitted_extraction_and_detection_pipeline(pretrained):
     defaults = LipLandmarkExtractor().get_params()
     assert pretrained[0].get_params() == defaults
     expected = LFHFVAEDetector(random_state=0).get_params()
-    assert pretrained[-1].get_params() == expected
+    got = pretrained[-1].get_params()
+    # the file is older than the loss_weights parameter: it names every weight, the defaults
+    resolve = DUAL.resolve_loss_weights
+    assert resolve(got.pop("loss_weights")) == resolve(expected.pop("loss_weights"))
+    assert got == expected
 
 
 def test_trained_on_real_development_clips_never_the_demo_s(development):

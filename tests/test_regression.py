@@ -7,6 +7,9 @@ every weight non-zero, and the OC-FakeDect baseline (0.5 changed the default sco
 added components: the cases name 0.3's scoring, and the components compared are 0.3's).
 The same seed must give the same network and the same scores (bit for bit on the machine
 that wrote the file; the tolerance allows another CPU's float rounding).
+
+``tests/data/pretrained_demo_scores.npz`` holds the scores of the two shipped pretrained
+models on the bundled demo clips: a restructuring must keep them bit for bit.
 """
 
 from pathlib import Path
@@ -49,3 +52,25 @@ def test_scores_of_version_0_3(lips, case):
     for name in [k.split(".comp.")[1] for k in ref.files if k.startswith(f"{case}.comp.")]:
         # the components 0.3 had (0.5 adds the relative errors)
         np.testing.assert_allclose(components[name], ref[f"{case}.comp.{name}"], **tol)
+
+
+# -- the pretrained models on the bundled demo: bit for bit ---------------------------------
+
+PRETRAINED_REFERENCE = Path(__file__).parent / "data" / "pretrained_demo_scores.npz"
+
+
+@pytest.mark.parametrize("name", ["lfhf", "face"])
+def test_pretrained_scores_on_the_bundled_demo(name):
+    """The shipped models score the bundled demo clips exactly as before (a refactoring
+    changes no bit). ``tests/data/pretrained_demo_scores.npz`` was written by the code of
+    0.5 (issue 22) from ``load_pretrained(name).score_samples(load_demo().tracks)`` with one
+    torch thread, as the tests run (more threads add in another order)."""
+    from lipanomaly import load_pretrained
+    from lipanomaly.datasets import load_demo
+
+    ref = np.load(PRETRAINED_REFERENCE)
+    pipe = load_pretrained(name)
+    np.testing.assert_array_equal(
+        pipe.score_samples(load_demo().tracks), ref[f"{name}.score_samples"]
+    )
+    assert pipe[-1].offset_ == float(ref[f"{name}.offset"])

@@ -231,3 +231,20 @@ def test_fit_with_scale_learns_all_but_the_standardisation(live, rng):
     ):
         with pytest.raises(InputError, match=match):
             ComponentScorer().fit_with_scale(live, *bad)
+
+
+def test_recentred_and_threshold_from(live):
+    """The two ways calibration changes a fitted scorer, as its own methods."""
+    scorer = ComponentScorer().fit(live)
+    center = scorer.component_center_ + 1.0
+    moved = scorer.recentred(center)
+    np.testing.assert_array_equal(moved.component_center_, center)
+    np.testing.assert_array_equal(moved.component_scale_, scorer.component_scale_)
+    assert moved.offset_ == scorer.offset_ and moved is not scorer
+    assert not np.array_equal(scorer.component_center_, center)  # the original is kept
+    with pytest.raises(InputError, match="finite values"):
+        scorer.recentred(center[:-1])
+    other = ComponentScorer().fit(live[::2])
+    assert other.threshold_from(live[1::2]) is other
+    np.testing.assert_array_equal(other.calibration_scores_, other.score_samples(live[1::2]))
+    assert other.threshold_from(live[1::2], at_least=1e9).offset_ == 1e9

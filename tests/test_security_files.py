@@ -163,7 +163,7 @@ def test_write_track_removes_orphaned_temporaries(tmp_path):
 def test_write_track_and_the_cache_share_one_clean_up():
     from lipanomaly import datasets, landmark_cache
 
-    assert landmark_cache._clean_temporaries is datasets._clean_temporaries
+    assert landmark_cache.clean_temporaries is datasets.clean_temporaries
     name = f".{'a' * 64}-{'b' * 16}.npz.{'0' * 32}.tmp"
     assert landmark_cache._CACHE_TEMP.fullmatch(name)
     assert datasets._TRACK_TEMP.fullmatch(name)

@@ -333,3 +333,34 @@ def test_oversized_config_is_refused_unread(registered, fitted, tmp_path):
     (path / "config.json").write_text("[" * 100_000)  # nesting past the recursion limit
     with pytest.raises(ModelFileError, match="corrupt configuration"):
         load_model(path)
+
+
+def test_model_files_with_the_flat_loss_weights_of_0_5_still_load(tmp_path):
+    """Until issue 22 each loss weight was a parameter (``kl_weight_lf``); the shipped
+    ``pretrained/lfhf`` model still says so. They load as one ``loss_weights``, and the
+    model saved again carries the new name."""
+    import shutil
+
+    from lipanomaly.networks import DUAL, OCVAE, upgrade_params
+    from lipanomaly.pretrained import PRETRAINED_MODELS
+
+    config = json.loads((PRETRAINED_MODELS["lfhf"] / "config.json").read_text())
+    assert "kl_weight_lf" in config["params"]  # the file is old
+    detector = load_model(PRETRAINED_MODELS["lfhf"])
+    assert detector.loss_weights == dict(DUAL.loss_weights)
+    assert detector.network_.loss_weights == dict(DUAL.loss_weights)
+    saved = save_model(detector, tmp_path / "again")
+    params = json.loads((saved / "config.json").read_text())["params"]
+    assert "kl_weight_lf" not in params and params["loss_weights"]["kl_lf"] == 6.0
+    assert load_model(saved).get_params() == detector.get_params()
+    # an old file whose weights were not the defaults, and the baseline's names
+    old = {"window": 32, "kl_weight_lf": 4.0, "mask_weight": 0.5}
+    assert upgrade_params(old, DUAL) == {"window": 32, "loss_weights": {"kl_lf": 4.0, "mask": 0.5}}
+    assert upgrade_params({"latent_weight": 1.0}, OCVAE) == {"loss_weights": {"latent": 1.0}}
+    assert upgrade_params({"window": 32}, DUAL) == {"window": 32}
+    # an old name in a file of the new format is still an unknown parameter elsewhere
+    shutil.copytree(PRETRAINED_MODELS["lfhf"], tmp_path / "bad")
+    config["params"]["kl_weight_hx"] = 1.0
+    (tmp_path / "bad" / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ModelFileError, match="unknown parameter"):
+        load_model(tmp_path / "bad")

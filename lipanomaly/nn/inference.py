@@ -9,9 +9,10 @@ import numpy as np
 import torch
 from skorch import NeuralNet
 
+from ..limits import DEFAULT_FPS
 from ..signal import DEFAULT_CUTOFF_HZ, lowpass
 from .modules import OCVAE, DualVAE
-from .training import _check_windows, resolve_device
+from .training import check_windows, resolve_device
 
 __all__ = [
     "encode",
@@ -48,7 +49,7 @@ def reconstruct(
     module,
     windows,
     *,
-    fs=25.0,
+    fs=DEFAULT_FPS,
     cutoff=DEFAULT_CUTOFF_HZ,
     hf_only=False,
     batch_size=256,
@@ -79,7 +80,7 @@ def reconstruct(
         ``x_lf`` (N, L, F), ``mu_lf`` (N, latent_lf) and ``mu_hf`` (N, L, latent_hf).
     """
     module = _as_module(module)
-    x = _check_windows(windows, "windows")
+    x = check_windows(windows, "windows")
 
     def step(m, xb):
         if hf_only:
@@ -111,7 +112,7 @@ def encode(module, windows, *, batch_size=256, device="cpu"):
         for an :class:`OCVAE`, ``mu`` (N, latent).
     """
     module = _as_module(module)
-    x = _check_windows(windows, "windows")
+    x = check_windows(windows, "windows")
 
     def step(m, xb):
         if isinstance(m, DualVAE):
@@ -139,7 +140,7 @@ def reconstruct_ocvae(module, windows, *, batch_size=256, device="cpu"):
         (N, latent), that of the reconstruction (OC-FakeDect-2).
     """
     module = _as_module(module)
-    x = _check_windows(windows, "windows")
+    x = check_windows(windows, "windows")
 
     def step(m, xb):
         out = m(xb)

@@ -25,6 +25,7 @@ mask        ``mean (x̂ - x)²`` over frames hidden from the input (in-painting)
 
 import torch
 
+from ..networks import DUAL, OCVAE
 from ..signal import stft_weights
 
 __all__ = [
@@ -45,23 +46,14 @@ __all__ = [
     "total_loss",
 ]
 
-#: SPEC section 3 defaults; masked in-painting is off by default.
-LOSS_WEIGHTS_DEFAULT = {
-    "rec_lf": 1.0,
-    "kl_lf": 6.0,
-    "rec_hf": 0.5,
-    "stft": 0.5,
-    "deriv": 0.3,
-    "kl_hf": 0.8,
-    "full": 0.2,
-    "decor": 0.1,
-    "jitter": 0.1,
-    "mask": 0.0,
-}
+#: SPEC section 3 defaults; masked in-painting is off by default. Stated once, in
+#: :data:`lipanomaly.networks.DUAL` (read-only).
+LOSS_WEIGHTS_DEFAULT = DUAL.loss_weights
 
 #: Defaults of the OC-FakeDect-style baseline: reconstruction, KL (per value), and
 #: OC-FakeDect-2's latent consistency ``||mu(x) - mu(x̂)||²`` (off: it is used for scoring).
-OCVAE_LOSS_WEIGHTS_DEFAULT = {"rec": 1.0, "kl": 1.0, "latent": 0.0}
+#: Stated in :data:`lipanomaly.networks.OCVAE`.
+OCVAE_LOSS_WEIGHTS_DEFAULT = OCVAE.loss_weights
 
 #: Default weights of the first, second and third temporal derivative in :func:`deriv_loss`.
 DERIV_LAMBDAS_DEFAULT = (1.0, 0.5, 0.25)

@@ -40,6 +40,8 @@ from torch.optim.lr_scheduler import CosineAnnealingLR
 from ..augment import augment as _augment
 from ..augment import time_jitter
 from ..exceptions import InputError, TrainingError
+from ..limits import DEFAULT_FPS
+from ..networks import NETWORKS
 from ..signal import DEFAULT_CUTOFF_HZ, lowpass
 from . import losses
 from .modules import OCVAE, DualVAE
@@ -99,7 +101,26 @@ def _print_plain_off_terminal(text):
     print(text)
 
 
-def _check_windows(windows, name, n_features=None, length=None):
+def check_windows(windows, name, n_features=None, length=None):
+    """``windows`` as a float32 array of shape ``(n_windows, L, F)``, checked.
+
+    Parameters
+    ----------
+    windows : array-like of shape (n_windows, L, F)
+    name : str
+        How the windows are named in an error.
+    n_features, length : int or None, default=None
+        The ``F`` and ``L`` they must have (None: any).
+
+    Returns
+    -------
+    windows : ndarray of shape (n_windows, L, F), float32
+
+    Raises
+    ------
+    InputError
+        If they are not numeric windows of that shape, or hold NaN or inf.
+    """
     arr = np.asarray(windows)
     if arr.ndim != 3 or arr.dtype.kind not in "fiu":
         raise InputError(
@@ -344,19 +365,6 @@ class _VAENet(NeuralNet):
         return total
 
 
-def _check_weights(loss_weights, defaults):
-    weights = dict(loss_weights or {})
-    unknown = set(weights) - set(defaults)
-    if unknown:
-        raise InputError(
-            f"loss_weights has unknown term(s) {sorted(unknown)}; the terms are {sorted(defaults)}"
-        )
-    for name, value in weights.items():
-        if not np.isscalar(value) or not np.isfinite(value) or value < 0:
-            raise InputError(f"loss_weights[{name!r}] must be a finite number >= 0, got {value!r}")
-    return weights
-
-
 _NETWORKS = {
     # kind: (module class, objective, loss weight defaults, terms recorded even at weight 0)
     "dual": (
@@ -375,7 +383,7 @@ def train_network(
     *,
     loss_weights=None,
     module_kwargs=None,
-    fs=25.0,
+    fs=DEFAULT_FPS,
     cutoff=DEFAULT_CUTOFF_HZ,
     max_epochs=60,
     batch_size=16,
@@ -452,15 +460,15 @@ def train_network(
     if kind not in _NETWORKS:
         raise InputError(f"kind must be one of {sorted(_NETWORKS)}, got {kind!r}")
     module_cls, defaults, always = _NETWORKS[kind]
-    loss_weights = _check_weights(loss_weights, defaults)
-    active = {**defaults, **loss_weights}
+    loss_weights = NETWORKS[kind].resolve_loss_weights(loss_weights)  # every term, checked
+    active = loss_weights
     extra = [name for name in defaults if name not in always and active[name]]
     term_names = [*always, *extra]
-    train = _check_windows(train_windows, "train_windows")
+    train = check_windows(train_windows, "train_windows")
     n_frames, n_features = train.shape[1:]
     valid = None
     if valid_windows is not None:
-        valid = _check_windows(valid_windows, "valid_windows", n_features, n_frames)
+        valid = check_windows(valid_windows, "valid_windows", n_features, n_frames)
     for name, value, low in (
         ("max_epochs", max_epochs, 1),
         ("batch_size", batch_size, 1),

@@ -9,6 +9,7 @@ Every estimator of the package goes through :func:`check_clips`, so a bad input 
 same clear message wherever it enters.
 """
 
+import math
 import numbers
 
 import numpy as np
@@ -18,6 +19,7 @@ from .limits import MAX_LIP_UNITS
 
 __all__ = [
     "check_clip",
+    "check_clip_rate",
     "check_clips",
     "check_fitted",
     "live_index",
@@ -238,3 +240,21 @@ def user_level():
     while frame is not None and frame.f_code.co_filename.startswith(skip):
         frame, level = frame.f_back, level + 1
     return level
+
+
+def check_clip_rate(X, fs):
+    """Refuse clips that say they are at another rate than ``fs``.
+
+    The clips of :class:`~lipanomaly.LipLandmarkExtractor` carry the rate they were
+    resampled to (``X.fps``, :class:`~lipanomaly.extraction.ExtractedClips`): in a
+    pipeline, an extractor's ``fps`` that differs from the detector's ``fs`` would read
+    every frequency wrong, silently. Clips that carry no rate are taken at ``fs``.
+    """
+    rate = getattr(X, "fps", None)
+    if rate is None or fs is None or math.isclose(float(rate), float(fs)):
+        return
+    raise InputError(
+        f"X: the clips are at {rate:g} frames per second (the extractor's fps) but fs="
+        f"{fs:g}; give the extractor and the detector the same rate "
+        f"(LipLandmarkExtractor(fps={fs:g}) or fs={rate:g})"
+    )

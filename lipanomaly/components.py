@@ -12,7 +12,6 @@ component): the input of :class:`lipanomaly.scorer.ComponentScorer`. torch stays
 
 import hashlib
 import json
-import math
 import numbers
 import os
 import warnings
@@ -24,7 +23,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
 from . import scoring
-from ._validation import check_clips, check_fitted, live_index
+from ._validation import check_clip_rate, check_clips, check_fitted, live_index
 from ._version import __version__
 from .exceptions import InputError, ModelFileError
 from .limits import DEFAULT_FPS
@@ -105,7 +104,7 @@ class NetworkComponents(TransformerMixin, BaseEstimator):
         Float32 input stays float32 (no float64 copy of a large collection: the windows
         are converted one batch at a time); anything else becomes float64.
         """
-        self._check_rate(X)
+        check_clip_rate(X, self.get_params(deep=False).get("fs"))  # OCVAE has no fs
         if isinstance(X, (list, tuple)):
             dtypes = {getattr(c, "dtype", None) for c in X}
         else:
@@ -116,23 +115,6 @@ class NetworkComponents(TransformerMixin, BaseEstimator):
             n_points=self.n_points_ if fitted else None,
             min_length=self.window // 2,
             dtype=dtype,
-        )
-
-    def _check_rate(self, X):
-        """Refuse clips that say they are at another rate than ``fs``.
-
-        The clips of :class:`~lipanomaly.LipLandmarkExtractor` carry the rate they were
-        resampled to (``X.fps``, :class:`~lipanomaly.extraction.ExtractedClips`): in a
-        pipeline, an extractor's ``fps`` that differs from the detector's ``fs`` would
-        give a band split at the wrong frequencies, silently.
-        """
-        rate, fs = getattr(X, "fps", None), self.get_params(deep=False).get("fs")
-        if rate is None or fs is None or math.isclose(float(rate), float(fs)):
-            return
-        raise InputError(
-            f"X: the clips are at {rate:g} frames per second (the extractor's fps) but fs="
-            f"{fs:g}; give the extractor and the detector the same rate "
-            f"(LipLandmarkExtractor(fps={fs:g}) or fs={rate:g})"
         )
 
     def _windows(self, clips):

@@ -30,11 +30,11 @@ import numpy as np
 from sklearn.base import BaseEstimator, OutlierMixin, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._validation import check_clips, check_fitted
+from ._validation import check_clip_rate, check_clips, check_fitted
 from .exceptions import InputError
 from .face_motion import FACE_CLIP_ROWS, FEATURES, face_motion_features
 from .face_motion import feature_names as feature_names_of
-from .limits import MAX_FPS, MIN_FPS
+from .limits import DEFAULT_FPS, MAX_FPS, MIN_FPS
 from .scoring import (
     conformal_p_values,
     fit_mahalanobis,
@@ -129,7 +129,7 @@ class FaceMotionFeatures(TransformerMixin, BaseEstimator):
         "verbose": ["verbose"],
     }
 
-    def __init__(self, *, regions="both", fs=25.0, lowpass=6.0, verbose=0):
+    def __init__(self, *, regions="both", fs=DEFAULT_FPS, lowpass=6.0, verbose=0):
         self.regions = regions
         self.fs = fs
         self.lowpass = lowpass
@@ -180,6 +180,7 @@ class FaceMotionFeatures(TransformerMixin, BaseEstimator):
         from tqdm import tqdm
 
         check_fitted(self, "feature_names_out_", "face clips")
+        check_clip_rate(X, self.fs)
         clips = check_face_clips(X)
         columns = [i for i, f in enumerate(FEATURES) if f[0] in set(self.feature_names_out_)]
         # the features' matrices are small (80 x 80 at most): BLAS threads only wait on
@@ -286,7 +287,7 @@ class FaceMotionDetector(OutlierMixin, BaseEstimator):
         self,
         *,
         regions="both",
-        fs=25.0,
+        fs=DEFAULT_FPS,
         lowpass=6.0,
         C=0.1,
         shrinkage=0.1,

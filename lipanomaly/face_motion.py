@@ -51,6 +51,7 @@ import numpy as np
 
 from .exceptions import InputError
 from .landmarks import FACE_POINTS, FACE_REGIONS
+from .limits import DEFAULT_FPS
 from .signal import lowpass as _lowpass
 
 __all__ = [
@@ -419,7 +420,7 @@ def _describe():
     base = rng.normal(size=(1, FACE_CLIP_ROWS, 2))
     clip = base + 0.01 * np.sin(0.3 * t + rng.normal(size=(1, FACE_CLIP_ROWS, 2)))
     out = []
-    for name, _, family in _compute(clip[:, :-2], clip[:, -2:], 25.0):
+    for name, _, family in _compute(clip[:, :-2], clip[:, -2:], DEFAULT_FPS):
         lips = family in _LIPS_FAMILIES or name in _LIPS_NAMES
         out.append((name, "lips" if lips else "context", family.strip("_")))
     return tuple(out)
@@ -439,7 +440,7 @@ def feature_names(regions="both"):
     return tuple(name for name, region, _ in FEATURES if regions in ("both", region))
 
 
-def face_motion_features(clip, *, fs=25.0, lowpass=6.0, name="clip"):
+def face_motion_features(clip, *, fs=DEFAULT_FPS, lowpass=6.0, name="clip"):
     """The whole-face motion features of one face clip.
 
     Parameters

@@ -168,3 +168,22 @@ def test_quality_floor_on_families_it_never_saw(development_all, face_clips_all)
         assert roc_auc(d.y[test], scores) > 0.78
         live = d.y[test] == 1
         assert np.mean(scores[live] < det.offset_) < 0.3  # BPCER of groups never trained on
+
+
+def test_a_pipeline_refuses_an_extractor_rate_other_than_fs(development, semi):
+    """Face clips carry the extractor's rate; features at another fs would read every
+    frequency wrong, so the pipeline refuses them at fit and at scoring."""
+    from sklearn.pipeline import make_pipeline
+
+    from lipanomaly.face_detector import face_extractor
+    from lipanomaly.limits import DEFAULT_FPS
+
+    assert face_extractor().fps == DEFAULT_FPS == FaceMotionDetector().fs
+    tracks = development.tracks[:4]
+    pipe = make_pipeline(face_extractor(fps=30.0), FaceMotionDetector(random_state=0))
+    with pytest.raises(InputError, match="30 frames per second .* fs=25"):
+        pipe.fit(tracks, [1, 1, -1, -1])
+    clips = face_extractor(fps=30.0).fit_transform(tracks)
+    with pytest.raises(InputError, match="fs=25"):
+        semi.score_samples(clips)
+    assert np.isfinite(semi.score_samples(list(clips))).all()  # a plain list says no rate

@@ -181,7 +181,7 @@ def test_a_pipeline_refuses_an_extractor_rate_other_than_fs(development, semi):
     assert face_extractor().fps == DEFAULT_FPS == FaceMotionDetector().fs
     tracks = development.tracks[:4]
     pipe = make_pipeline(face_extractor(fps=30.0), FaceMotionDetector(random_state=0))
-    with pytest.raises(InputError, match="30 frames per second .* fs=25"):
+    with pytest.raises(InputError, match=r"30 frames per second .* fs=25"):
         pipe.fit(tracks, [1, 1, -1, -1])
     clips = face_extractor(fps=30.0).fit_transform(tracks)
     with pytest.raises(InputError, match="fs=25"):

@@ -408,7 +408,7 @@ def calibrate(estimator, X_reference, *, prior_clips=3.0, refit_from=REFIT_FROM,
     Examples
     --------
     >>> from lipanomaly import calibrate, load_pretrained  # doctest: +SKIP
-    >>> model = calibrate(load_pretrained(), ["me_1.mp4", "me_2.mp4", "me_3.mp4"])  # doctest: +SKIP
+    >>> model = calibrate(load_pretrained("lfhf"), ["me_1.mp4", "me_2.mp4"])  # doctest: +SKIP
     >>> model.predict(["suspect.mp4"])  # doctest: +SKIP
     """
     _check_options(prior_clips, refit_from, errors)

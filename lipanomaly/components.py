@@ -350,7 +350,7 @@ class NetworkComponents(TransformerMixin, BaseEstimator):
     def _save_cached(self, key):
         from .state_files import write_state
 
-        write_state(self._cache_folder(key), *self._get_fitted_state())
+        write_state(self._cache_folder(key), *self.get_fitted_state())
 
     def _load_cached(self, key):
         """Restore the network of ``key`` from the memory folder; False if there is none."""
@@ -360,7 +360,7 @@ class NetworkComponents(TransformerMixin, BaseEstimator):
         if not os.path.isdir(folder):
             return False
         try:
-            self._set_fitted_state(*read_state(folder))
+            self.set_fitted_state(*read_state(folder))
         except (ModelFileError, KeyError, ValueError, RuntimeError) as exc:
             # an entry written by another code version, or damaged: a miss, not an error
             warnings.warn(
@@ -444,7 +444,7 @@ class NetworkComponents(TransformerMixin, BaseEstimator):
 
     # -- persistence (lipanomaly.save_model) ----------------------------------------------
 
-    def _get_fitted_state(self):
+    def get_fitted_state(self):
         """The fitted state as (JSON-able dict, dict of arrays), for ``save_model``."""
         from .nn import module_state
 
@@ -463,8 +463,8 @@ class NetworkComponents(TransformerMixin, BaseEstimator):
         arrays.update({f"module.{k}": v for k, v in module_state(self.net_).items()})
         return fitted, arrays
 
-    def _set_fitted_state(self, fitted, arrays):
-        """Restore what :meth:`_get_fitted_state` returned (the network on CPU)."""
+    def set_fitted_state(self, fitted, arrays):
+        """Restore what :meth:`get_fitted_state` returned (the network on CPU)."""
         from .nn import net_from_state
 
         self.n_points_ = int(fitted["n_points_"])

@@ -243,22 +243,22 @@ class ComposedDetector(OutlierMixin, BaseEstimator):
 
     # -- persistence (lipanomaly.save_model): the two parts' states, side by side --------
 
-    def _get_fitted_state(self):
+    def get_fitted_state(self):
         """The fitted state as (JSON-able dict, dict of arrays), for ``save_model``."""
         self._check_fitted()
         fitted, arrays = {}, {}
         for part in ("network", "scorer"):
-            state, part_arrays = getattr(self, f"{part}_")._get_fitted_state()
+            state, part_arrays = getattr(self, f"{part}_").get_fitted_state()
             fitted[part] = state
             arrays.update({f"{part}.{k}": v for k, v in part_arrays.items()})
         return fitted, arrays
 
-    def _set_fitted_state(self, fitted, arrays):
-        """Restore what :meth:`_get_fitted_state` returned (the network on CPU)."""
+    def set_fitted_state(self, fitted, arrays):
+        """Restore what :meth:`get_fitted_state` returned (the network on CPU)."""
         for part, build in (("network", self.build_network), ("scorer", self.build_scorer)):
             prefix = f"{part}."
             part_arrays = {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
-            setattr(self, f"{part}_", build()._set_fitted_state(fitted[part], part_arrays))
+            setattr(self, f"{part}_", build().set_fitted_state(fitted[part], part_arrays))
         return self
 
 

@@ -556,7 +556,8 @@ class FaceMotionDetector(OutlierMixin, BaseEstimator):
 
     # -- persistence (lipanomaly.save_model): arrays and JSON, no pickle ---------------------
 
-    def _get_fitted_state(self):
+    def get_fitted_state(self):
+        """The fitted state as (JSON-able dict, dict of arrays), for ``save_model``."""
         self._check_fitted()
         if self.feature_names_ != feature_names_of(self.regions):
             raise TypeError("a model fitted with fit_features on other columns cannot be saved")
@@ -571,7 +572,8 @@ class FaceMotionDetector(OutlierMixin, BaseEstimator):
         arrays = {k: np.asarray(getattr(self, k), dtype=np.float64) for k in _ARRAY_KEYS}
         return fitted, arrays
 
-    def _set_fitted_state(self, fitted, arrays):
+    def set_fitted_state(self, fitted, arrays):
+        """Restore what :meth:`get_fitted_state` returned (checked: a ModelFileError)."""
         quantiles = arrays["quantiles_"]
         if len(quantiles) < 2 or (np.diff(quantiles, axis=0) < 0).any():
             raise ValueError("'quantiles_' must be at least 2 non-decreasing rows")

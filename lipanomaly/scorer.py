@@ -580,7 +580,7 @@ class ComponentScorer(OutlierMixin, BaseEstimator):
         "calibration_scores_",
     )
 
-    def _get_fitted_state(self):
+    def get_fitted_state(self):
         """The fitted state as (JSON-able dict, dict of arrays), for ``save_model``."""
         self._check_fitted()
         fitted = {
@@ -590,8 +590,8 @@ class ComponentScorer(OutlierMixin, BaseEstimator):
         }
         return fitted, {k: np.asarray(getattr(self, k)) for k in self._fitted_arrays}
 
-    def _set_fitted_state(self, fitted, arrays):
-        """Restore what :meth:`_get_fitted_state` returned."""
+    def set_fitted_state(self, fitted, arrays):
+        """Restore what :meth:`get_fitted_state` returned."""
         self.component_names_ = tuple(fitted["component_names_"])
         self.sides_ = tuple(fitted["sides_"])
         self.offset_ = float(fitted["offset_"])

@@ -16,8 +16,8 @@ adds ``extractor.json``):
 
 Estimators that can be saved implement two methods::
 
-    _get_fitted_state(self) -> (fitted: dict (JSON-able), arrays: dict[str, numpy.ndarray])
-    _set_fitted_state(self, fitted, arrays) -> self   # rebuilds the network and attributes
+    get_fitted_state(self) -> (fitted: dict (JSON-able), arrays: dict[str, numpy.ndarray])
+    set_fitted_state(self, fitted, arrays) -> self   # rebuilds the network and attributes
 
 Tuples in ``params`` and ``fitted`` survive the round trip (JSON lists are tagged); numpy
 scalars become Python numbers. Loading checks the format, its version, the package version
@@ -235,7 +235,7 @@ def save_model(estimator, path, *, overwrite=False, _extra_files=None):
     Parameters
     ----------
     estimator : LFHFVAEDetector, OCVAEDetector, LFHFComponents, OCVAEComponents or ComponentScorer
-        A fitted estimator of the package (one that implements ``_get_fitted_state``).
+        A fitted estimator of the package (one that implements ``get_fitted_state``).
     path : str or path-like
         The folder to write. It must not exist, unless ``overwrite=True``.
     overwrite : bool, default=False
@@ -265,14 +265,14 @@ def save_model(estimator, path, *, overwrite=False, _extra_files=None):
             f"cannot save a {type(estimator).__module__}.{name}: save_model saves the "
             f"package's {sorted(_REGISTRY)}"
         )
-    if not hasattr(estimator, "_get_fitted_state"):
-        raise TypeError(f"{name} does not implement _get_fitted_state")
+    if not hasattr(estimator, "get_fitted_state"):
+        raise TypeError(f"{name} does not implement get_fitted_state")
     extra_files = dict(_extra_files or {})
     if not set(extra_files) <= set(MODEL_FILES) - {CONFIG_FILE, WEIGHTS_FILE}:
         raise ValueError(f"_extra_files: only {MODEL_FILES[2:]} may be added")
     path = check_destination(path, overwrite=overwrite)
     try:
-        fitted, arrays = estimator._get_fitted_state()
+        fitted, arrays = estimator.get_fitted_state()
     except (AttributeError, NotFittedError) as exc:
         raise NotFittedError(f"{name} is not fitted; call fit before save_model") from exc
     config = {
@@ -483,7 +483,7 @@ def _load_model(path):
         raise ModelFileError(f"{weights}: corrupt weights ({exc})") from exc
     _model_checks.check_arrays(estimator, fitted, arrays, weights)
     try:
-        return estimator._set_fitted_state(fitted, arrays)
+        return estimator.set_fitted_state(fitted, arrays)
     except (TypeError, KeyError, ValueError, RuntimeError, IndexError, AttributeError) as exc:
         raise ModelFileError(
             f"{path}: the saved {config['class']} does not fit this lipanomaly ({exc})"

@@ -118,7 +118,7 @@ def write_state(folder, fitted, arrays):
     ----------
     folder : str or path-like
     fitted : dict
-        JSON-able (an estimator's ``_get_fitted_state()[0]``).
+        JSON-able (an estimator's ``get_fitted_state()[0]``).
     arrays : dict of str to ndarray
 
     Returns

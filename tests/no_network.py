@@ -54,11 +54,11 @@ class LipSpeedDetector(OutlierMixin, BaseEstimator):
     def predict(self, X):
         return np.where(self.decision_function(X) >= 0, 1, -1)
 
-    def _get_fitted_state(self):
+    def get_fitted_state(self):
         fitted = {"center_": self.center_, "offset_": self.offset_}
         return fitted, {"validation_scores_": self.validation_scores_}
 
-    def _set_fitted_state(self, fitted, arrays):
+    def set_fitted_state(self, fitted, arrays):
         self.center_, self.offset_ = fitted["center_"], fitted["offset_"]
         self.validation_scores_ = np.asarray(arrays["validation_scores_"])
         return self

@@ -47,7 +47,7 @@ class TinyDetector(BaseEstimator):
 
         return reconstruct(self.module_, np.asarray(X, dtype=np.float32) - self.mean_)
 
-    def _get_fitted_state(self):
+    def get_fitted_state(self):
         from lipanomaly.nn import module_state
 
         if not hasattr(self, "module_"):
@@ -57,7 +57,7 @@ class TinyDetector(BaseEstimator):
         fitted = {"offset_": self.offset_, "n_features_in_": self.n_features_in_}
         return fitted, arrays
 
-    def _set_fitted_state(self, fitted, arrays):
+    def set_fitted_state(self, fitted, arrays):
         from lipanomaly.nn import module_from_state
 
         self.offset_ = fitted["offset_"]

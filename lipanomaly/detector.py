@@ -25,7 +25,7 @@ from ._validation import check_fitted
 from .components import LFHFComponents, check_component_names
 from .limits import DEFAULT_FPS
 from .scorer import START, ComponentScorer, check_components
-from .scoring import conformal_p_values
+from .scoring import conformal_p_values, verdicts
 from .windows import aggregate
 
 __all__ = ["ComposedDetector", "LFHFVAEDetector"]
@@ -174,7 +174,7 @@ class ComposedDetector(OutlierMixin, BaseEstimator):
 
     def predict(self, X):
         """+1 (live) or -1 (spoof), ints of shape (n_clips,); a NaN decision is never live."""
-        return np.where(self.decision_function(X) >= 0, 1, -1).astype(int)
+        return verdicts(self.decision_function(X))
 
     def p_values(self, X):
         """Conformal p-value of each clip among the live validation clips: the verdict's scale.

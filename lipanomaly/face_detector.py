@@ -42,6 +42,7 @@ from .scoring import (
     fit_quantile_normal,
     mahalanobis,
     quantile_normal,
+    verdicts,
 )
 
 __all__ = [
@@ -496,7 +497,7 @@ class FaceMotionDetector(OutlierMixin, BaseEstimator):
 
     def predict(self, X):
         """+1 (live) or -1 (spoof), ints of shape (n_clips,); a NaN decision is never live."""
-        return np.where(self.decision_function(X) >= 0, 1, -1).astype(int)
+        return verdicts(self.decision_function(X))
 
     def p_values(self, X):
         """Conformal p-value of each clip among the cross-fitted live validation scores.

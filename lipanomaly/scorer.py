@@ -548,7 +548,7 @@ class ComponentScorer(OutlierMixin, BaseEstimator):
 
     def predict(self, C):
         """+1 (live) or -1 (spoof), ints of shape (n_clips,); a NaN decision is never live."""
-        return np.where(self.decision_function(C) >= 0, 1, -1).astype(int)
+        return scoring.verdicts(self.decision_function(C))
 
     def p_values(self, C):
         """Conformal p-value of each clip among the live clips of ``fit``: the verdict's scale.

@@ -66,6 +66,7 @@ __all__ = [
     "reconstruction_errors",
     "rectify",
     "sample_entropy",
+    "verdicts",
     "window_norm",
 ]
 
@@ -464,6 +465,17 @@ def fit_offset(scores, *, contamination=0.2, method="quantile", iqr_factor=1.5):
 #: Quantiles of each feature kept by :func:`fit_quantile_normal`.
 N_QUANTILES = 50
 _QUANTILE_BOUND = 1e-7  # probabilities are clipped to [b, 1 - b]: z within +-5.2
+
+
+def verdicts(decision):
+    """+1 (live) where ``decision >= 0``, else -1 (spoof): ints; a NaN decision is never live.
+
+    Examples
+    --------
+    >>> verdicts([0.5, 0.0, -1.0, float("nan")]).tolist()
+    [1, 1, -1, -1]
+    """
+    return np.where(np.asarray(decision, dtype=np.float64) >= 0, 1, -1).astype(int)
 
 
 def fit_quantile_normal(X, n_quantiles=N_QUANTILES):

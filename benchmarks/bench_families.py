@@ -43,6 +43,7 @@ The results are printed (markdown) and written to ``<cache>/results.md``.
 """
 
 import argparse
+import functools
 import hashlib
 import os
 import platform
@@ -72,6 +73,7 @@ N_POINTS = 130
 # -- data ---------------------------------------------------------------------------------------
 
 
+@functools.cache
 def source_hash():
     """A hash of the package's source: the clips and features cached follow its changes."""
     h = hashlib.sha1()

@@ -27,10 +27,16 @@ def pretrained():
     return lipanomaly.load_pretrained("face")
 
 
+def retime(n_frames, fps, new_fps):
+    """Which frame each frame of a ``new_fps`` copy shows, as a converter writes it: the
+    nearest earlier one."""
+    n = int(np.floor(n_frames / fps * new_fps))
+    return np.minimum((np.arange(n) / new_fps * fps + 1e-9).astype(int), n_frames - 1)
+
+
 def retimed(track, fps):
-    """The track as a converter writes the video at ``fps``: each frame the nearest earlier."""
-    n = int(np.floor(track.n_frames / track.fps * fps))
-    idx = np.minimum((np.arange(n) / fps * track.fps + 1e-9).astype(int), track.n_frames - 1)
+    """The track of the video converted to ``fps``."""
+    idx = retime(track.n_frames, track.fps, fps)
     return Track(track.landmarks[idx], fps=fps, width=track.width, height=track.height)
 
 
@@ -61,8 +67,7 @@ def test_the_same_video_filmed_again_keeps_its_verdict(pretrained, data_dir, tmp
     if variant == "double size":
         frames = [cv2.resize(f, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC) for f in frames]
     else:
-        idx = np.minimum((np.arange(int(len(frames) / 25 * 30)) / 30 * 25).astype(int), 74)
-        frames, fps = [frames[i] for i in idx], 30.0
+        frames, fps = [frames[i] for i in retime(len(frames), fps, 30.0)], 30.0
     h, w = frames[0].shape[:2]
     out = tmp_path / "again.mp4"
     writer = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*"mp4v"), fps, (w, h))

@@ -8,7 +8,8 @@ The cost targets of issue 23, item 8, each measured as users run it, in one run:
 2. **Scoring after extraction**: ``FaceMotionDetector.score_samples`` of the 470 face clips
    (``face_extractor()`` output, already in memory) by the pretrained default model, the
    median of ``--repeats`` passes, in clips per second (target: at least 200), and the share
-   of it spent on the motion features; and the same split over two processes (joblib).
+   of it spent on the motion features; the same split over two processes (joblib); the
+   features alone with numpy's BLAS on one thread and on two.
 3. **Cold start**: ``lipanomaly score TRACK.npz`` with the default model (a fresh process,
    no network, so torch is never imported) against a bare process importing what any
    model needs (scikit-learn and scipy), median of ``--repeats`` (target: at most 1.5 s).
@@ -71,10 +72,12 @@ def training():
 def scoring(repeats):
     import numpy as np
     from joblib import Parallel, delayed
+    from threadpoolctl import threadpool_limits
 
     from lipanomaly import load_pretrained
     from lipanomaly.datasets import load_development
     from lipanomaly.face_detector import face_extractor
+    from lipanomaly.face_motion import face_motion_features
 
     data = load_development(DATA, collections=COLLECTIONS)
     clips = face_extractor().fit_transform(data.tracks)
@@ -94,8 +97,17 @@ def scoring(repeats):
         Parallel(n_jobs=2)(delayed(detector.score_samples)(h) for h in halves)
         t_two.append(time.perf_counter() - t)
     assert np.isfinite(scores).all()
+    # why transform holds BLAS to one thread: the features clip by clip, at one and two
+    t_blas = {1: [], 2: []}
+    for _ in range(repeats):
+        for n_threads, times in t_blas.items():
+            with threadpool_limits(limits=n_threads, user_api="blas"):
+                t = time.perf_counter()
+                for clip in clips:
+                    face_motion_features(clip)
+                times.append(time.perf_counter() - t)
     frames = sum(len(c) for c in clips)
-    medians = (statistics.median(t) for t in (t_all, t_feat, t_two))
+    medians = (statistics.median(t) for t in (t_all, t_feat, t_two, t_blas[1], t_blas[2]))
     return (len(clips), frames, *medians)
 
 
@@ -116,7 +128,7 @@ def main(argv=None):
     stamp = time.strftime("%Y-%m-%d %H:%M %Z")
 
     fit_wall, fit_cpu, fit_rss = training()
-    n, frames, t_score, t_feat, t_two = scoring(args.repeats)
+    n, frames, t_score, t_feat, t_two, t_one_blas, t_two_blas = scoring(args.repeats)
     cold = cold_start(args.repeats)
 
     print(f"`python benchmarks/bench_face_cost.py --repeats {args.repeats}`, {stamp}, ")
@@ -137,6 +149,10 @@ def main(argv=None):
     print(
         f"| the same on two processes (`joblib`, half of the clips each), median | "
         f"{n / t_two:.0f} clips/s | ≥ 200 clips/s |"
+    )
+    print(
+        f"| the features alone, BLAS on one thread / on two threads, median | "
+        f"{n / t_one_blas:.0f} / {n / t_two_blas:.0f} clips/s | |"
     )
     bare, score = cold["bare imports: scikit-learn, scipy"], cold["score TRACK"]
     print(

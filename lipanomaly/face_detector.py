@@ -184,8 +184,8 @@ class FaceMotionFeatures(TransformerMixin, BaseEstimator):
         check_clip_rate(X, self.fs)
         clips = check_face_clips(X)
         columns = [i for i, f in enumerate(FEATURES) if f[0] in set(self.feature_names_out_)]
-        # the features' matrices are small (80 x 80 at most): BLAS threads only wait on
-        # each other, 3x slower on 2 busy cores (benchmarks/bench_face_cost.py)
+        # the features' matrices are small (80 x 80 at most): a second BLAS thread buys
+        # nothing, and waits on the first when the other core is busy (bench_face_cost.py)
         with threadpool_limits(limits=1, user_api="blas"):
             rows = [
                 face_motion_features(c, fs=self.fs, lowpass=self.lowpass, name=f"X[{i}]")

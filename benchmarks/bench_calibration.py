@@ -1,12 +1,13 @@
 """Calibration under hostile references, and the validity of its p-values.
 
 The pretrained model is calibrated (:func:`lipanomaly.calibrate`,
-:func:`lipanomaly.calibration.calibrate_scorer`) on real clips of the bundled demo split (the
+:func:`lipanomaly.scoring.calibration.calibrate_scorer`) on real clips of the bundled demo split
+(the
 model never saw them) and of the development data:
 
 0. **The bounds of a reference** (:data:`lipanomaly.limits.MIN_REFERENCE_MOTION`,
    :data:`lipanomaly.limits.MAX_REFERENCE_Z`): the lip motion
-   (:func:`lipanomaly.calibration.reference_motion`) of the 260 live clips of the
+   (:func:`lipanomaly.scoring.calibration.reference_motion`) of the 260 live clips of the
    development data (``landmarks/`` and ``wild/``), and how far the median of each
    component the pretrained scorer reads lies from its centre, in its robust scales.
 1. **Hostile single references.** One clip of someone not speaking (a real demo clip with its
@@ -43,8 +44,8 @@ def _live_fakes(model, X):
 
 def reference_bounds(pipeline, tracks, read):
     """Markdown rows: the motion and the component medians (robust scales) of live clips."""
-    from lipanomaly.calibration import reference_motion
     from lipanomaly.limits import MAX_REFERENCE_Z, MIN_REFERENCE_MOTION
+    from lipanomaly.scoring.calibration import reference_motion
 
     extractor, detector = pipeline[0], pipeline[-1]
     network, scorer = detector.network_, detector.scorer_
@@ -103,8 +104,8 @@ def hostile_references(pipeline, demo, dev_fakes):
 def poisoning(scorer, reals, fakes, n, draws, seed):
     """Mean live fakes (of the len(fakes) - 1 others): genuine only, a random fake in, the
     worst fake in."""
-    from lipanomaly.calibration import calibrate_scorer
     from lipanomaly.exceptions import InputError
+    from lipanomaly.scoring.calibration import calibrate_scorer
 
     rng = np.random.default_rng([seed, n])
     genuine, random_in, worst_in, refused = [], [], [], 0
@@ -138,8 +139,8 @@ def poisoning(scorer, reals, fakes, n, draws, seed):
 
 def p_value_simulation(scorer, pool, n, sims, seed, alphas):
     """P(p <= a) of a live clip exchangeable with ``n`` references, over ``sims`` draws."""
-    from lipanomaly.calibration import calibrate_scorer
     from lipanomaly.exceptions import InputError
+    from lipanomaly.scoring.calibration import calibrate_scorer
 
     rng = np.random.default_rng([seed, n, 1])
     p = []
@@ -165,7 +166,7 @@ def main():
 
     torch.set_num_threads(1)
     import lipanomaly
-    from lipanomaly.datasets import load_demo, load_development
+    from lipanomaly.io.datasets import load_demo, load_development
 
     t0 = time.perf_counter()
     pipeline = lipanomaly.load_pretrained("lfhf")

@@ -11,7 +11,7 @@ Every timing is the wall time of a fresh process (``subprocess``), the median of
    the network, torch and skorch. What is left of the VAE's cold start without the torch
    and skorch imports bounds what a torch-free inference of the network could reach.
 2. A video: ``lipanomaly score VIDEO`` against the same process doing nothing but decoding
-   the video and running FaceMesh (``lipanomaly.video.read_video_track``, imports included)
+   the video and running FaceMesh (``lipanomaly.io.video.read_video_track``, imports included)
    minus an empty Python's start. The criterion: the video's score costs the track's cold
    start plus at most 1.1 x that bare decode + FaceMesh.
 3. A long clip (a development track tiled to about five minutes): what ``lipanomaly score``
@@ -43,7 +43,7 @@ LONG_SOURCE = DATA / "landmarks" / "liveportrait__driving__d6.mp4.npz"
 
 def _command():
     script = Path(sys.executable).with_name("lipanomaly")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "lipanomaly.cli"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "lipanomaly.app.cli"]
 
 
 def wall(argv, repeats):
@@ -66,7 +66,7 @@ def long_track(folder, minutes=5.0):
     """A track file of about ``minutes`` of real lip motion: a development track, tiled."""
     import numpy as np
 
-    from lipanomaly.datasets import Track, read_track, write_track
+    from lipanomaly.io.tracks import Track, read_track, write_track
 
     src = read_track(LONG_SOURCE)
     reps = int(np.ceil(minutes * 60 * src.fps / len(src.landmarks)))
@@ -107,7 +107,7 @@ def main():
     )
     rows["lipanomaly score TRACK.npz"] = wall([*cli, "score", str(TRACK)], n)
     rows["lipanomaly score -m lfhf TRACK.npz"] = wall([*cli, "score", "-m", "lfhf", str(TRACK)], n)
-    code = f"from lipanomaly.video import read_video_track; read_video_track({str(VIDEO)!r})"
+    code = f"from lipanomaly.io.video import read_video_track; read_video_track({str(VIDEO)!r})"
     decode_only = [*py, "-c", code]
     rows["decode + FaceMesh of VIDEO (process)"] = wall(decode_only, n)
     rows["lipanomaly score VIDEO"] = wall([*cli, "score", str(VIDEO)], n)

@@ -3,7 +3,7 @@
 Three parts, each printing a markdown table:
 
 1. ``--reference``: for every video of ``<data>/videos``, the FaceMesh points that
-   :func:`lipanomaly.video.read_video_track` extracts against the reference
+   :func:`lipanomaly.io.video.read_video_track` extracts against the reference
    ``<video>.mp_lm.npz`` beside it (frame count, face-found rate, point distance);
 2. timing (default): frames per second of bare "OpenCV decode + FaceMesh.process" and of the
    whole :class:`~lipanomaly.LipLandmarkExtractor` (decode, FaceMesh, landmark copy, head
@@ -27,8 +27,9 @@ from pathlib import Path
 import numpy as np
 
 from lipanomaly import LipLandmarkExtractor
-from lipanomaly.datasets import default_data_dir, read_track
-from lipanomaly.extraction import ExtractionWarning
+from lipanomaly.io.datasets import default_data_dir
+from lipanomaly.io.extraction import ExtractionWarning
+from lipanomaly.io.tracks import read_track
 
 
 def _videos(data_dir):
@@ -41,7 +42,7 @@ def bare_facemesh(videos):
     import cv2
     import mediapipe as mp
 
-    from lipanomaly.video import FACEMESH_SETTINGS
+    from lipanomaly.io.video import FACEMESH_SETTINGS
 
     n = 0
     for path in videos:
@@ -58,7 +59,7 @@ def bare_facemesh(videos):
 
 
 def reference_table(videos):
-    from lipanomaly.video import read_video_track
+    from lipanomaly.io.video import read_video_track
 
     rows = [
         "| video | size | fps | frames (ours / ref) | face found (ours / ref) "
@@ -159,7 +160,7 @@ def figure(data_dir, out_dir, name="video_8s_real.mp4"):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from lipanomaly.landmarks import LIPS_INNER, LIPS_OUTER, normalize_head
+    from lipanomaly.io.landmarks import LIPS_INNER, LIPS_OUTER, normalize_head
 
     video = Path(data_dir) / "videos" / name
     lips = LipLandmarkExtractor(points="outer+inner", fps=None).transform([video])[0]

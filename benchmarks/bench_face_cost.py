@@ -38,7 +38,7 @@ TRACK = DATA / "landmarks" / "dreamtalk__real_mead__M030_front_angry_level3_001.
 
 def command():
     script = Path(sys.executable).with_name("lipanomaly")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "lipanomaly.cli"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "lipanomaly.app.cli"]
 
 
 def run(argv):
@@ -75,9 +75,9 @@ def scoring(repeats):
     from threadpoolctl import threadpool_limits
 
     from lipanomaly import load_pretrained
-    from lipanomaly.datasets import load_development
-    from lipanomaly.face_detector import face_extractor
-    from lipanomaly.face_motion import face_motion_features
+    from lipanomaly.detectors.face import face_extractor
+    from lipanomaly.detectors.face_motion import face_motion_features
+    from lipanomaly.io.datasets import load_development
 
     data = load_development(DATA, collections=COLLECTIONS)
     clips = face_extractor().fit_transform(data.tracks)

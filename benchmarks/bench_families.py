@@ -3,7 +3,7 @@
 The protocol of issue 23, item 7, and of ``docs/quality.md``: the three development
 collections (``load_development(collections=("landmarks", "wild", "modern"))``: 273 live
 clips of many groups, 197 fakes of 26 generator families), dealt into folds by
-:class:`lipanomaly.protocol.FamilyFolds` (fakes by generator family, live clips by group;
+:class:`lipanomaly.evaluation.protocol.FamilyFolds` (fakes by generator family, live clips by group;
 a fold trains on no clip of its test families nor of its test groups), 5 folds for each of
 two seeds (``random_state`` of the splitter and of every model), every clip scored once
 per seed, out of fold.
@@ -26,7 +26,7 @@ per seed, out of fold.
   detector's AUC within strata of native frame rate and of face size; how well the
   features predict a 25 fps recording among live clips, with and without their low-pass.
 
-Metrics (:func:`lipanomaly.evaluation.evaluate_scores`): per family the clip-level ROC AUC
+Metrics (:func:`lipanomaly.evaluation.metrics.evaluate_scores`): per family the clip-level ROC AUC
 (live = positive class) against all out-of-fold live clips, with a bootstrap 95 %
 interval; the mean over families and over families of at least 4 clips, the worst of
 those; the pooled AUC; the pooled APCER at each fold model's own threshold
@@ -57,8 +57,8 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from lipanomaly.datasets import load_development  # noqa: E402
-from lipanomaly.protocol import FamilyFolds  # noqa: E402
+from lipanomaly.evaluation.protocol import FamilyFolds  # noqa: E402
+from lipanomaly.io.datasets import load_development  # noqa: E402
 
 COLLECTIONS = ("landmarks", "wild", "modern")
 PARTS = ("main", "lofo", "baselines", "ablations", "confounds")
@@ -98,7 +98,7 @@ def load_clips(cache):
     """The development set, its face clips and lip clips, and the features (cached, keyed
     by the files, the parameters and the package's source)."""
     from lipanomaly import LipLandmarkExtractor, LipMotionFeatures
-    from lipanomaly.face_detector import FaceMotionFeatures, face_extractor
+    from lipanomaly.detectors.face import FaceMotionFeatures, face_extractor
 
     data = load_development(collections=COLLECTIONS)
     memory = joblib.Memory(os.path.join(cache, "clips"), verbose=0)
@@ -248,7 +248,7 @@ def face_main(data, face, folds, seed):
 
 
 def region_columns(regions):
-    from lipanomaly.face_motion import FEATURES, feature_names
+    from lipanomaly.detectors.face_motion import FEATURES, feature_names
 
     names = feature_names(regions)
     return [i for i, f in enumerate(FEATURES) if f[0] in names], names
@@ -260,13 +260,14 @@ def region_columns(regions):
 def face_spoofs(clips, random_state):
     """Pseudo-spoofs of face clips: the 130 face points and the two pose rows spoofed apart.
 
-    :func:`lipanomaly.spoofs.make_spoofs` is made for lip clips; a face clip's last two rows
+    :func:`lipanomaly.evaluation.spoofs.make_spoofs` is made for lip clips; a face clip's last two
+    rows
     are the head pose (translation; roll and log scale), in other units than the points.
     Each kind is applied to the points as one shape and to the pose rows as another, with
     the same seed (so ``transplant`` takes points and pose from the same donor clip, and
     each part is rescaled to its own motion energy).
     """
-    from lipanomaly.spoofs import make_spoofs
+    from lipanomaly.evaluation.spoofs import make_spoofs
 
     points, kinds = make_spoofs([c[:, :N_POINTS] for c in clips], random_state=random_state)
     pose, kinds_pose = make_spoofs([c[:, N_POINTS:] for c in clips], random_state=random_state)
@@ -276,7 +277,7 @@ def face_spoofs(clips, random_state):
 
 def spoof_features(data, face, folds, seed, cache):
     """Per fold: features of pseudo-spoofs of its live training clips, and their kinds."""
-    from lipanomaly.face_detector import FaceMotionFeatures
+    from lipanomaly.detectors.face import FaceMotionFeatures
 
     folder = Path(cache) / "spoofs"
     folder.mkdir(parents=True, exist_ok=True)
@@ -296,7 +297,7 @@ def spoof_features(data, face, folds, seed, cache):
 
 def check_spoofs(face, seed=0, n=12):
     """What the spoofs do to face clips: features finite, how far each kind moves them."""
-    from lipanomaly.face_detector import FaceMotionFeatures
+    from lipanomaly.detectors.face import FaceMotionFeatures
 
     clips = [face[i] for i in range(n)]
     spoofs, kinds = face_spoofs(clips, random_state=seed)
@@ -480,7 +481,7 @@ def metadata_fps(data):
 
 def strata_aucs(data, res, strata):
     """AUC of live against fake within each stratum (a boolean mask per name)."""
-    from lipanomaly.evaluation import roc_auc
+    from lipanomaly.evaluation.metrics import roc_auc
 
     out = {}
     for name, mask in strata.items():
@@ -497,7 +498,7 @@ def strata_aucs(data, res, strata):
 
 def metrics(data, res, n_boot, seed):
     """evaluate_scores of one run, with the family summaries of the protocol."""
-    from lipanomaly.evaluation import evaluate_scores
+    from lipanomaly.evaluation.metrics import evaluate_scores
 
     assert np.isfinite(res["scores"]).all(), "a clip was not scored"
     decision = res.get("decision")
@@ -766,7 +767,7 @@ def main(argv=None):
                 for s in seeds
             ],
         )
-        from lipanomaly.face_motion import feature_names
+        from lipanomaly.detectors.face_motion import feature_names
 
         stacks = {}
         for s, (_, comps) in zip(net_seeds, networks["lfhf"]):

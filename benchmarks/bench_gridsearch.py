@@ -39,9 +39,9 @@ def main():
     import torch
     from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
-    from lipanomaly.datasets import load_development
-    from lipanomaly.detector import LFHFVAEDetector
-    from lipanomaly.extraction import LipLandmarkExtractor
+    from lipanomaly.detectors.lfhf import LFHFVAEDetector
+    from lipanomaly.io.datasets import load_development
+    from lipanomaly.io.extraction import LipLandmarkExtractor
 
     torch.set_num_threads(args.threads)
     dev = load_development()

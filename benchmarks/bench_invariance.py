@@ -37,9 +37,10 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 import lipanomaly  # noqa: E402
-from lipanomaly.datasets import Track, default_data_dir, load_development  # noqa: E402
-from lipanomaly.extraction import ExtractionWarning  # noqa: E402
-from lipanomaly.face_motion import MIN_SECONDS  # noqa: E402
+from lipanomaly.detectors.face_motion import MIN_SECONDS  # noqa: E402
+from lipanomaly.io.datasets import default_data_dir, load_development  # noqa: E402
+from lipanomaly.io.extraction import ExtractionWarning  # noqa: E402
+from lipanomaly.io.tracks import Track  # noqa: E402
 
 VIDEOS = (
     "bbaf2n.mpg",

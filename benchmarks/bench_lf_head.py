@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "docs" / "scripts")
 from train_curves import development_windows, lf_dynamics, pca_code
 
 from lipanomaly.nn import LOSS_WEIGHTS_DEFAULT, MAX_GRAD_NORM, reconstruct, train_dual_vae
-from lipanomaly.signal import lowpass
+from lipanomaly.signal.filters import lowpass
 
 
 def pca_reference(d, k=32, noise_var=3.0):

@@ -8,7 +8,7 @@ script measures both, without changing the package:
    what the scores read: ``x_lf``, ``r_hf``) written in numpy (float64) from the weights of
    the model folder, against torch (``lipanomaly.nn.reconstruct``) on every window of every
    real development clip; then the clip scores of the pretrained detector computed from
-   each, through the package's own scoring (``lipanomaly.scoring``, the detector's
+   each, through the package's own scoring (``lipanomaly.scoring.formulas``, the detector's
    ``scorer_``): the largest differences.
 2. **Cold start.** Fresh processes, median of ``--repeats``: ``lipanomaly score -m lfhf
    TRACK.npz``
@@ -143,9 +143,9 @@ def load_numpy_model(folder=MODEL):
 
 def numpy_scores(detector, weights, clips):
     """The clip scores of ``detector`` with its network run by :func:`numpy_forward`."""
-    from lipanomaly import scoring
-    from lipanomaly.signal import DEFAULT_CUTOFF_HZ, lowpass
-    from lipanomaly.windows import make_windows
+    from lipanomaly.scoring import formulas
+    from lipanomaly.signal.filters import DEFAULT_CUTOFF_HZ, lowpass
+    from lipanomaly.signal.windows import make_windows
 
     network = detector.network_
     cutoff = DEFAULT_CUTOFF_HZ if network.cutoff is None else network.cutoff
@@ -156,7 +156,7 @@ def numpy_scores(detector, weights, clips):
         x = network.standardize(w.reshape(len(w), w.shape[1], -1))  # float32, as torch's
         x_lf, r_hf = numpy_forward(weights, x.astype(np.float64), network.lf_stride)
         x_lp = lowpass(x, cutoff=cutoff, fs=network.fs, axis=1)
-        comps = scoring.reconstruction_errors(x, x_lf, x.astype(np.float64) - x_lp, r_hf)
+        comps = formulas.reconstruction_errors(x, x_lf, x.astype(np.float64) - x_lp, r_hf)
         rec = np.empty(len(w), dtype=[("start", np.int64)] + [(n, np.float64) for n in names])
         rec["start"] = starts
         for n in names:
@@ -171,7 +171,7 @@ def numpy_scores(detector, weights, clips):
 def exactness():
     """Largest differences, numpy against torch, over the real development clips."""
     import lipanomaly
-    from lipanomaly.datasets import load_development
+    from lipanomaly.io.datasets import load_development
     from lipanomaly.nn import reconstruct
 
     pipe = lipanomaly.load_pretrained("lfhf")
@@ -197,7 +197,7 @@ def exactness():
 
 
 def _windows(network, clips):
-    from lipanomaly.windows import make_windows
+    from lipanomaly.signal.windows import make_windows
 
     for clip in clips:
         yield make_windows([clip], length=network.window, stride=network.stride)[0]
@@ -210,8 +210,8 @@ import numpy as np
 import sklearn.pipeline
 from threadpoolctl import threadpool_limits
 from bench_numpy_inference import load_numpy_model, numpy_forward
-from lipanomaly.datasets import read_track
-# BLAS single-threaded, as the command runs it (lipanomaly.cli.main)
+from lipanomaly.io.datasets import read_track
+# BLAS single-threaded, as the command runs it (lipanomaly.app.cli.main)
 with threadpool_limits(limits=1, user_api="blas"):
     weights, arrays, config = load_numpy_model()
     n = read_track({track!r}).n_frames
@@ -247,7 +247,7 @@ def main():
     print(f"| r_hf | {r['r_hf']:.2e} | |")
     print(f"| clip score | {r['score']:.2e} | {r['score_scale']:.2f} |")
     script = Path(sys.executable).with_name("lipanomaly")
-    cli = [str(script)] if script.exists() else [sys.executable, "-m", "lipanomaly.cli"]
+    cli = [str(script)] if script.exists() else [sys.executable, "-m", "lipanomaly.app.cli"]
     py = [sys.executable, "-c"]
     code = _NUMPY_PROCESS.format(bench=str(Path(__file__).parent), track=str(TRACK))
     rows = {

@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from test_quality import BRIEF, paired_split, wild_split
 
 from lipanomaly import LFHFVAEDetector
-from lipanomaly.datasets import load_development
+from lipanomaly.io.datasets import load_development
 
 
 def main():

@@ -2,14 +2,14 @@
 
 The protocol of ``docs/quality.md``: ``landmarks/`` + ``wild/`` (260 real clips of 87 groups
 — recording sources, people —, 46 fakes of 13 generator families), 5 folds by group
-(:class:`lipanomaly.protocol.SourceFolds`: fakes sit in the fold of their real input, no
+(:class:`lipanomaly.evaluation.protocol.SourceFolds`: fakes sit in the fold of their real input, no
 fake is ever trained on), every clip scored out of fold, for several training seeds.
 
-Per fold and seed, one network (:class:`lipanomaly.components.LFHFComponents`, the
+Per fold and seed, one network (:class:`lipanomaly.scoring.components.LFHFComponents`, the
 detector's defaults) is trained on the fold's live clips with their groups, so that its
 validation clips are whole groups it never trained on; it computes every component of its
 validation clips and of the fold's test clips, which are kept in ``<cache>/components``.
-Every scoring row then fits a :class:`lipanomaly.scorer.ComponentScorer` on the validation
+Every scoring row then fits a :class:`lipanomaly.scoring.scorer.ComponentScorer` on the validation
 components and scores the test components (no retraining: scorings cost seconds). The
 baselines (LipMotionFeatures + OneClassSVM / IsolationForest) run on the same folds.
 
@@ -19,9 +19,9 @@ fakes the AUC; the BPCER of held-out real clips (groups never trained on) at the
 threshold; the paired real/fake clips (same person and recording) ordered right. Then the
 ``calibrated`` protocol (``--calibrated``): each test group with more than k real clips
 calibrates the scorer on k of its reals (k = 1, 3, 5, rotating;
-:func:`lipanomaly.calibration.calibrate_scorer`) and scores its other reals and its fakes.
+:func:`lipanomaly.scoring.calibration.calibrate_scorer`) and scores its other reals and its fakes.
 And the pseudo-spoof proxy (``--spoofs``): the rank correlation over the scoring rows of
-the AUC of held-out reals against their pseudo-spoofs (:mod:`lipanomaly.spoofs`) with the
+the AUC of held-out reals against their pseudo-spoofs (:mod:`lipanomaly.evaluation.spoofs`) with the
 real-fake AUC.
 
 Usage::
@@ -45,13 +45,13 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from lipanomaly.datasets import load_development  # noqa: E402
-from lipanomaly.protocol import (  # noqa: E402
+from lipanomaly.evaluation.protocol import (  # noqa: E402
     SourceFolds,
     check_no_leak,
     development_pairs,
     source_pairs,
 )
+from lipanomaly.io.datasets import load_development  # noqa: E402
 
 DEFAULT = {}  # the ComponentScorer's own defaults
 _SEVEN = ("e_smooth", "e_detail", "drs", "delta_e", "complexity", "rmse", "latent_rmse")
@@ -135,7 +135,7 @@ def _load(path, *names):
 
 def fold_components(data, clips, cv, seed, cache, *, train_on, validation):
     """Per fold: (test indices, validation components, test components), trained if need be."""
-    from lipanomaly.components import LFHFComponents
+    from lipanomaly.scoring.components import LFHFComponents
 
     y, groups = data.y, data.groups
     tag = f"seed{seed}-train_{train_on}-valid_{validation}"
@@ -175,8 +175,8 @@ def spoof_components(data, clips, cv, seed, cache, strength=0.5):
     The fold's network is loaded from ``<cache>/networks`` (trained by
     :func:`fold_components`, same data, parameters and seed).
     """
-    from lipanomaly.components import LFHFComponents
-    from lipanomaly.spoofs import make_spoofs
+    from lipanomaly.evaluation.spoofs import make_spoofs
+    from lipanomaly.scoring.components import LFHFComponents
 
     y, groups = data.y, data.groups
     folder = Path(cache) / "components" / f"seed{seed}-train_all-valid_groups"
@@ -201,7 +201,7 @@ def spoof_proxy(data, runs, spoofs, scorings, real_auc):
     from scipy.stats import spearmanr
     from sklearn.metrics import roc_auc_score
 
-    from lipanomaly.scorer import ComponentScorer
+    from lipanomaly.scoring.scorer import ComponentScorer
 
     proxy = {}
     for key, _, params in scorings:
@@ -238,7 +238,7 @@ def spoof_proxy(data, runs, spoofs, scorings, real_auc):
 
 def rescore(folds, n, params):
     """Out-of-fold scores and decisions of one scoring over the saved components."""
-    from lipanomaly.scorer import ComponentScorer
+    from lipanomaly.scoring.scorer import ComponentScorer
 
     scores, decision = np.full(n, np.nan), np.full(n, np.nan)
     for test, valid, tested in folds:
@@ -256,7 +256,7 @@ def baseline(key, data, clips, cv):
     from sklearn.svm import OneClassSVM
 
     from lipanomaly import LipMotionFeatures
-    from lipanomaly.protocol import cross_val_scores
+    from lipanomaly.evaluation.protocol import cross_val_scores
 
     final = (
         OneClassSVM(nu=0.2, gamma="scale")
@@ -278,7 +278,7 @@ def pairs(data):
 
 def metrics(data, res, n_boot, seed):
     """evaluate_scores of one run, plus the ordered pairs."""
-    from lipanomaly.evaluation import evaluate_scores
+    from lipanomaly.evaluation.metrics import evaluate_scores
 
     r = evaluate_scores(
         data.y,
@@ -338,7 +338,7 @@ def family_medians(data, folds, names=("e_smooth", "e_smooth_rel", "e_detail_rel
     Components are standardised with each fold's validation windows (median, IQR / 1.349),
     as the scorer does: 0 is the live median, the sign says on which side a family lies.
     """
-    from lipanomaly.scoring import fit_robust_scale
+    from lipanomaly.scoring.formulas import fit_robust_scale
 
     z = np.full((len(data.y), len(names)), np.nan)
     for test, valid, tested in folds:
@@ -375,9 +375,9 @@ def calibrated(data, folds, ks, priors=(3.0, 0.0), params=DEFAULT):
     """The calibrated protocol over saved components, by k and prior, with the uncalibrated
     scorer on the same clips: rows ``{(k, prior): rates}``, prior None = not calibrated. A
     rotation whose references calibration refuses is left out of every row."""
-    from lipanomaly.calibration import calibrate_scorer
     from lipanomaly.exceptions import InputError
-    from lipanomaly.scorer import ComponentScorer
+    from lipanomaly.scoring.calibration import calibrate_scorer
+    from lipanomaly.scoring.scorer import ComponentScorer
 
     y, groups = data.y, data.groups
     rows = {}

@@ -28,8 +28,8 @@ import numpy as np
 
 
 def _real_clips(n_clips=None):
-    from lipanomaly.datasets import load_development
-    from lipanomaly.extraction import LipLandmarkExtractor
+    from lipanomaly.io.datasets import load_development
+    from lipanomaly.io.extraction import LipLandmarkExtractor
 
     dev = load_development(label="real")
     clips = LipLandmarkExtractor().transform(dev.tracks)
@@ -37,7 +37,7 @@ def _real_clips(n_clips=None):
 
 
 def throughput(clips, params, *, repeats):
-    from lipanomaly.detector import LFHFVAEDetector
+    from lipanomaly.detectors.lfhf import LFHFVAEDetector
     from lipanomaly.nn import count_parameters
 
     det = LFHFVAEDetector(**params, max_epochs=1, random_state=0).fit(clips[:12])
@@ -53,7 +53,7 @@ def throughput(clips, params, *, repeats):
 
 
 def memory(clips, params):
-    from lipanomaly.detector import LFHFVAEDetector
+    from lipanomaly.detectors.lfhf import LFHFVAEDetector
 
     det = LFHFVAEDetector(**params, components=None, max_epochs=1, random_state=0)
     det.fit(clips[:12])
@@ -99,7 +99,7 @@ def main():
     print(f"command: python benchmarks/bench_score.py --threads {args.threads}\n")
     # score_samples computes only the components its score reads: all ten with
     # components=None, one forward pass for DRS and for the default
-    from lipanomaly.scorer import ComponentScorer
+    from lipanomaly.scoring.scorer import ComponentScorer
 
     default = ComponentScorer().components
     scorings = [("all ten", None, 3), ("all ten", None, 1), ("DRS", ("drs",), 3)]

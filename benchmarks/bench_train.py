@@ -44,10 +44,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from lipanomaly.datasets import load_development, write_track
-from lipanomaly.extraction import LipLandmarkExtractor
+from lipanomaly.io.datasets import load_development
+from lipanomaly.io.extraction import LipLandmarkExtractor
+from lipanomaly.io.tracks import write_track
 from lipanomaly.nn import MAX_GRAD_NORM, DualVAE, WindowDataset, train_dual_vae, vae_objective
-from lipanomaly.windows import make_windows
+from lipanomaly.signal.windows import make_windows
 
 
 def development_windows(data_dir=None, valid_every=5):
@@ -128,7 +129,7 @@ def command_training(data_dir, threads):
     """``lipanomaly fit`` of every development track file, as a process: what it costs."""
     data = load_development(data_dir, collections=("landmarks", "wild"))
     script = Path(sys.executable).with_name("lipanomaly")
-    cli = [str(script)] if script.exists() else [sys.executable, "-m", "lipanomaly.cli"]
+    cli = [str(script)] if script.exists() else [sys.executable, "-m", "lipanomaly.app.cli"]
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "tracks"
         for k, track in enumerate(data.tracks):

@@ -26,7 +26,7 @@ from sklearn.svm import OneClassSVM
 
 import lipanomaly
 from lipanomaly import LipMotionFeatures, OCVAEDetector
-from lipanomaly.datasets import load_demo
+from lipanomaly.io.datasets import load_demo
 
 QUICK = os.environ.get("LIPANOMALY_QUICK") == "1"
 

@@ -30,7 +30,7 @@ import numpy as np
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
 from lipanomaly import LFHFVAEDetector, LipLandmarkExtractor
-from lipanomaly.datasets import load_demo
+from lipanomaly.io.datasets import load_demo
 
 QUICK = os.environ.get("LIPANOMALY_QUICK") == "1"
 

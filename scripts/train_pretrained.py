@@ -1,14 +1,14 @@
 """Train the pretrained detectors shipped in ``lipanomaly/pretrained/<name>/``.
 
 Both are reproducible and leave out every clip of the bundled demo
-(:func:`lipanomaly.datasets.load_demo`), so that ``lipanomaly demo`` scores clips they never
+(:func:`lipanomaly.io.datasets.load_demo`), so that ``lipanomaly demo`` scores clips they never
 saw; the recordings are the groups of ``fit``, so the thresholds come from whole held-out
 recordings. What the training clips are and under which terms: the ``DATA_NOTICE.md`` of
 each model's folder.
 
 - ``--model face`` (the default model): a :class:`lipanomaly.FaceMotionDetector`
   (``random_state=0``) fitted on every clip of the development set
-  (:func:`lipanomaly.datasets.load_development`: ``landmarks/``, ``wild/`` and ``modern/``),
+  (:func:`lipanomaly.io.datasets.load_development`: ``landmarks/``, ``wild/`` and ``modern/``),
   live clips and known fakes, face clips from ``face_extractor()``. Seconds.
 - ``--model lfhf``: an :class:`lipanomaly.LFHFVAEDetector` with default settings and
   ``random_state=0``, trained on CPU on every real clip of ``landmarks/`` and ``wild/``.
@@ -38,7 +38,7 @@ SEED = 0
 
 
 def main(argv=None):
-    from lipanomaly.pretrained import DEFAULT_PRETRAINED, PRETRAINED_MODELS
+    from lipanomaly.persistence.pretrained import DEFAULT_PRETRAINED, PRETRAINED_MODELS
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -72,9 +72,9 @@ def train_face(args):
 
     import lipanomaly
     from lipanomaly import FaceMotionDetector
-    from lipanomaly.datasets import load_demo, load_development
-    from lipanomaly.face_detector import face_extractor
-    from lipanomaly.pretrained import save_pipeline
+    from lipanomaly.detectors.face import face_extractor
+    from lipanomaly.io.datasets import load_demo, load_development
+    from lipanomaly.persistence.pretrained import save_pipeline
 
     data = load_development(args.data, collections=("landmarks", "wild", "modern"))
     demo = set(load_demo(split="demo").files)
@@ -125,8 +125,8 @@ def train_lfhf(args):
 
     import lipanomaly
     from lipanomaly import LFHFVAEDetector, LipLandmarkExtractor
-    from lipanomaly.datasets import load_demo, load_development
-    from lipanomaly.pretrained import save_pipeline
+    from lipanomaly.io.datasets import load_demo, load_development
+    from lipanomaly.persistence.pretrained import save_pipeline
 
     if args.threads:
         torch.set_num_threads(args.threads)

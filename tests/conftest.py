@@ -59,7 +59,7 @@ def data_dir():
 @pytest.fixture(scope="session")
 def development(data_dir):
     """The whole development set, loaded once per test session."""
-    from lipanomaly.datasets import load_development
+    from lipanomaly.io.datasets import load_development
 
     return load_development(data_dir)
 
@@ -67,7 +67,7 @@ def development(data_dir):
 @pytest.fixture(scope="session")
 def development_lips(development):
     """Normalised lip sequences of every development clip, extracted once per session."""
-    from lipanomaly.extraction import LipLandmarkExtractor
+    from lipanomaly.io.extraction import LipLandmarkExtractor
 
     return LipLandmarkExtractor(verbose=0).transform(development.tracks)
 
@@ -75,7 +75,7 @@ def development_lips(development):
 @pytest.fixture(scope="session")
 def development_all(data_dir):
     """Every collection of the development set: landmarks/, wild/ and modern/."""
-    from lipanomaly.datasets import load_development
+    from lipanomaly.io.datasets import load_development
 
     return load_development(data_dir, collections=("landmarks", "wild", "modern"))
 
@@ -85,8 +85,8 @@ def face_clips_all(development_all):
     """Face clips of every clip of ``development_all``, extracted once per session."""
     import warnings
 
-    from lipanomaly.extraction import ExtractionWarning
-    from lipanomaly.face_detector import face_extractor
+    from lipanomaly.detectors.face import face_extractor
+    from lipanomaly.io.extraction import ExtractionWarning
 
     with warnings.catch_warnings():  # three clips lose a frame or two: said elsewhere
         warnings.simplefilter("ignore", ExtractionWarning)
@@ -97,7 +97,7 @@ def face_clips_all(development_all):
 def faces(development):
     """Face clips (the face-motion detector's input) of a few development clips, cut to 160
     frames like ``lips``: ``train`` (live), ``test`` (live), ``fake``."""
-    from lipanomaly.face_detector import face_extractor
+    from lipanomaly.detectors.face import face_extractor
 
     real = [t for t, y in zip(development.tracks, development.y) if y == 1]
     fake = [t for t, y in zip(development.tracks, development.y) if y == -1]

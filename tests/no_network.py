@@ -8,7 +8,7 @@ from the live clips' median, in log units: real lip motion, numpy only.
 import numpy as np
 from sklearn.base import BaseEstimator, OutlierMixin
 
-from lipanomaly.windows import make_windows
+from lipanomaly.signal.windows import make_windows
 
 
 class LipSpeedDetector(OutlierMixin, BaseEstimator):

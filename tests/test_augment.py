@@ -1,10 +1,10 @@
-"""lipanomaly.augment: time jitter, frame drops, speed and noise (SPEC section 4)."""
+"""lipanomaly.signal.augment: time jitter, frame drops, speed and noise (SPEC section 4)."""
 
 import numpy as np
 import pytest
 
-from lipanomaly.augment import augment, spatial_noise, speed, time_jitter
 from lipanomaly.exceptions import InputError
+from lipanomaly.signal.augment import augment, spatial_noise, speed, time_jitter
 
 
 def _ramp(n=4, length=64, f=3):
@@ -80,8 +80,8 @@ def test_augment_is_seeded_and_keeps_shape_and_dtype(rng):
 def test_augment_on_real_windows_is_mild(development):
     # on real lip windows the augmented copy stays close to the original: a +-1 frame warp
     # moves a frame by less than one frame's motion
-    from lipanomaly.extraction import LipLandmarkExtractor
-    from lipanomaly.windows import make_windows
+    from lipanomaly.io.extraction import LipLandmarkExtractor
+    from lipanomaly.signal.windows import make_windows
 
     tracks = [t for t, y in zip(development.tracks, development.y) if y == 1][:5]
     clips = LipLandmarkExtractor().fit_transform(tracks)

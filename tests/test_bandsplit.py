@@ -7,7 +7,7 @@ from sklearn.pipeline import make_pipeline
 
 from lipanomaly import BandSplit
 from lipanomaly.exceptions import InputError, NotFittedError
-from lipanomaly.signal import FACEMESH_LIPS, band_split
+from lipanomaly.signal.filters import FACEMESH_LIPS, band_split
 
 
 @pytest.fixture

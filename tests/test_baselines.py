@@ -5,7 +5,7 @@ import pytest
 from sklearn.base import clone
 from tiny import OCVAE
 
-from lipanomaly.baselines import OCVAEDetector
+from lipanomaly.detectors.ocvae import OCVAEDetector
 from lipanomaly.exceptions import InputError, NotFittedError
 
 pytestmark = pytest.mark.slow
@@ -54,7 +54,7 @@ def test_latent_score_reuses_the_network(lips, tmp_path):
 
 
 def test_parameters_are_the_network_s_and_the_threshold_s():
-    from lipanomaly.baselines import OCVAEComponents
+    from lipanomaly.detectors.ocvae import OCVAEComponents
 
     expected = set(OCVAEComponents().get_params())
     expected |= {"score", "aggregation", "contamination", "threshold", "iqr_factor"}

@@ -5,7 +5,8 @@ import csv
 import numpy as np
 import pytest
 
-from lipanomaly._bundled import (
+from lipanomaly.exceptions import InputError
+from lipanomaly.io._bundled import (
     DATA_DIR,
     LANDMARKS_FILE,
     LICENSED_SOURCES,
@@ -13,9 +14,9 @@ from lipanomaly._bundled import (
     QUANTUM,
     STORED_POINTS,
 )
-from lipanomaly.datasets import load_demo, read_track
-from lipanomaly.exceptions import InputError
-from lipanomaly.landmarks import FACE_POINTS, FACEMESH_LIPS, HEAD_ANCHORS
+from lipanomaly.io.datasets import load_demo
+from lipanomaly.io.landmarks import FACE_POINTS, FACEMESH_LIPS, HEAD_ANCHORS
+from lipanomaly.io.tracks import read_track
 
 
 @pytest.fixture(scope="module")

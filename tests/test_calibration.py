@@ -24,7 +24,10 @@ from lipanomaly import (
     load_pretrained,
     save_model,
 )
-from lipanomaly.calibration import (
+from lipanomaly.exceptions import InputError
+from lipanomaly.io.datasets import load_demo
+from lipanomaly.limits import MAX_REFERENCE_Z, MIN_REFERENCE_MOTION
+from lipanomaly.scoring.calibration import (
     MAX_SCALE_RATIO,
     MAX_SHIFT,
     CalibrationWarning,
@@ -32,9 +35,6 @@ from lipanomaly.calibration import (
     check_references,
     reference_motion,
 )
-from lipanomaly.datasets import load_demo
-from lipanomaly.exceptions import InputError
-from lipanomaly.limits import MAX_REFERENCE_Z, MIN_REFERENCE_MOTION
 
 pytestmark = pytest.mark.slow
 

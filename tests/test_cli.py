@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lipanomaly.cli import build_parser, main
+from lipanomaly.app.cli import build_parser, main
 
 pytestmark = pytest.mark.slow
 
@@ -33,7 +33,7 @@ def model_dir(tmp_path_factory, data_dir):
     from sklearn.pipeline import Pipeline
 
     from lipanomaly import LFHFVAEDetector, LipLandmarkExtractor
-    from lipanomaly.pretrained import save_pipeline
+    from lipanomaly.persistence.pretrained import save_pipeline
 
     ext = LipLandmarkExtractor()
     clips = ext.transform([_track(data_dir, n) for n in GRID])
@@ -59,7 +59,7 @@ def ocvae_dir(tmp_path_factory, data_dir):
     from sklearn.pipeline import Pipeline
 
     from lipanomaly import LipLandmarkExtractor, OCVAEDetector
-    from lipanomaly.pretrained import save_pipeline
+    from lipanomaly.persistence.pretrained import save_pipeline
 
     ext = LipLandmarkExtractor()
     clips = ext.transform([_track(data_dir, n) for n in GRID])
@@ -156,7 +156,7 @@ def test_score_json_reports_every_file(model_dir, data_dir, bad_npz, tmp_path, c
 
 
 def test_score_matches_the_library(model_dir, data_dir, capsys):
-    from lipanomaly.pretrained import load_pipeline
+    from lipanomaly.persistence.pretrained import load_pipeline
 
     path = _track(data_dir, "swiz3n")
     assert main(["score", "-m", str(model_dir), "--json", path]) == 0
@@ -169,7 +169,7 @@ def test_score_matches_the_library(model_dir, data_dir, capsys):
 
 def test_score_with_a_saved_ocvae_detector(ocvae_dir, data_dir, tmp_path, capsys):
     """Any saved detector scores, the OC-FakeDect baseline too (it has no ``fs``)."""
-    from lipanomaly.pretrained import load_pipeline
+    from lipanomaly.persistence.pretrained import load_pipeline
 
     path = _track(data_dir, "swiz3n")
     plots = tmp_path / "figures"
@@ -282,7 +282,7 @@ def test_fit_writes_a_model_that_score_reads(data_dir, tmp_path, capsys):
     assert {"config.json", "weights.safetensors", "extractor.json"} <= {
         p.name for p in out.iterdir()
     }
-    from lipanomaly.pretrained import load_pipeline
+    from lipanomaly.persistence.pretrained import load_pipeline
 
     det = load_pipeline(out)[-1]
     assert det.max_epochs == 1 and det.random_state == 0
@@ -316,7 +316,7 @@ def test_fit_stops_on_a_bad_input_unless_asked(data_dir, bad_npz, tmp_path, caps
 
 
 def test_extract_a_video_and_a_bad_one(data_dir, tmp_path, capsys):
-    from lipanomaly.datasets import read_track
+    from lipanomaly.io.tracks import read_track
 
     bad = tmp_path / "corrupt.mp4"
     bad.write_bytes(b"\x00" * 1000)
@@ -409,7 +409,7 @@ def test_demo_never_writes_through_a_link(model_dir, tmp_path, capsys):
 
 def test_report_files_replace_a_link_instead_of_following_it(tmp_path):
     """A link placed after the folder was checked is replaced, never written through."""
-    from lipanomaly.report import prepare_report_folder, write_demo_report
+    from lipanomaly.app.report import prepare_report_folder, write_demo_report
 
     target = tmp_path / "precious.txt"
     target.write_text("the user's file")
@@ -425,7 +425,7 @@ def test_report_files_replace_a_link_instead_of_following_it(tmp_path):
 
 def _run(args, **kw):
     script = Path(sys.executable).with_name("lipanomaly")
-    cmd = [str(script)] if script.exists() else [sys.executable, "-m", "lipanomaly.cli"]
+    cmd = [str(script)] if script.exists() else [sys.executable, "-m", "lipanomaly.app.cli"]
     env = {**os.environ, "PYTHONWARNINGS": "ignore", "OMP_NUM_THREADS": "1"}
     return subprocess.run(cmd + args, capture_output=True, text=True, env=env, **kw)
 
@@ -468,7 +468,7 @@ def test_a_wrong_path_is_answered_before_anything_heavy_loads(tmp_path):
     code = (
         "import sys, time\n"
         "t = time.perf_counter()\n"
-        "from lipanomaly.cli import main\n"
+        "from lipanomaly.app.cli import main\n"
         f"code = main(['score', {str(tmp_path / 'nope.npz')!r}])\n"
         "heavy = sorted(m for m in ('torch', 'sklearn', 'mediapipe', 'cv2', 'antropy')"
         " if m in sys.modules)\n"
@@ -483,8 +483,9 @@ def test_a_model_without_a_network_scores_without_torch(data_dir, tmp_path, monk
     """The cold start of a verdict that needs no network pays for no torch nor skorch."""
     from sklearn.pipeline import Pipeline
 
-    from lipanomaly import LipLandmarkExtractor, serialization
-    from lipanomaly.pretrained import save_pipeline
+    from lipanomaly import LipLandmarkExtractor
+    from lipanomaly.persistence import serialization
+    from lipanomaly.persistence.pretrained import save_pipeline
 
     tests = Path(__file__).resolve().parent
     sys.path.insert(0, str(tests))
@@ -501,9 +502,9 @@ def test_a_model_without_a_network_scores_without_torch(data_dir, tmp_path, monk
         "import json, sys\n"
         f"sys.path.insert(0, {str(tests)!r})\n"
         "from no_network import LipSpeedDetector\n"
-        "import lipanomaly.serialization as s\n"
+        "import lipanomaly.persistence.serialization as s\n"
         "s._REGISTRY['LipSpeedDetector'] = LipSpeedDetector  # as a registered class\n"
-        "from lipanomaly.cli import main\n"
+        "from lipanomaly.app.cli import main\n"
         f"code = main(['score', '-m', {str(model)!r}, {_track(data_dir, 'swiz3n')!r}])\n"
         "heavy = [m for m in ('torch', 'skorch', 'antropy', 'cv2', 'mediapipe')"
         " if m in sys.modules]\n"
@@ -523,7 +524,7 @@ def test_the_pretrained_models_import_torch_only_for_the_network(data_dir, model
     argv = ["score", *model, _track(data_dir, "swiz3n")]
     code = (
         "import json, sys\n"
-        "from lipanomaly.cli import main\n"
+        "from lipanomaly.app.cli import main\n"
         f"code = main({argv!r})\n"
         "print(json.dumps([code, [m for m in ('torch', 'skorch') if m in sys.modules]]))\n"
     )
@@ -546,8 +547,8 @@ def test_a_video_beside_its_track_file_is_one_clip(model_dir, data_dir, tmp_path
 
 
 def test_score_gives_p_values_and_video_times(model_dir, data_dir, capsys):
-    from lipanomaly.pretrained import load_pipeline
-    from lipanomaly.scoring import conformal_p_values
+    from lipanomaly.persistence.pretrained import load_pipeline
+    from lipanomaly.scoring.formulas import conformal_p_values
 
     path = _track(data_dir, "swiz3n")
     assert main(["score", "-m", str(model_dir), "--json", path]) == 0
@@ -599,7 +600,7 @@ def test_calibrate_writes_a_model_and_score_reference_matches_it(
     model_dir, data_dir, tmp_path, capsys
 ):
     from lipanomaly import calibrate
-    from lipanomaly.pretrained import load_pipeline
+    from lipanomaly.persistence.pretrained import load_pipeline
 
     refs = [_track(data_dir, n) for n in ("bbaf2n", "brbk7n")]
     suspect = _track(data_dir, "swiz3n")
@@ -618,7 +619,7 @@ def test_calibrate_writes_a_model_and_score_reference_matches_it(
 
 
 def test_calibrate_warns_on_one_line_and_names_a_cut_frame(model_dir, data_dir, tmp_path, capsys):
-    from lipanomaly.datasets import read_track, write_track
+    from lipanomaly.io.tracks import read_track, write_track
 
     ref = read_track(_track(data_dir, "bbaf2n"))
     ref.landmarks[0] = np.nan  # no face in the first frame: cut, not a gap
@@ -634,7 +635,7 @@ def test_calibrate_warns_on_one_line_and_names_a_cut_frame(model_dir, data_dir, 
 
 
 def _copy_pretrained(tmp_path):
-    from lipanomaly.pretrained import PRETRAINED_MODELS
+    from lipanomaly.persistence.pretrained import PRETRAINED_MODELS
 
     return Path(shutil.copytree(PRETRAINED_MODELS["lfhf"], tmp_path / "model"))
 
@@ -649,7 +650,7 @@ def test_calibrate_reads_references_as_fit_does(data_dir, tmp_path, capsys):
         shutil.copy(r, copies[-1])
     import dataclasses
 
-    from lipanomaly.datasets import read_track, write_track
+    from lipanomaly.io.tracks import read_track, write_track
 
     # the same clip in a file of other bytes (another source text): counted once too
     track = read_track(refs[0])
@@ -675,7 +676,7 @@ def test_calibrate_reads_references_as_fit_does(data_dir, tmp_path, capsys):
 def test_a_still_reference_is_refused_by_name(data_dir, tmp_path, capsys):
     import dataclasses
 
-    from lipanomaly.datasets import read_track, write_track
+    from lipanomaly.io.tracks import read_track, write_track
 
     refs = [_track(data_dir, n) for n in GRID[:3]]
     track = read_track(refs[0])
@@ -805,7 +806,7 @@ def face_model(labelled_dir, tmp_path_factory):
 
 def test_fit_with_fakes_learns_from_labelled_track_files(face_model, capsys):
     from lipanomaly import FaceMotionDetector
-    from lipanomaly.pretrained import load_pipeline
+    from lipanomaly.persistence.pretrained import load_pipeline
 
     pipe = load_pipeline(face_model)
     det = pipe[-1]

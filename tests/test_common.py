@@ -14,14 +14,14 @@ fits.
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from lipanomaly.bandsplit import BandSplit
-from lipanomaly.baselines import OCVAEComponents, OCVAEDetector
-from lipanomaly.components import LFHFComponents
-from lipanomaly.detector import LFHFVAEDetector
-from lipanomaly.extraction import LipLandmarkExtractor
-from lipanomaly.face_detector import FaceMotionDetector, FaceMotionFeatures
-from lipanomaly.features import LipMotionFeatures
-from lipanomaly.scorer import ComponentScorer
+from lipanomaly.detectors.face import FaceMotionDetector, FaceMotionFeatures
+from lipanomaly.detectors.lfhf import LFHFVAEDetector
+from lipanomaly.detectors.lip_features import LipMotionFeatures
+from lipanomaly.detectors.ocvae import OCVAEComponents, OCVAEDetector
+from lipanomaly.io.extraction import LipLandmarkExtractor
+from lipanomaly.scoring.components import LFHFComponents
+from lipanomaly.scoring.scorer import ComponentScorer
+from lipanomaly.signal.bandsplit import BandSplit
 
 _TABLE = "feeds a 2-D (n_samples, n_features) table; the estimator takes (n, T, K, 2) clips"
 _WORDING = "matches scikit-learn's own error wording; the InputError names the expected shape"

@@ -10,10 +10,10 @@ from sklearn.base import clone
 from sklearn.utils._param_validation import InvalidParameterError
 from tiny import LFHF, OCVAE
 
-from lipanomaly import scoring
-from lipanomaly.baselines import OCVAEComponents
-from lipanomaly.components import LFHFComponents
+from lipanomaly.detectors.ocvae import OCVAEComponents
 from lipanomaly.exceptions import InputError
+from lipanomaly.scoring import formulas
+from lipanomaly.scoring.components import LFHFComponents
 
 pytestmark = pytest.mark.slow
 
@@ -38,9 +38,9 @@ def test_transform_gives_one_record_array_per_clip(network, lips):
     X = [*lips["test"][:3], lips["test"][3][:20]]  # the last one mirror-padded to 32 frames
     C = network.transform(X)
     assert isinstance(C, list) and len(C) == 4
-    assert C[0].dtype.names == ("start", *scoring.COMPONENTS)
+    assert C[0].dtype.names == ("start", *formulas.COMPONENTS)
     assert C[0].dtype["start"] == np.int64
-    assert all(C[0].dtype[n] == np.float64 for n in scoring.COMPONENTS)
+    assert all(C[0].dtype[n] == np.float64 for n in formulas.COMPONENTS)
     n = len(X[0])
     expected = list(range(0, n - 32 + 1, 16))
     expected += [n - 32] if expected[-1] != n - 32 else []
@@ -60,8 +60,8 @@ def test_relative_errors_are_per_unit_of_motion(network, lips):
     clip = lips["test"][0]
     (C,) = network.transform([clip])
     w, _, _ = network._windows([clip])
-    energy = scoring.motion_energy(network.standardize(w)) + 1e-6
-    for name in scoring.RELATIVE:
+    energy = formulas.motion_energy(network.standardize(w)) + 1e-6
+    for name in formulas.RELATIVE:
         np.testing.assert_allclose(C[f"{name}_rel"], C[name] / energy, rtol=1e-6)
 
 
@@ -215,7 +215,7 @@ def test_accepted_edge_values_train(lips, edge):
     params = {**TINY, "max_epochs": 1, **edge}
     net = LFHFComponents(**params).fit(lips["train"][:4])
     C = net.transform(lips["test"][:1])
-    assert np.isfinite(C[0][list(scoring.COMPONENTS)].tolist()).all()
+    assert np.isfinite(C[0][list(formulas.COMPONENTS)].tolist()).all()
 
 
 @pytest.mark.parametrize(

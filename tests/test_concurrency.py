@@ -9,8 +9,8 @@ import time
 import numpy as np
 import pytest
 
-from lipanomaly.datasets import Track, read_track, write_track
-from lipanomaly.landmark_cache import _read_cache_entry, _write_cache_entry
+from lipanomaly.io.cache import _read_cache_entry, _write_cache_entry
+from lipanomaly.io.tracks import Track, read_track, write_track
 
 # one worker runs these tests one after the other: each starts processes that compete for
 # the two cores, and a read count is part of what they check
@@ -105,7 +105,7 @@ def _model(version):
     from sklearn.pipeline import Pipeline
 
     from lipanomaly import LipLandmarkExtractor
-    from lipanomaly.scorer import ComponentScorer
+    from lipanomaly.scoring.scorer import ComponentScorer
 
     rng = np.random.default_rng(version)
     C = []
@@ -118,7 +118,7 @@ def _model(version):
 
 
 def _model_writer(path, start, stop):
-    from lipanomaly.pretrained import save_pipeline
+    from lipanomaly.persistence.pretrained import save_pipeline
 
     models = [_model(0), _model(1)]
     while time.time() < start:
@@ -130,8 +130,8 @@ def _model_writer(path, start, stop):
 
 
 def _model_reader(path, start, stop, offsets, done, queue):
-    from lipanomaly.pretrained import load_pipeline
-    from lipanomaly.serialization import load_model
+    from lipanomaly.persistence.pretrained import load_pipeline
+    from lipanomaly.persistence.serialization import load_model
 
     def read_once(n):
         if n % 2:
@@ -147,7 +147,7 @@ def _model_reader(path, start, stop, offsets, done, queue):
 def test_a_model_being_replaced_reads_old_or_new(tmp_path):
     """A reader sees the model before or after the swap, never "no such model folder",
     "corrupt weights" or the extractor of one version with the detector of the other."""
-    from lipanomaly.pretrained import save_pipeline
+    from lipanomaly.persistence.pretrained import save_pipeline
 
     ctx = multiprocessing.get_context("fork")
     path = str(tmp_path / "model")

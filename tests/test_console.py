@@ -2,7 +2,7 @@
 
 import pytest
 
-from lipanomaly.console import Console, expand_inputs
+from lipanomaly.app.console import Console, expand_inputs
 
 
 class _Terminal(Console):

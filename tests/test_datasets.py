@@ -3,8 +3,9 @@ import os
 import numpy as np
 import pytest
 
-from lipanomaly.datasets import Track, load_development, read_track, write_track
 from lipanomaly.exceptions import InputError
+from lipanomaly.io.datasets import load_development
+from lipanomaly.io.tracks import Track, read_track, write_track
 
 
 def test_development_set(development):

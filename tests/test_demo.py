@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import lipanomaly
-from lipanomaly.demo import run_demo
-from lipanomaly.report import prepare_report_folder, write_demo_folder
+from lipanomaly.app.demo import run_demo
+from lipanomaly.app.report import prepare_report_folder, write_demo_folder
 
 pytestmark = pytest.mark.slow
 

@@ -15,9 +15,9 @@ from sklearn.exceptions import NotFittedError as SklearnNotFittedError
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from tiny import LFHF
 
-from lipanomaly import scoring
-from lipanomaly.detector import LFHFVAEDetector
+from lipanomaly.detectors.lfhf import LFHFVAEDetector
 from lipanomaly.exceptions import InputError, NotFittedError
+from lipanomaly.scoring import formulas
 
 pytestmark = pytest.mark.slow
 
@@ -67,9 +67,9 @@ def _signature(cls):
 def test_parameters_are_those_of_the_two_parts():
     """The written-out signatures of the detectors are the union of their parts' (names,
     defaults, order): a parameter added to a part must be added to the detector."""
-    from lipanomaly.baselines import OCVAEComponents, OCVAEDetector
-    from lipanomaly.components import LFHFComponents
-    from lipanomaly.scorer import ComponentScorer
+    from lipanomaly.detectors.ocvae import OCVAEComponents, OCVAEDetector
+    from lipanomaly.scoring.components import LFHFComponents
+    from lipanomaly.scoring.scorer import ComponentScorer
 
     network, scorer = _signature(LFHFComponents), _signature(ComponentScorer)
     assert not set(network) & set(scorer)  # each parameter goes to one part
@@ -95,8 +95,8 @@ def test_parameters_are_those_of_the_two_parts():
 
 
 def test_loss_weights_over_the_defaults():
-    from lipanomaly.components import LFHFComponents
-    from lipanomaly.networks import DUAL
+    from lipanomaly.nn.specs import DUAL
+    from lipanomaly.scoring.components import LFHFComponents
 
     weights = LFHFComponents(loss_weights={"kl_lf": 4.0})._loss_weights()
     assert weights == {**DUAL.loss_weights, "kl_lf": 4.0}
@@ -144,18 +144,18 @@ def test_iqr_threshold(lips):
 def test_components_windows_and_scores_agree(fitted, lips):
     X = [c for c in lips["test"] + lips["fake"] if len(c) == 160][:3]
     comps = fitted.score_components(X)
-    assert set(comps) == {*scoring.COMPONENTS, "score"}
+    assert set(comps) == {*formulas.COMPONENTS, "score"}
     assert all(v.shape == (3,) and v.dtype == np.float64 for v in comps.values())
     np.testing.assert_allclose(comps["score"], fitted.score_samples(X))
     np.testing.assert_allclose(comps["drs"] > 0, True)
     win = fitted.score_windows(X)
-    assert set(win.dtype.names) == {"clip_index", "start", "score", *scoring.COMPONENTS}
+    assert set(win.dtype.names) == {"clip_index", "start", "score", *formulas.COMPONENTS}
     # 160 frames, window 32, stride 16: 9 windows per clip
     np.testing.assert_array_equal(win.clip_index, np.repeat(np.arange(3), 9))
     np.testing.assert_array_equal(win.start[:9], np.arange(0, 129, 16))
     per_clip = [win.score[win.clip_index == i].mean() for i in range(3)]
     np.testing.assert_allclose(per_clip, comps["score"])
-    for name in scoring.COMPONENTS:
+    for name in formulas.COMPONENTS:
         np.testing.assert_allclose(
             [win[name][win.clip_index == i].mean() for i in range(3)], comps[name]
         )
@@ -280,7 +280,7 @@ def test_save_and_load_model_roundtrip(fitted, lips, tmp_path):
 def test_pipeline_from_track_files(development, lips):
     from sklearn.pipeline import make_pipeline
 
-    from lipanomaly.extraction import LipLandmarkExtractor
+    from lipanomaly.io.extraction import LipLandmarkExtractor
 
     files = [str(development_file) for development_file in _track_paths(development)]
     y = development.y
@@ -293,18 +293,18 @@ def test_pipeline_from_track_files(development, lips):
 
 
 def _track_paths(development):
-    from lipanomaly.datasets import default_data_dir
+    from lipanomaly.io.datasets import default_data_dir
 
     root = default_data_dir() / "landmarks"
     return [root / f for f in development.files]
 
 
 def test_pipeline_with_bandsplit_features_and_ocsvm(development):
-    features = pytest.importorskip("lipanomaly.features")
+    features = pytest.importorskip("lipanomaly.detectors.lip_features")
     from sklearn.pipeline import make_pipeline
     from sklearn.svm import OneClassSVM
 
-    from lipanomaly.extraction import LipLandmarkExtractor
+    from lipanomaly.io.extraction import LipLandmarkExtractor
 
     files = [str(p) for p in _track_paths(development)]
     real = [f for f, label in zip(files, development.y) if label == 1][::4]
@@ -368,8 +368,8 @@ def test_a_pipeline_refuses_an_extractor_rate_other_than_fs():
     it, at fit and at scoring: a band split at the wrong frequencies would pass silently."""
     from sklearn.pipeline import make_pipeline
 
-    from lipanomaly.datasets import load_demo
-    from lipanomaly.extraction import ExtractedClips, LipLandmarkExtractor
+    from lipanomaly.io.datasets import load_demo
+    from lipanomaly.io.extraction import ExtractedClips, LipLandmarkExtractor
     from lipanomaly.limits import DEFAULT_FPS
 
     tracks = load_demo(split="train").tracks[:3]
@@ -386,7 +386,7 @@ def test_a_pipeline_refuses_an_extractor_rate_other_than_fs():
 
 
 def test_scoring_refuses_clips_at_another_rate(fitted, lips):
-    from lipanomaly.extraction import ExtractedClips
+    from lipanomaly.io.extraction import ExtractedClips
 
     with pytest.raises(InputError, match="at 50 frames per second"):
         fitted.score_samples(ExtractedClips(lips["test"], 50.0))

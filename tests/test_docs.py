@@ -38,7 +38,7 @@ def test_sphinx_build_has_no_warning(tmp_path):
 
 
 def test_cli_page_documents_every_subcommand():
-    from lipanomaly.cli import build_parser
+    from lipanomaly.app.cli import build_parser
 
     parser = build_parser()
     (sub,) = [a for a in parser._actions if a.dest == "command"]

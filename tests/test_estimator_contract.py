@@ -21,8 +21,8 @@ from numpy.lib import recfunctions
 from sklearn.base import clone
 from test_common import ESTIMATORS
 
-from lipanomaly import serialization
 from lipanomaly.exceptions import InputError
+from lipanomaly.persistence import serialization
 
 pytestmark = pytest.mark.slow
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from lipanomaly.evaluation import (
+from lipanomaly.evaluation.metrics import (
     bpcer_at_apcer,
     equal_error_rate,
     error_rates,
@@ -211,7 +211,7 @@ def test_user_names_are_drawn_literally(agg, rng):
     """A detector or a generator named like mathtext ($1_$2) is drawn as written: no error."""
     import io
 
-    from lipanomaly.evaluation import plain_label
+    from lipanomaly.evaluation.metrics import plain_label
 
     assert plain_label("$1_$2") == r"\$1_\$2"
     y = np.r_[np.ones(10), -np.ones(10)].astype(int)
@@ -225,7 +225,7 @@ def test_real_development_labels_and_families(development):
     """On the development set's labels and families, with a simple real score (mouth-opening
     variability of the raw tracks): the per-family results line up with the manifest and with
     sklearn, and everything is finite."""
-    from lipanomaly.signal import FACEMESH_LIPS, mouth_opening
+    from lipanomaly.signal.filters import FACEMESH_LIPS, mouth_opening
 
     scores = []
     for track in development.tracks:

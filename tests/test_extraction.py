@@ -10,10 +10,10 @@ from sklearn.utils._param_validation import InvalidParameterError
 
 from lipanomaly import LipLandmarkExtractor
 from lipanomaly._validation import check_clips
-from lipanomaly.datasets import Track, read_track, write_track
 from lipanomaly.exceptions import InputError
-from lipanomaly.extraction import ExtractionWarning, cache_key, extract_folder
-from lipanomaly.landmarks import FACEMESH_LIPS, LIPS_INNER, LIPS_OUTER
+from lipanomaly.io.extraction import ExtractionWarning, cache_key, extract_folder
+from lipanomaly.io.landmarks import FACEMESH_LIPS, LIPS_INNER, LIPS_OUTER
+from lipanomaly.io.tracks import Track, read_track, write_track
 
 pytestmark = pytest.mark.filterwarnings("ignore:SymbolDatabase.GetPrototype:UserWarning")
 
@@ -49,7 +49,7 @@ def _track(landmarks, fps=25.0, path=None):
 
 def test_import_does_not_load_video_libraries():
     code = (
-        "import sys, lipanomaly.extraction; from lipanomaly import LipLandmarkExtractor; "
+        "import sys, lipanomaly.io.extraction; from lipanomaly import LipLandmarkExtractor; "
         "print([m for m in ('cv2', 'mediapipe') if m in sys.modules])"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -259,7 +259,7 @@ def test_dask_backend_gives_the_serial_arrays(videos):
 
 @needs_video
 def test_cache_reads_instead_of_recomputing(videos, tmp_path, monkeypatch):
-    import lipanomaly.video
+    import lipanomaly.io.video
 
     video = tmp_path / "clip.mpg"
     shutil.copy(videos / "bbaf2n.mpg", video)
@@ -271,7 +271,7 @@ def test_cache_reads_instead_of_recomputing(videos, tmp_path, monkeypatch):
     def fail(*args, **kwargs):
         raise AssertionError("FaceMesh ran although the video is cached")
 
-    monkeypatch.setattr(lipanomaly.video, "read_video_track", fail)
+    monkeypatch.setattr(lipanomaly.io.video, "read_video_track", fail)
     # another name, same bytes: still a cache hit; other normalisation settings reuse it too
     renamed = tmp_path / "renamed.mpg"
     shutil.copy(video, renamed)

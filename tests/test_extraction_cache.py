@@ -10,11 +10,12 @@ import warnings
 import numpy as np
 import pytest
 
-from lipanomaly import LipLandmarkExtractor, video
-from lipanomaly.datasets import Track, read_track, write_track
+from lipanomaly import LipLandmarkExtractor
 from lipanomaly.exceptions import InputError
-from lipanomaly.extraction import CacheWarning, ExtractionWarning, cache_key, extract_folder
-from lipanomaly.landmark_cache import _clean_cache_temporaries
+from lipanomaly.io import video
+from lipanomaly.io.cache import _clean_cache_temporaries
+from lipanomaly.io.extraction import CacheWarning, ExtractionWarning, cache_key, extract_folder
+from lipanomaly.io.tracks import Track, read_track, write_track
 
 
 def _face_track(seed, t=50):
@@ -162,7 +163,7 @@ def test_a_memory_error_is_that_inputs_error(fake_facemesh, tmp_path, cache):
 
 
 def test_any_failure_of_a_track_file_is_that_inputs_error(tmp_path, monkeypatch):
-    import lipanomaly.extraction as extraction
+    import lipanomaly.io.extraction as extraction
 
     good = write_track(tmp_path / "good.npz", _face_track(1))
     bad = write_track(tmp_path / "bad.npz", _face_track(2))

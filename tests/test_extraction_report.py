@@ -12,9 +12,10 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 from lipanomaly import LipLandmarkExtractor
-from lipanomaly.datasets import Track, load_demo
-from lipanomaly.extraction import ExtractionWarning
-from lipanomaly.landmarks import face_box
+from lipanomaly.io.datasets import load_demo
+from lipanomaly.io.extraction import ExtractionWarning
+from lipanomaly.io.landmarks import face_box
+from lipanomaly.io.tracks import Track
 
 
 @pytest.fixture

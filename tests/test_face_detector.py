@@ -8,10 +8,10 @@ import pytest
 from sklearn.model_selection import GroupKFold
 
 from lipanomaly import FaceMotionDetector, load_model, save_model
-from lipanomaly.evaluation import roc_auc
+from lipanomaly.detectors.face_motion import feature_names
+from lipanomaly.evaluation.metrics import roc_auc
 from lipanomaly.exceptions import InputError, ModelFileError, NotFittedError
-from lipanomaly.face_motion import feature_names
-from lipanomaly.scoring import quantile_normal
+from lipanomaly.scoring.formulas import quantile_normal
 
 pytestmark = pytest.mark.slow
 
@@ -151,7 +151,7 @@ def test_quality_floor_on_families_it_never_saw(development_all, face_clips_all)
     """Leave-family-out, two folds of FamilyFolds(5, random_state=0): EchoMimicV3 alone, and
     GeneFace, Hallo, HyperLips, Jimeng, MuseTalk, SadTalker and Sonic (measured 0.89 and
     0.85 on 2026-12-03: docs/quality.md has the whole protocol)."""
-    from lipanomaly.protocol import FamilyFolds
+    from lipanomaly.evaluation.protocol import FamilyFolds
 
     d = development_all
     groups = np.where(d.y == 1, d.groups, d.generators)
@@ -175,7 +175,7 @@ def test_a_pipeline_refuses_an_extractor_rate_other_than_fs(development, semi):
     frequency wrong, so the pipeline refuses them at fit and at scoring."""
     from sklearn.pipeline import make_pipeline
 
-    from lipanomaly.face_detector import face_extractor
+    from lipanomaly.detectors.face import face_extractor
     from lipanomaly.limits import DEFAULT_FPS
 
     assert face_extractor().fps == DEFAULT_FPS == FaceMotionDetector().fs

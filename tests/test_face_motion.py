@@ -1,14 +1,12 @@
-"""Whole-face motion features (lipanomaly.face_motion) and the face clips they read."""
+"""Whole-face motion features (lipanomaly.detectors.face_motion) and the face clips they read."""
 
 import dataclasses
 
 import numpy as np
 import pytest
 
-from lipanomaly.datasets import Track
-from lipanomaly.exceptions import InputError
-from lipanomaly.face_detector import FaceMotionFeatures, face_extractor
-from lipanomaly.face_motion import (
+from lipanomaly.detectors.face import FaceMotionFeatures, face_extractor
+from lipanomaly.detectors.face_motion import (
     FACE_CLIP_ROWS,
     FEATURES,
     MIN_SECONDS,
@@ -17,7 +15,9 @@ from lipanomaly.face_motion import (
     feature_names,
     min_frames,
 )
-from lipanomaly.landmarks import FACE_POINTS, FACE_REGIONS, FACEMESH_LIPS
+from lipanomaly.exceptions import InputError
+from lipanomaly.io.landmarks import FACE_POINTS, FACE_REGIONS, FACEMESH_LIPS
+from lipanomaly.io.tracks import Track
 
 
 @pytest.fixture(scope="module")
@@ -140,7 +140,7 @@ def test_regions_cover_the_face():
 def test_pose_rows_follow_the_head(track):
     """A head sliding right by one head unit over the clip: the translation row spans 1,
     and the face points, in the head frame, do not move."""
-    from lipanomaly.landmarks import head_frames
+    from lipanomaly.io.landmarks import head_frames
 
     _, _, scale = head_frames(track.landmarks, track.width, track.height, frame="rigid")
     unit = np.nanmedian(scale)  # pixels per head unit

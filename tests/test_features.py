@@ -8,9 +8,9 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import OneClassSVM
 
 from lipanomaly import LipMotionFeatures
+from lipanomaly.detectors.lip_features import FEATURE_NAMES, lip_motion_features
 from lipanomaly.exceptions import InputError, NotFittedError
-from lipanomaly.features import FEATURE_NAMES, lip_motion_features
-from lipanomaly.signal import LIP_CORNERS, LIP_INNER
+from lipanomaly.signal.filters import LIP_CORNERS, LIP_INNER
 
 FS = 25.0
 COL = {name: i for i, name in enumerate(FEATURE_NAMES)}

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import lipanomaly
-from lipanomaly.datasets import Track
+from lipanomaly.io.tracks import Track
 
 # development clips re-timed (no MediaPipe): bench_invariance over all 467 clips, the 95th
 # percentile of the score change 1.3 at 24 fps, 1.0 at 30 fps, 3.9 to 4.7 % of the verdicts

@@ -1,9 +1,8 @@
 import numpy as np
 import pytest
 
-from lipanomaly.datasets import read_track
 from lipanomaly.exceptions import InputError
-from lipanomaly.landmarks import (
+from lipanomaly.io.landmarks import (
     FACEMESH_LIPS,
     HEAD_ANCHORS,
     LIPS_INNER,
@@ -15,6 +14,7 @@ from lipanomaly.landmarks import (
     resample,
     resolve_points,
 )
+from lipanomaly.io.tracks import read_track
 
 
 @pytest.fixture(scope="module")

@@ -1,10 +1,14 @@
 """The layer rules of the package, read from the source (no import needed).
 
-- OpenCV and MediaPipe are imported by ``video.py`` only;
-- torch and skorch by ``nn/`` only; another module reaches the networks through
-  ``lipanomaly.nn``, imported inside the function that needs it (never at module level);
-- the numpy scoring (``scoring.py``, ``scorer.py``) imports neither torch nor ``nn``;
-- nothing imports the command line (``cli.py``);
+- the sub-packages are layers, each importing only from itself and the layers below it
+  (:data:`LAYERS`), lazy imports inside functions included;
+- OpenCV and MediaPipe are imported by ``io/video.py`` only;
+- torch and skorch by ``nn/`` only (not by ``nn/specs.py``, what the estimators know of a
+  network without torch); another module reaches the networks through ``lipanomaly.nn``,
+  imported inside the function that needs it (never at module level);
+- the numpy scoring (``scoring/formulas.py``, ``scoring/scorer.py``) imports neither torch nor
+  the networks;
+- nothing outside ``app/`` imports the applications (the command line, demo, report);
 - the applications around the library (benchmarks, docs scripts, examples, the training
   script, the CLI, the demo and the report) use only public API: no ``obj._private``, no
   ``_private`` name imported from another module.
@@ -52,21 +56,43 @@ def _root(name):
     return name.split(".")[0]
 
 
+#: The layers, lowest first: the top-level modules (exceptions, limits, the input checks),
+#: I/O, signal processing, the networks, scoring, the detectors, evaluation, model files,
+#: the applications. See DEVELOPERS.md.
+LAYERS = ("", "io", "signal", "nn", "scoring", "detectors", "evaluation", "persistence", "app")
+
+
+def _layer(rel_parts):
+    """The layer of a module, from its path parts under lipanomaly/."""
+    return rel_parts[0] if len(rel_parts) > 1 else ""
+
+
 @pytest.mark.parametrize("path", _modules(), ids=lambda p: str(p.relative_to(PACKAGE)))
 def test_layer_rules(path):
     rel = path.relative_to(PACKAGE).as_posix()
-    in_nn = rel.startswith("nn/")
+    layer = LAYERS.index(_layer(path.relative_to(PACKAGE).parts))
     for module, level, top in _imports(path):
         name = _absolute(path, module, level)
         root = _root(name)
         if root in ("cv2", "mediapipe"):
-            assert rel == "video.py", f"{rel} imports {name}: only video.py may"
+            assert rel == "io/video.py", f"{rel} imports {name}: only io/video.py may"
         if root in ("torch", "skorch"):
-            assert in_nn, f"{rel} imports {name}: only lipanomaly/nn/ may"
-        if name == "lipanomaly.nn" or name.startswith("lipanomaly.nn."):
+            assert rel.startswith("nn/") and rel != "nn/specs.py", f"{rel} imports {name}"
+        if root == "lipanomaly":
+            target = name.split(".")[1] if "." in name else ""
+            target = target if target in LAYERS else ""  # a top-level module: the lowest layer
+            assert LAYERS.index(target) <= layer, f"{rel} (layer {LAYERS[layer]!r}) imports {name}"
+        if name.startswith("lipanomaly.nn") and name != "lipanomaly.nn.specs":
+            in_nn = rel.startswith("nn/")
             assert in_nn or not top, f"{rel} imports {name} at module level: import it lazily"
-            assert rel not in ("scoring.py", "scorer.py"), f"{rel} (numpy scoring) imports {name}"
-        assert name != "lipanomaly.cli" or rel == "cli.py", f"{rel} imports the CLI"
+            assert rel not in ("scoring/formulas.py", "scoring/scorer.py"), f"{rel} imports {name}"
+        if name.startswith("lipanomaly.app"):
+            assert rel.startswith("app/"), f"{rel} imports the applications ({name})"
+
+
+def test_every_sub_package_is_a_layer():
+    packages = {p.parent.name for p in PACKAGE.glob("*/__init__.py")}
+    assert packages == set(LAYERS) - {""}
 
 
 APPLICATIONS = [
@@ -74,10 +100,7 @@ APPLICATIONS = [
     *sorted((REPO / "docs" / "scripts").glob("*.py")),
     *sorted((REPO / "examples").glob("*.py")),
     REPO / "scripts" / "train_pretrained.py",
-    PACKAGE / "cli.py",
-    PACKAGE / "console.py",
-    PACKAGE / "demo.py",
-    PACKAGE / "report.py",
+    *sorted((PACKAGE / "app").glob("*.py")),
 ]
 
 

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from lipanomaly.exceptions import InputError
-from lipanomaly.scorer import ComponentScorer
-from lipanomaly.scoring import conformal_p_values
+from lipanomaly.scoring.formulas import conformal_p_values
+from lipanomaly.scoring.scorer import ComponentScorer
 
 
 def test_known_answers():

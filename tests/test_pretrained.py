@@ -10,11 +10,12 @@ from sklearn.utils.validation import check_is_fitted
 
 import lipanomaly
 from lipanomaly import FaceMotionDetector, LFHFVAEDetector, LipLandmarkExtractor
-from lipanomaly.datasets import load_demo, read_track
+from lipanomaly.detectors.face import FACE_CLIPS
 from lipanomaly.exceptions import InputError, ModelFileError
-from lipanomaly.face_detector import FACE_CLIPS
-from lipanomaly.networks import DUAL
-from lipanomaly.pretrained import (
+from lipanomaly.io.datasets import load_demo
+from lipanomaly.io.tracks import read_track
+from lipanomaly.nn.specs import DUAL
+from lipanomaly.persistence.pretrained import (
     DEFAULT_PRETRAINED,
     PRETRAINED_MODELS,
     load_pipeline,
@@ -130,7 +131,7 @@ def test_deterministic(pretrained):
 
 
 def test_missing_model_is_a_clear_error(tmp_path, monkeypatch):
-    import lipanomaly.pretrained as module
+    import lipanomaly.persistence.pretrained as module
 
     monkeypatch.setitem(module.PRETRAINED_MODELS, "lfhf", tmp_path / "nothing")
     with pytest.raises(ModelFileError, match=r"train_pretrained\.py --model lfhf"):

@@ -5,8 +5,7 @@ import pytest
 from sklearn.base import BaseEstimator, OutlierMixin
 from sklearn.model_selection import cross_val_predict
 
-from lipanomaly.exceptions import InputError
-from lipanomaly.protocol import (
+from lipanomaly.evaluation.protocol import (
     DEVELOPMENT_LINKED_SOURCES,
     SourceFolds,
     check_no_leak,
@@ -14,6 +13,7 @@ from lipanomaly.protocol import (
     development_pairs,
     source_pairs,
 )
+from lipanomaly.exceptions import InputError
 
 
 class _MeanDistance(OutlierMixin, BaseEstimator):
@@ -182,7 +182,7 @@ def test_source_pairs():
 
 @pytest.mark.parametrize("n_splits", [5, None])
 def test_family_folds_never_train_on_a_test_family_or_group(development_all, n_splits):
-    from lipanomaly.protocol import FamilyFolds
+    from lipanomaly.evaluation.protocol import FamilyFolds
 
     d = development_all
     cv = FamilyFolds(d.generators, n_splits, random_state=0)
@@ -201,7 +201,7 @@ def test_family_folds_never_train_on_a_test_family_or_group(development_all, n_s
 
 def test_family_folds_keep_a_fake_with_its_real_input(development_all):
     """A lip-sync fake of a real recording is tested with that recording."""
-    from lipanomaly.protocol import FamilyFolds
+    from lipanomaly.evaluation.protocol import FamilyFolds
 
     d = development_all
     fold = FamilyFolds(d.generators, 5, random_state=0).assign_folds(d.y, d.groups)
@@ -213,7 +213,7 @@ def test_family_folds_keep_a_fake_with_its_real_input(development_all):
 
 
 def test_family_folds_checks_its_arguments():
-    from lipanomaly.protocol import FamilyFolds
+    from lipanomaly.evaluation.protocol import FamilyFolds
 
     y = np.array([1, 1, -1, -1])
     groups = np.array(["a", "b", "c", "d"])

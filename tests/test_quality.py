@@ -5,7 +5,8 @@ sources (GRID, MEAD through DreamTalk, VoxCeleb2 through PC-AVS: 51 clips) and s
 paired clips of three *other* sources, none of which it saw: the four HyperLips real inputs
 and their lip-sync results, the ``lipsync_assignment`` real video and its Wav2Lip fake, and
 the StyleHEAT driving video and its four reenactments (6 real, 9 fake clips; see
-:func:`lipanomaly.protocol.development_pairs`). A fake and its real input share the person,
+:func:`lipanomaly.evaluation.protocol.development_pairs`). A fake and its real input share the
+person,
 the camera and the recording, so these pairs test what lip motion alone tells apart.
 
 A second set-up, a small subset of the group protocol of ``docs/quality.md`` over both
@@ -23,8 +24,8 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from lipanomaly import LFHFVAEDetector, LipLandmarkExtractor
-from lipanomaly.datasets import load_development
-from lipanomaly.protocol import check_no_leak, development_pairs, source_pairs
+from lipanomaly.evaluation.protocol import check_no_leak, development_pairs, source_pairs
+from lipanomaly.io.datasets import load_development
 
 TRAIN_SOURCES = ("lipnet_grid_samples", "dreamtalk", "pcavs")
 FLOOR_AUC = 0.65  # chance (0.5) + 0.15

@@ -66,7 +66,7 @@ def test_pretrained_scores_on_the_bundled_demo(name):
     0.5 (issue 22) from ``load_pretrained(name).score_samples(load_demo().tracks)`` with one
     torch thread, as the tests run (more threads add in another order)."""
     from lipanomaly import load_pretrained
-    from lipanomaly.datasets import load_demo
+    from lipanomaly.io.datasets import load_demo
 
     ref = np.load(PRETRAINED_REFERENCE)
     pipe = load_pretrained(name)

@@ -7,9 +7,9 @@ Numpy only: no network is trained here (the scorer on a network's output is test
 import numpy as np
 import pytest
 
-from lipanomaly import scoring
 from lipanomaly.exceptions import InputError, NotFittedError
-from lipanomaly.scorer import ComponentScorer, check_components
+from lipanomaly.scoring import formulas
+from lipanomaly.scoring.scorer import ComponentScorer, check_components
 
 
 def _records(values, names, starts=None):
@@ -26,23 +26,23 @@ def _records(values, names, starts=None):
 def live(rng):
     """20 live clips of 4 windows, every component of the dual VAE."""
     return [
-        _records(rng.normal(1.0, 0.2, (4, len(scoring.COMPONENTS))), scoring.COMPONENTS)
+        _records(rng.normal(1.0, 0.2, (4, len(formulas.COMPONENTS))), formulas.COMPONENTS)
         for _ in range(20)
     ]
 
 
 def test_mahalanobis_known_answer(live, rng):
     scorer = ComponentScorer(components=("drs", "delta_e"), sides="both").fit(live)
-    assert scorer.component_names_ == scoring.COMPONENTS
+    assert scorer.component_names_ == formulas.COMPONENTS
     values, clip_index, _ = check_components(live)
-    center, scale = scoring.fit_robust_scale(values)
+    center, scale = formulas.fit_robust_scale(values)
     np.testing.assert_array_equal(scorer.component_center_, center)
     z = (values - center) / scale
     cols = [2, 3]
     np.testing.assert_array_equal(scorer.columns_, cols)
-    precision = scoring.fit_mahalanobis(z[:, cols])
+    precision = formulas.fit_mahalanobis(z[:, cols])
     np.testing.assert_allclose(scorer.precision_, precision)
-    window = -scoring.mahalanobis(z[:, cols], precision)
+    window = -formulas.mahalanobis(z[:, cols], precision)
     per_clip = [window[clip_index == i].mean() for i in range(len(live))]
     np.testing.assert_allclose(scorer.calibration_scores_, per_clip)
     np.testing.assert_allclose(scorer.score_samples(live), per_clip)
@@ -68,7 +68,7 @@ def test_linear_known_answer_and_needed_components(live):
 
 
 def test_components_read_before_fit():
-    names = scoring.COMPONENTS
+    names = formulas.COMPONENTS
     assert ComponentScorer().components_read(names) == ("e_smooth", "e_smooth_rel", "e_detail_rel")
     assert ComponentScorer(components=None).components_read(names) == names
     linear = ComponentScorer(combination="linear", gamma=0.0, latent_coef=2.0)
@@ -139,7 +139,7 @@ def test_not_fitted():
 def test_refit_on_other_live_clips_recentres(live, rng):
     """Reference calibration: the same scorer parameters, fitted on a user's own clips."""
     shifted = [
-        _records(rng.normal(3.0, 0.2, (4, len(scoring.COMPONENTS))), scoring.COMPONENTS)
+        _records(rng.normal(3.0, 0.2, (4, len(formulas.COMPONENTS))), formulas.COMPONENTS)
         for _ in range(20)
     ]
     general = ComponentScorer(sides="both").fit(live)
@@ -166,10 +166,10 @@ def test_sides_known_answer(live, rng):
     assert scorer.sides_ == ("low", "high")
     values, _, _ = check_components(live)
     z = (values - scorer.component_center_) / scorer.component_scale_
-    cols = [scoring.COMPONENTS.index("e_smooth"), scoring.COMPONENTS.index("e_detail_rel")]
+    cols = [formulas.COMPONENTS.index("e_smooth"), formulas.COMPONENTS.index("e_detail_rel")]
     r = np.c_[np.minimum(z[:, cols[0]], 0), np.maximum(z[:, cols[1]], 0)]
-    np.testing.assert_allclose(scorer.precision_, scoring.fit_mahalanobis(r))
-    window = -scoring.mahalanobis(r, scorer.precision_)
+    np.testing.assert_allclose(scorer.precision_, formulas.fit_mahalanobis(r))
+    window = -formulas.mahalanobis(r, scorer.precision_)
     np.testing.assert_allclose(np.concatenate(scorer.score_windows(live)), window)
     # a deviation on the counted side lowers the score; on the other side it does not
     up, down = [a.copy() for a in live], [a.copy() for a in live]
@@ -203,10 +203,10 @@ def test_sides_none_takes_the_measured_side_or_both(live):
 def test_rectify():
     z = np.array([[-1.0, -1.0, -1.0], [2.0, 2.0, 2.0]])
     np.testing.assert_array_equal(
-        scoring.rectify(z, ("both", "low", "high")), [[-1, -1, 0], [2, 0, 2]]
+        formulas.rectify(z, ("both", "low", "high")), [[-1, -1, 0], [2, 0, 2]]
     )
     with pytest.raises(InputError, match="sides"):
-        scoring.rectify(z, ("both", "low", "middle"))
+        formulas.rectify(z, ("both", "low", "middle"))
 
 
 def test_fit_with_scale_learns_all_but_the_standardisation(live, rng):
@@ -223,7 +223,7 @@ def test_fit_with_scale_learns_all_but_the_standardisation(live, rng):
     np.testing.assert_array_equal(other.component_scale_, scale)
     assert not np.array_equal(other.precision_, fitted.precision_)
     np.testing.assert_allclose(other.calibration_scores_, other.score_samples(live))
-    n = len(scoring.COMPONENTS)
+    n = len(formulas.COMPONENTS)
     for bad, match in (
         ((center[:2], scale), "center: expected 10 finite values"),
         ((center, np.full(n, np.nan)), "scale: expected 10 finite values"),

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from lipanomaly import scoring
 from lipanomaly.exceptions import InputError
+from lipanomaly.scoring import formulas
 
 
 def _naive_sampen(x, order, r):
@@ -24,8 +24,8 @@ def _naive_sampen(x, order, r):
 def test_window_norm_is_rms():
     a = np.full((3, 5, 4), 2.0)
     a[1] = -3.0
-    np.testing.assert_allclose(scoring.window_norm(a), [2.0, 3.0, 2.0])
-    assert scoring.window_norm(a).dtype == np.float64
+    np.testing.assert_allclose(formulas.window_norm(a), [2.0, 3.0, 2.0])
+    assert formulas.window_norm(a).dtype == np.float64
 
 
 def test_reconstruction_errors_known_answer():
@@ -34,25 +34,25 @@ def test_reconstruction_errors_known_answer():
     x_lf = x - 0.3  # LF error 0.3 everywhere
     r_target = rng.normal(size=x.shape)
     r_hat = r_target - 0.1  # detail error 0.1 everywhere
-    out = scoring.reconstruction_errors(x, x_lf, r_target, r_hat, eps=0.0)
+    out = formulas.reconstruction_errors(x, x_lf, r_target, r_hat, eps=0.0)
     np.testing.assert_allclose(out["e_smooth"], 0.3)
     np.testing.assert_allclose(out["e_detail"], 0.1)
     np.testing.assert_allclose(out["drs"], 3.0)
-    np.testing.assert_allclose(out["rmse"], scoring.window_norm(x - x_lf - r_hat))
+    np.testing.assert_allclose(out["rmse"], formulas.window_norm(x - x_lf - r_hat))
 
 
 def test_delta_detail_mean_over_draws():
     e = np.array([1.0, 2.0])
     jittered = np.array([[1.2, 2.0], [1.4, 2.0]])
-    np.testing.assert_allclose(scoring.delta_detail(e, jittered), [0.3, 0.0])
-    np.testing.assert_allclose(scoring.delta_detail(e, jittered, relative=True, eps=0), [0.3, 0])
+    np.testing.assert_allclose(formulas.delta_detail(e, jittered), [0.3, 0.0])
+    np.testing.assert_allclose(formulas.delta_detail(e, jittered, relative=True, eps=0), [0.3, 0])
 
 
 def test_latent_rmse_over_all_latents():
     mu = (np.zeros((2, 3)), np.zeros((2, 4, 2)))
     mu_hat = (np.ones((2, 3)), np.zeros((2, 4, 2)))
     # 3 of the 11 values differ by 1
-    np.testing.assert_allclose(scoring.latent_rmse(mu, mu_hat), np.sqrt(3 / 11))
+    np.testing.assert_allclose(formulas.latent_rmse(mu, mu_hat), np.sqrt(3 / 11))
 
 
 def test_sample_entropy_matches_definition_and_antropy():
@@ -61,7 +61,7 @@ def test_sample_entropy_matches_definition_and_antropy():
     sig = np.stack(
         [rng.normal(size=64), np.sin(np.linspace(0, 12, 64)) + 0.1 * rng.normal(size=64)]
     )
-    got = scoring.sample_entropy(sig, order=2, r=0.2)
+    got = formulas.sample_entropy(sig, order=2, r=0.2)
     want = [_naive_sampen(s, 2, 0.2 * s.std()) for s in sig]
     np.testing.assert_allclose(got, want, rtol=1e-10)
     assert got[1] < got[0]  # a noisy sine is more regular than noise
@@ -72,43 +72,43 @@ def test_sample_entropy_guards():
     n = 64
     cap = np.log((n - 2) * (n - 3) / 2)
     flat = np.full((1, n), 3.0)
-    assert scoring.sample_entropy(flat)[0] == 0.0
+    assert formulas.sample_entropy(flat)[0] == 0.0
     # a tolerance far below every distance: antropy gives NaN (no match): capped
     noise = np.random.default_rng(2).normal(size=(1, n))
-    assert scoring.sample_entropy(noise, r=1e-12)[0] == pytest.approx(cap)
+    assert formulas.sample_entropy(noise, r=1e-12)[0] == pytest.approx(cap)
     with pytest.raises(InputError, match="at least 5 samples"):
-        scoring.sample_entropy(np.ones((1, 4)))
+        formulas.sample_entropy(np.ones((1, 4)))
 
 
 def test_flatness_complexity_known_cases():
     n = 256
     tone = np.sin(2 * np.pi * 8 * np.arange(n) / n)[None, :, None]  # (1, n, 1) windows
     noise = np.random.default_rng(3).normal(size=(1, n, 1))
-    assert scoring.complexity(tone, method="flatness")[0] < 1e-3
+    assert formulas.complexity(tone, method="flatness")[0] < 1e-3
     # about 0.56 for white Gaussian noise
-    assert scoring.complexity(noise, method="flatness")[0] > 0.4
-    assert scoring.complexity(np.ones((1, n, 3)), method="flatness")[0] == 0.0
+    assert formulas.complexity(noise, method="flatness")[0] > 0.4
+    assert formulas.complexity(np.ones((1, n, 3)), method="flatness")[0] == 0.0
 
 
 def test_complexity_on_real_lip_windows(development):
-    from lipanomaly.extraction import LipLandmarkExtractor
-    from lipanomaly.windows import make_windows
+    from lipanomaly.io.extraction import LipLandmarkExtractor
+    from lipanomaly.signal.windows import make_windows
 
     clips = LipLandmarkExtractor().transform(development.tracks[:6])
     w = make_windows(clips, length=64, stride=32)[0]
     w = w.reshape(len(w), 64, -1)
     for method in ("sampen", "flatness"):
-        c = scoring.complexity(w, method=method)
+        c = formulas.complexity(w, method=method)
         assert c.shape == (len(w),) and c.dtype == np.float64
         assert np.isfinite(c).all() and np.ptp(c) > 0
     with pytest.raises(InputError, match="'sampen' or 'flatness'"):
-        scoring.complexity(w, method="lz")
+        formulas.complexity(w, method="lz")
 
 
 def test_motion_energy_ignores_the_mean_shape():
     x = np.zeros((1, 10, 2)) + 5.0
     x[0, ::2, 0] += 1.0  # +-0.5 about the mean on one of two coordinates
-    np.testing.assert_allclose(scoring.motion_energy(x), [np.sqrt(0.25 / 2)])
+    np.testing.assert_allclose(formulas.motion_energy(x), [np.sqrt(0.25 / 2)])
 
 
 def test_fit_robust_scale_gaussian_and_degenerate_columns():
@@ -116,13 +116,13 @@ def test_fit_robust_scale_gaussian_and_degenerate_columns():
     g = rng.normal(loc=5.0, scale=2.0, size=20000)
     ties = np.r_[np.zeros(8), 1.0, 2.0]  # IQR 0, MAD 0: falls back to the std
     const = np.full(10, 3.0)
-    center, scale = scoring.fit_robust_scale(g[:, None])
+    center, scale = formulas.fit_robust_scale(g[:, None])
     assert center[0] == pytest.approx(5.0, abs=0.05)
     assert scale[0] == pytest.approx(2.0, abs=0.05)
-    center, scale = scoring.fit_robust_scale(np.column_stack([ties, const]))
+    center, scale = formulas.fit_robust_scale(np.column_stack([ties, const]))
     np.testing.assert_allclose(center, [0.0, 3.0])
     np.testing.assert_allclose(scale, [ties.std(), 1.0])
-    z = scoring.apply_robust_scale(np.column_stack([ties, const]), center, scale)
+    z = formulas.apply_robust_scale(np.column_stack([ties, const]), center, scale)
     assert np.isfinite(z).all() and np.all(z[:, 1] == 0)
 
 
@@ -130,32 +130,32 @@ def test_mahalanobis_recovers_a_known_covariance():
     rng = np.random.default_rng(5)
     cov = np.array([[1.0, 0.8], [0.8, 1.0]])
     z = rng.multivariate_normal([0, 0], cov, size=50000)
-    precision = scoring.fit_mahalanobis(z, shrinkage=0.0, clip=np.inf)
+    precision = formulas.fit_mahalanobis(z, shrinkage=0.0, clip=np.inf)
     np.testing.assert_allclose(precision, np.linalg.inv(cov), rtol=0.05, atol=0.05)
     # along the correlation a point is close, across it far: the distance is two-sided
-    d = scoring.mahalanobis(np.array([[1.0, 1.0], [1.0, -1.0], [-1.0, 1.0]]), np.linalg.inv(cov))
+    d = formulas.mahalanobis(np.array([[1.0, 1.0], [1.0, -1.0], [-1.0, 1.0]]), np.linalg.inv(cov))
     np.testing.assert_allclose(d, [np.sqrt(2 / 1.8), np.sqrt(2 / 0.2), np.sqrt(2 / 0.2)])
 
 
 def test_mahalanobis_is_well_conditioned_with_few_samples():
     z = np.random.default_rng(6).normal(size=(3, 7))  # fewer samples than dimensions
-    precision = scoring.fit_mahalanobis(z)
+    precision = formulas.fit_mahalanobis(z)
     assert np.isfinite(precision).all()
     assert np.all(np.linalg.eigvalsh(precision) > 0)
 
 
 def test_linear_score():
     z = np.array([[1.0, 2.0, 3.0]])
-    assert scoring.linear_score(z, [1.0, -1.0, 0.5])[0] == pytest.approx(0.5)
+    assert formulas.linear_score(z, [1.0, -1.0, 0.5])[0] == pytest.approx(0.5)
 
 
 def test_fit_offset_quantile_is_t80_and_iqr():
     scores = np.arange(101.0)
-    assert scoring.fit_offset(scores, contamination=0.2) == pytest.approx(20.0)
+    assert formulas.fit_offset(scores, contamination=0.2) == pytest.approx(20.0)
     # T80: the 80th percentile of the anomaly score -scores
-    assert -scoring.fit_offset(scores) == pytest.approx(np.percentile(-scores, 80))
-    assert scoring.fit_offset(scores, method="iqr") == pytest.approx(25.0 - 1.5 * 50.0)
+    assert -formulas.fit_offset(scores) == pytest.approx(np.percentile(-scores, 80))
+    assert formulas.fit_offset(scores, method="iqr") == pytest.approx(25.0 - 1.5 * 50.0)
     with pytest.raises(InputError, match="no finite"):
-        scoring.fit_offset([np.nan, 1.0])
+        formulas.fit_offset([np.nan, 1.0])
     with pytest.raises(InputError, match="'quantile' or 'iqr'"):
-        scoring.fit_offset(scores, method="mad")
+        formulas.fit_offset(scores, method="mad")

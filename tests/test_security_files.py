@@ -85,7 +85,7 @@ def _user_folder(tmp_path):
 
 
 def test_check_destination_refuses_what_save_model_would(detectors, tmp_path):
-    from lipanomaly.serialization import check_destination, save_model
+    from lipanomaly.persistence.serialization import check_destination, save_model
 
     user = _user_folder(tmp_path)
     with pytest.raises(ModelFileError, match="not a lipanomaly model folder"):
@@ -100,7 +100,7 @@ def test_check_destination_refuses_what_save_model_would(detectors, tmp_path):
 
 def test_fit_force_refuses_a_user_folder_before_training(tmp_path, monkeypatch, capsys):
     from lipanomaly import LFHFVAEDetector
-    from lipanomaly.cli import main
+    from lipanomaly.app.cli import main
 
     def never(*args, **kwargs):  # pragma: no cover - the point is that it is not called
         raise AssertionError("training started before the destination was checked")
@@ -138,14 +138,14 @@ def test_extractor_fps_within_the_limits_is_accepted(fps):
 
 
 def _track():
-    from lipanomaly.datasets import Track
+    from lipanomaly.io.tracks import Track
 
     lm = np.random.default_rng(0).uniform(0.3, 0.7, (30, 478, 2)).astype(np.float32)
     return Track(lm, fps=25, width=640, height=480)
 
 
 def test_write_track_removes_orphaned_temporaries(tmp_path):
-    from lipanomaly.datasets import write_track
+    from lipanomaly.io.tracks import write_track
 
     orphan = tmp_path / f".a.npz.{'0' * 32}.tmp"  # what an interrupted write_track leaves
     fresh = tmp_path / f".b.npz.{'1' * 32}.tmp"  # a write in progress
@@ -161,9 +161,9 @@ def test_write_track_removes_orphaned_temporaries(tmp_path):
 
 
 def test_write_track_and_the_cache_share_one_clean_up():
-    from lipanomaly import datasets, landmark_cache
+    from lipanomaly.io import cache, files, tracks
 
-    assert landmark_cache.clean_temporaries is datasets.clean_temporaries
+    assert cache.clean_temporaries is tracks.clean_temporaries is files.clean_temporaries
     name = f".{'a' * 64}-{'b' * 16}.npz.{'0' * 32}.tmp"
-    assert landmark_cache._CACHE_TEMP.fullmatch(name)
-    assert datasets._TRACK_TEMP.fullmatch(name)
+    assert cache._CACHE_TEMP.fullmatch(name)
+    assert tracks.TRACK_TEMPORARY.fullmatch(name)

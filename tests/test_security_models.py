@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from lipanomaly import limits
 from lipanomaly.exceptions import LipAnomalyError, ModelFileError
-from lipanomaly.serialization import load_model, save_model
+from lipanomaly.persistence.serialization import load_model, save_model
 
 pytest.importorskip("torch")
 safetensors_numpy = pytest.importorskip("safetensors.numpy")
@@ -451,7 +451,7 @@ def test_the_limits_admit_the_default_networks():
 
 def test_a_cached_state_with_nan_is_refused(tmp_path):
     """The network cache (``memory``) is read with the same finiteness check: a miss."""
-    from lipanomaly.serialization import read_state, write_state
+    from lipanomaly.persistence.serialization import read_state, write_state
 
     write_state(tmp_path / "ok", {"a": 1.0}, {"w": np.ones(3)})
     assert read_state(tmp_path / "ok")[0] == {"a": 1.0}

@@ -1,4 +1,4 @@
-"""lipanomaly.serialization: the folder format (config.json + weights.safetensors)."""
+"""lipanomaly.persistence.serialization: the folder format (config.json + weights.safetensors)."""
 
 import json
 
@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from sklearn.base import BaseEstimator
 
-from lipanomaly import serialization
 from lipanomaly._version import __version__
 from lipanomaly.exceptions import ModelFileError, NotFittedError
-from lipanomaly.serialization import load_model, save_model
+from lipanomaly.persistence import serialization
+from lipanomaly.persistence.serialization import load_model, save_model
 
 torch = pytest.importorskip("torch")
 
@@ -202,13 +202,22 @@ def test_unregistered_or_unfitted_estimator(registered, tmp_path):
 def test_registry_names_the_package_estimators():
     # looked up by name and imported lazily: the registry holds names, not classes
     assert serialization._REGISTRY["LFHFVAEDetector"] == (
-        "lipanomaly.detector",
+        "lipanomaly.detectors.lfhf",
         "LFHFVAEDetector",
     )
-    assert serialization._REGISTRY["OCVAEDetector"] == ("lipanomaly.baselines", "OCVAEDetector")
+    assert serialization._REGISTRY["OCVAEDetector"] == (
+        "lipanomaly.detectors.ocvae",
+        "OCVAEDetector",
+    )
     # the two parts of a detector are saved on their own too
-    assert serialization._REGISTRY["LFHFComponents"] == ("lipanomaly.components", "LFHFComponents")
-    assert serialization._REGISTRY["ComponentScorer"] == ("lipanomaly.scorer", "ComponentScorer")
+    assert serialization._REGISTRY["LFHFComponents"] == (
+        "lipanomaly.scoring.components",
+        "LFHFComponents",
+    )
+    assert serialization._REGISTRY["ComponentScorer"] == (
+        "lipanomaly.scoring.scorer",
+        "ComponentScorer",
+    )
     for name in serialization._REGISTRY:  # every entry names a class that exists
         assert serialization._registered_class(name, "test").__name__ == name
 
@@ -273,7 +282,7 @@ def test_overwrite_refuses_a_file_and_a_symlink(registered, fitted, tmp_path):
 
 
 def test_overwrite_replaces_a_genuine_model_folder(registered, fitted, tmp_path):
-    from lipanomaly.pretrained import PRETRAINED_DIR
+    from lipanomaly.persistence.pretrained import PRETRAINED_DIR
 
     path = save_model(fitted, tmp_path / "model")
     # the files of a pipeline folder and of a pretrained model are the package's own
@@ -341,8 +350,8 @@ def test_model_files_with_the_flat_loss_weights_of_0_5_still_load(tmp_path):
     model saved again carries the new name."""
     import shutil
 
-    from lipanomaly.networks import DUAL, OCVAE, upgrade_params
-    from lipanomaly.pretrained import PRETRAINED_MODELS
+    from lipanomaly.nn.specs import DUAL, OCVAE, upgrade_params
+    from lipanomaly.persistence.pretrained import PRETRAINED_MODELS
 
     config = json.loads((PRETRAINED_MODELS["lfhf"] / "config.json").read_text())
     assert "kl_weight_lf" in config["params"]  # the file is old

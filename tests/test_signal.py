@@ -5,7 +5,7 @@ import pytest
 from scipy import signal as sps
 
 from lipanomaly.exceptions import InputError
-from lipanomaly.signal import (
+from lipanomaly.signal.filters import (
     DEFAULT_CUTOFF_HZ,
     FACEMESH_LIPS,
     LIP_CORNERS,
@@ -146,7 +146,7 @@ def test_bad_filter_parameters(kwargs, match):
 
 def test_the_lowest_cutoff_keeps_the_low_band_exact():
     """At fs * MIN_CUTOFF_FRACTION the filter still passes a constant unchanged."""
-    from lipanomaly.signal import MIN_CUTOFF_FRACTION
+    from lipanomaly.signal.filters import MIN_CUTOFF_FRACTION
 
     low = lowpass(np.full(200, 3.0), cutoff=FS * MIN_CUTOFF_FRACTION, fs=FS)
     np.testing.assert_allclose(low, 3.0, rtol=1e-8)

@@ -1,4 +1,5 @@
-"""Pseudo-spoofs (``lipanomaly.spoofs``) and the spoof scorer: properties, known answers, errors.
+"""Pseudo-spoofs (``lipanomaly.evaluation.spoofs``) and the spoof scorer: properties, known
+answers, errors.
 
 Property tests run on small random clips (hypothesis); the scorer runs on real development
 clips with a cheap detector (``LipMotionFeatures`` + ``OneClassSVM``), no network.
@@ -17,8 +18,7 @@ from sklearn.svm import OneClassSVM
 import lipanomaly
 from lipanomaly import InputError, LipMotionFeatures, make_spoof_scorer
 from lipanomaly._validation import check_clips
-from lipanomaly.limits import MAX_LIP_UNITS
-from lipanomaly.spoofs import (
+from lipanomaly.evaluation.spoofs import (
     RANDOM_SPOOFS,
     SPOOFS,
     UNDER_ARTICULATION_KEEP,
@@ -31,6 +31,7 @@ from lipanomaly.spoofs import (
     transplant,
     under_articulate,
 )
+from lipanomaly.limits import MAX_LIP_UNITS
 
 # the whole accepted range, and values near its edges, in float32 and float64
 coords = st.floats(-MAX_LIP_UNITS, MAX_LIP_UNITS, allow_nan=False, width=32)
@@ -51,7 +52,7 @@ def spoof(kind, clip, strength, seed=0, donor=None):
         return flicker(clip, strength, random_state=seed)
     if kind == "transplant":
         return transplant(clip, clip[::-1] if donor is None else donor, strength)
-    return getattr(lipanomaly.spoofs, kind)(clip, strength)
+    return getattr(lipanomaly.evaluation.spoofs, kind)(clip, strength)
 
 
 def talking(n=100, k=6, seed=0):
@@ -349,7 +350,7 @@ def test_scorer_uses_only_the_real_clips_of_labelled_folds(synthetic):
 def test_the_package_exports_the_scorer():
     assert lipanomaly.make_spoof_scorer is make_spoof_scorer
     assert "make_spoof_scorer" in lipanomaly.__all__
-    assert "spoofs" in dir(lipanomaly)
+    assert "evaluation" in dir(lipanomaly)
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "lipanomaly"
 #: The private methods of the package that another module calls, and why (at most 3): the
 #: parameter checks that parameter constraints cannot express, run again by the model-file
 #: checks. (The savable estimators' protocol, ``get_fitted_state`` / ``set_fitted_state``,
-#: is public: serialization.py and the detectors call it on their parts.)
+#: is public: persistence/serialization.py and the detectors call it on their parts.)
 ALLOWED_PRIVATE_CALLS = {"_check_params"}
 
 

@@ -5,13 +5,13 @@ import shutil
 import numpy as np
 import pytest
 
-from lipanomaly.datasets import read_track
 from lipanomaly.exceptions import InputError
+from lipanomaly.io.tracks import read_track
 
 pytest.importorskip("mediapipe")
 pytest.importorskip("cv2")
 
-from lipanomaly.video import facemesh_fingerprint, read_video_track
+from lipanomaly.io.video import facemesh_fingerprint, read_video_track
 
 # mediapipe 0.10.14 calls a protobuf API that protobuf deprecates, once per process
 pytestmark = pytest.mark.filterwarnings("ignore:SymbolDatabase.GetPrototype:UserWarning")
@@ -51,7 +51,7 @@ def test_matches_reference_extraction(data_dir, name, found):
 def test_landmark_copy_fast_path_equals_protobuf_reads(rng):
     from mediapipe.framework.formats import landmark_pb2
 
-    from lipanomaly.video import _xy
+    from lipanomaly.io.video import _xy
 
     xyz = rng.random((478, 3)).astype(np.float32)
     face = landmark_pb2.NormalizedLandmarkList()
@@ -159,7 +159,7 @@ def test_implausible_frame_rate_refused_before_decoding(tmp_path):
 
 
 def test_frame_count_bounded_while_decoding(tmp_path, monkeypatch):
-    import lipanomaly.video as video
+    import lipanomaly.io.video as video
 
     monkeypatch.setattr(video, "MAX_FRAMES", 4)
     path = _synthetic_video(tmp_path / "long.avi", 25.0, n_frames=6)

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from lipanomaly.exceptions import InputError
-from lipanomaly.windows import aggregate, make_windows
+from lipanomaly.signal.windows import aggregate, make_windows
 
 
 def test_windows_cover_every_frame():

@@ -4,7 +4,7 @@ Reproduces ``docs/images/calibrate_before_after.png`` and the table quoted on th
 
     .venv/bin/python docs/scripts/calibrate_example.py [--out docs/images] [--k 3]
 
-The bundled demo clips (:func:`lipanomaly.datasets.load_demo`, ``split="demo"``; the
+The bundled demo clips (:func:`lipanomaly.io.datasets.load_demo`, ``split="demo"``; the
 pretrained model never saw them) hold 8 clips of MEAD speaker W011, filmed in the MEAD studio,
 and the 4 DreamTalk fakes, talking heads driven in MEAD's style. The first ``k`` W011 clips are
 the user's own genuine references (:func:`lipanomaly.calibrate`); the other W011 clips, the
@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 import lipanomaly
-from lipanomaly.datasets import load_demo
+from lipanomaly.io.datasets import load_demo
 
 
 def main():

@@ -8,7 +8,7 @@ Reproduces ``docs/images/spectrum_real_vs_fake.png`` and prints the tables quote
 ``--extractor`` replaces steps 1 to 3 below by :class:`lipanomaly.LipLandmarkExtractor` (its
 own head normalisation, gap handling and resampling) and prints the tables only.
 
-For every development clip (``lipanomaly.datasets.load_development``):
+For every development clip (``lipanomaly.io.datasets.load_development``):
 
 1. Missing frames (NaN rows) are filled by linear interpolation; clips with more than 10 % of
    frames missing are left out (the script says how many).
@@ -20,7 +20,8 @@ For every development clip (``lipanomaly.datasets.load_development``):
 3. Resampling to 25 fps with :func:`scipy.signal.resample_poly` (anti-aliased), the rate ratio
    approximated to within 0.2 %.
 4. Two motion signals: the mouth opening (inner-lip midpoints FaceMesh 13 / 14,
-   :func:`lipanomaly.signal.mouth_opening`) and the clip's principal lip-motion component (the
+   :func:`lipanomaly.signal.filters.mouth_opening`) and the clip's principal lip-motion component
+   (the
    projection on the first principal axis of its 40 lip points x 2 coordinates).
 5. Welch power spectral density (Hann segments of 64 frames = 2.56 s, 50 % overlap, linear
    detrend; a clip shorter than 64 frames gives one shorter zero-padded segment on the same
@@ -40,8 +41,8 @@ from pathlib import Path
 import numpy as np
 from scipy import signal as sps
 
-from lipanomaly.datasets import load_development
-from lipanomaly.signal import FACEMESH_LIPS, mouth_opening
+from lipanomaly.io.datasets import load_development
+from lipanomaly.signal.filters import FACEMESH_LIPS, mouth_opening
 
 FS = 25.0
 NPERSEG = 64
@@ -127,7 +128,7 @@ def main(argv=None):
 
     dev = load_development(args.data)
     if args.extractor:
-        from lipanomaly.extraction import LipLandmarkExtractor
+        from lipanomaly.io.extraction import LipLandmarkExtractor
 
         extracted = LipLandmarkExtractor(fps=FS).fit_transform(dev.tracks)
     spectra = {"real": {"opening": [], "pc1": []}, "fake": {"opening": [], "pc1": []}}
@@ -206,7 +207,7 @@ def main(argv=None):
     ax.set_title("cumulative share of motion power (median)")
     ax.set_xlabel("frequency (Hz), 25 fps")
     ax.set_ylim(0, 1.01)
-    from lipanomaly.signal import DEFAULT_CUTOFF_HZ
+    from lipanomaly.signal.filters import DEFAULT_CUTOFF_HZ
 
     for a in axes:
         a.axvline(DEFAULT_CUTOFF_HZ, color="k", lw=1, ls=":")

@@ -15,9 +15,10 @@ from pathlib import Path
 
 import numpy as np
 
-from lipanomaly import LipLandmarkExtractor, spoofs
-from lipanomaly.datasets import load_development
-from lipanomaly.signal import mouth_opening
+from lipanomaly import LipLandmarkExtractor
+from lipanomaly.evaluation import spoofs
+from lipanomaly.io.datasets import load_development
+from lipanomaly.signal.filters import mouth_opening
 
 CLIP = "lipnet_grid_samples__bbaf2n"
 STRENGTH = 0.5

@@ -12,7 +12,7 @@ Steps (defaults everywhere unless stated):
 2. Split *by clip*: every fifth clip (in manifest order, from the second) is a validation
    clip, the others train; the first validation clip is also the held-out clip of the
    LF/HF figure (the network never trains on it).
-3. Windows of 64 frames every 16 (:func:`lipanomaly.windows.make_windows`), reshaped to
+3. Windows of 64 frames every 16 (:func:`lipanomaly.signal.windows.make_windows`), reshaped to
    ``(N, 64, 80)`` and standardised per feature with the training windows' mean and
    standard deviation (what the detector does).
 4. :func:`lipanomaly.nn.train_dual_vae` with its defaults (60 epochs at most, early stopping
@@ -39,9 +39,9 @@ import numpy as np
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
-from lipanomaly.datasets import load_development
-from lipanomaly.extraction import LipLandmarkExtractor
-from lipanomaly.windows import make_windows
+from lipanomaly.io.datasets import load_development
+from lipanomaly.io.extraction import LipLandmarkExtractor
+from lipanomaly.signal.windows import make_windows
 
 TERMS = ["rec_lf", "kl_lf", "rec_hf", "stft", "deriv", "kl_hf", "full", "decor", "jitter"]
 
@@ -153,7 +153,7 @@ def main():
     import torch
 
     from lipanomaly.nn import count_parameters, reconstruct, train_dual_vae
-    from lipanomaly.signal import lowpass
+    from lipanomaly.signal.filters import lowpass
 
     torch.set_num_threads(args.threads)
     d = development_windows(args.data)

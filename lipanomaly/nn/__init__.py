@@ -1,7 +1,9 @@
 """The PyTorch part of lipanomaly: the dual LF/HF VAE, its losses and its skorch training.
 
-Imports torch and skorch (never scikit-learn directly); ``import lipanomaly`` does not import
-this subpackage. The network sees standardised windows of shape ``(N, L, F)`` float32.
+Its modules import torch and skorch (never scikit-learn directly), except :mod:`.specs`,
+what the estimators know of each network without torch. The names below are imported on
+first access, so ``lipanomaly.nn.specs`` does not import torch. The network sees standardised
+windows of shape ``(N, L, F)`` float32.
 
 - :class:`DualVAE` (SPEC section 2) and :class:`OCVAE` (the OC-FakeDect-style baseline);
 - the loss terms of SPEC section 3 in :mod:`lipanomaly.nn.losses`, with
@@ -12,42 +14,46 @@ this subpackage. The network sees standardised windows of shape ``(N, L, F)`` fl
   :func:`module_from_state` / :func:`net_from_state` for saving without pickle.
 """
 
-from .inference import (
-    encode,
-    module_from_state,
-    module_state,
-    net_from_state,
-    reconstruct,
-    reconstruct_ocvae,
-)
-from .losses import (
-    DERIV_LAMBDAS_DEFAULT,
-    LOSS_WEIGHTS_DEFAULT,
-    OCVAE_LOSS_WEIGHTS_DEFAULT,
-    decor_loss,
-    deriv_loss,
-    full_loss,
-    jitter_loss,
-    kl_divergence,
-    latent_loss,
-    masked_loss,
-    rec_hf_loss,
-    rec_lf_loss,
-    stft_bin_weights,
-    stft_loss,
-    total_loss,
-)
-from .modules import OCVAE, DualVAE, DualVAEOutput, OCVAEOutput, TCNEncoder, count_parameters
-from .training import (
-    MAX_GRAD_NORM,
-    WindowDataset,
-    resolve_device,
-    torch_threads,
-    train_dual_vae,
-    train_network,
-    train_ocvae,
-    vae_objective,
-)
+import importlib
+
+# public name -> module that defines it; imported on first access (PEP 562)
+_LAZY = {
+    "DERIV_LAMBDAS_DEFAULT": "losses",
+    "DualVAE": "modules",
+    "DualVAEOutput": "modules",
+    "LOSS_WEIGHTS_DEFAULT": "losses",
+    "MAX_GRAD_NORM": "training",
+    "OCVAE": "modules",
+    "OCVAEOutput": "modules",
+    "OCVAE_LOSS_WEIGHTS_DEFAULT": "losses",
+    "TCNEncoder": "modules",
+    "WindowDataset": "training",
+    "count_parameters": "modules",
+    "decor_loss": "losses",
+    "deriv_loss": "losses",
+    "encode": "inference",
+    "full_loss": "losses",
+    "jitter_loss": "losses",
+    "kl_divergence": "losses",
+    "latent_loss": "losses",
+    "masked_loss": "losses",
+    "module_from_state": "inference",
+    "module_state": "inference",
+    "net_from_state": "inference",
+    "rec_hf_loss": "losses",
+    "rec_lf_loss": "losses",
+    "reconstruct": "inference",
+    "reconstruct_ocvae": "inference",
+    "resolve_device": "training",
+    "stft_bin_weights": "losses",
+    "stft_loss": "losses",
+    "torch_threads": "training",
+    "total_loss": "losses",
+    "train_dual_vae": "training",
+    "train_network": "training",
+    "train_ocvae": "training",
+    "vae_objective": "training",
+}
 
 __all__ = [
     "DERIV_LAMBDAS_DEFAULT",
@@ -86,3 +92,15 @@ __all__ = [
     "train_ocvae",
     "vae_objective",
 ]
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

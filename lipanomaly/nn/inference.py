@@ -10,7 +10,7 @@ import torch
 from skorch import NeuralNet
 
 from ..limits import DEFAULT_FPS
-from ..signal import DEFAULT_CUTOFF_HZ, lowpass
+from ..signal.filters import DEFAULT_CUTOFF_HZ, lowpass
 from .modules import OCVAE, DualVAE
 from .training import check_windows, resolve_device
 

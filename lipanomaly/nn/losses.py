@@ -25,8 +25,8 @@ mask        ``mean (x̂ - x)²`` over frames hidden from the input (in-painting)
 
 import torch
 
-from ..networks import DUAL, OCVAE
-from ..signal import stft_weights
+from ..signal.filters import stft_weights
+from .specs import DUAL, OCVAE
 
 __all__ = [
     "DERIV_LAMBDAS_DEFAULT",
@@ -47,12 +47,12 @@ __all__ = [
 ]
 
 #: SPEC section 3 defaults; masked in-painting is off by default. Stated once, in
-#: :data:`lipanomaly.networks.DUAL` (read-only).
+#: :data:`lipanomaly.nn.specs.DUAL` (read-only).
 LOSS_WEIGHTS_DEFAULT = DUAL.loss_weights
 
 #: Defaults of the OC-FakeDect-style baseline: reconstruction, KL (per value), and
 #: OC-FakeDect-2's latent consistency ``||mu(x) - mu(x̂)||²`` (off: it is used for scoring).
-#: Stated in :data:`lipanomaly.networks.OCVAE`.
+#: Stated in :data:`lipanomaly.nn.specs.OCVAE`.
 OCVAE_LOSS_WEIGHTS_DEFAULT = OCVAE.loss_weights
 
 #: Default weights of the first, second and third temporal derivative in :func:`deriv_loss`.
@@ -111,7 +111,8 @@ def kl_divergence(mu, logvar):
 
 
 def stft_bin_weights(n_bins, *, high_weight=2.5, device=None, dtype=torch.float32):
-    """:func:`lipanomaly.signal.stft_weights` as a tensor: 1, and ``high_weight`` on the top third.
+    """:func:`lipanomaly.signal.filters.stft_weights` as a tensor: 1, and ``high_weight`` on the
+    top third.
 
     Parameters
     ----------
@@ -237,7 +238,7 @@ def jitter_loss(r_hf_jittered, r_hf):
     """Jitter consistency: ``mean |r̂_HF(x') - r̂_HF(x)|``, x' a time-jittered copy of x.
 
     x' has ±1-frame time warps and 5 to 10 % dropped frames
-    (:func:`lipanomaly.augment.time_jitter`): on real clips the HF detail the model gives
+    (:func:`lipanomaly.signal.augment.time_jitter`): on real clips the HF detail the model gives
     should not hinge on such micro-jitter.
 
     Parameters

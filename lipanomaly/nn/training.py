@@ -9,7 +9,7 @@ every term of :mod:`lipanomaly.nn.losses`, records each one in ``net.history``
 - KL annealing: the KL weights grow linearly from 0 to their targets over the first
   ``kl_anneal_epochs`` epochs (a callback). The validation loss always uses the target
   weights, so early stopping compares epochs on one objective;
-- training windows are augmented anew every epoch (:func:`lipanomaly.augment.augment`: speed,
+- training windows are augmented anew every epoch (:func:`lipanomaly.signal.augment.augment`: speed,
   ±1-frame time jitter, frame drops, weak noise), seeded by ``(random_state, epoch)``;
   validation windows never are. The low-pass target is recomputed from the augmented window;
 - validation windows come from the caller (split by clip: never by window) through
@@ -37,14 +37,14 @@ from skorch.callbacks import (
 from skorch.helper import predefined_split
 from torch.optim.lr_scheduler import CosineAnnealingLR
 
-from ..augment import augment as _augment
-from ..augment import time_jitter
 from ..exceptions import InputError, TrainingError
 from ..limits import DEFAULT_FPS
-from ..networks import NETWORKS
-from ..signal import DEFAULT_CUTOFF_HZ, lowpass
+from ..signal.augment import augment as _augment
+from ..signal.augment import time_jitter
+from ..signal.filters import DEFAULT_CUTOFF_HZ, lowpass
 from . import losses
 from .modules import OCVAE, DualVAE
+from .specs import NETWORKS
 
 __all__ = [
     "MAX_GRAD_NORM",
@@ -422,7 +422,7 @@ def train_network(
         Keyword arguments of the module (besides ``n_features``).
     fs : float, default=25.0
         Frame rate of the windows, for the low-pass target of the dual VAE.
-    cutoff : float, default=lipanomaly.signal.DEFAULT_CUTOFF_HZ
+    cutoff : float, default=lipanomaly.signal.filters.DEFAULT_CUTOFF_HZ
         Low-pass cut-off in Hz: ``x_LP = lowpass(x)``, ``r_HF = x - x_LP``.
     max_epochs : int, default=60
     batch_size : int, default=16

@@ -207,8 +207,8 @@ def test_losses_are_differentiable(x, e):
 
 @pytest.mark.parametrize("n_bins", [1, 2, 5, 9, 17])
 def test_stft_bin_weights_are_the_numpy_weights(n_bins):
-    """One weighting: the loss's tensor is lipanomaly.signal.stft_weights, default 2.5."""
-    from lipanomaly.signal import stft_weights
+    """One weighting: the loss's tensor is lipanomaly.signal.filters.stft_weights, default 2.5."""
+    from lipanomaly.signal.filters import stft_weights
 
     np.testing.assert_array_equal(L.stft_bin_weights(n_bins).numpy(), stft_weights(n_bins))
     assert stft_weights(9)[-1] == 2.5

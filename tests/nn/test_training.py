@@ -32,8 +32,8 @@ TINY = {"channels": 16, "decoder_layers": 1, "latent_lf": 8, "latent_hf": 8}
 @pytest.fixture(scope="module")
 def windows(development):
     """Standardised windows of 8 real development clips: 6 train clips, 2 valid clips."""
-    from lipanomaly.extraction import LipLandmarkExtractor
-    from lipanomaly.windows import make_windows
+    from lipanomaly.io.extraction import LipLandmarkExtractor
+    from lipanomaly.signal.windows import make_windows
 
     real = [t for t, y in zip(development.tracks, development.y) if y == 1]
     clips = LipLandmarkExtractor().fit_transform(real[::14][:8])
@@ -69,7 +69,7 @@ def test_losses_fall_on_real_windows(windows):
     assert isinstance(net.module_, DualVAE) and not net.module_.training
     assert dict(net.callbacks_)["grad_clip"].gradient_clip_value == MAX_GRAD_NORM
     # the HF head works in units of the high band's scale, measured on the training windows
-    from lipanomaly.signal import lowpass
+    from lipanomaly.signal.filters import lowpass
 
     train = windows[0]
     band_std = (train - lowpass(train, axis=1)).std(axis=(0, 1))

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from lipanomaly import BandSplit
-from lipanomaly.signal import band_split
+from lipanomaly.signal.filters import band_split
 
 FS = 25.0
 EDGE = 50

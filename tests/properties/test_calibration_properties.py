@@ -26,14 +26,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from lipanomaly import load_pretrained
-from lipanomaly.calibration import MAX_SCALE_RATIO, MAX_SHIFT, REFIT_FROM, calibrate_scorer
-from lipanomaly.datasets import load_demo
 from lipanomaly.exceptions import InputError
-from lipanomaly.extraction import LipLandmarkExtractor
+from lipanomaly.io.datasets import load_demo
+from lipanomaly.io.extraction import LipLandmarkExtractor
+from lipanomaly.scoring.calibration import MAX_SCALE_RATIO, MAX_SHIFT, REFIT_FROM, calibrate_scorer
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.filterwarnings("ignore::lipanomaly.calibration.CalibrationWarning"),
+    pytest.mark.filterwarnings("ignore::lipanomaly.scoring.calibration.CalibrationWarning"),
 ]
 
 PRIOR = 3.0

@@ -2,7 +2,7 @@
 
 Random ``.npz`` archives (random keys, dtypes, shapes, header lies, truncation, flipped
 bytes, NaN / inf / huge values, huge declared shapes, deflate bombs in known and unknown
-keys) are fed to :func:`~lipanomaly.datasets.read_track` and to
+keys) are fed to :func:`~lipanomaly.io.tracks.read_track` and to
 ``LipLandmarkExtractor(errors="skip")``. Promised, for every file:
 
 - only the package's own exceptions (:class:`~lipanomaly.exceptions.InputError`), and the
@@ -26,9 +26,9 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from lipanomaly.datasets import Track, read_track, write_track
 from lipanomaly.exceptions import InputError, ModelFileError
-from lipanomaly.extraction import LipLandmarkExtractor
+from lipanomaly.io.extraction import LipLandmarkExtractor
+from lipanomaly.io.tracks import Track, read_track, write_track
 from lipanomaly.limits import MAX_LIP_UNITS, RATIO_FREE_BYTES
 
 #: The most a file of this test (at most a few MB) may make the package allocate.
@@ -249,7 +249,7 @@ param_values = st.fixed_dictionaries(
 def test_any_extractor_json_is_valid_or_one_model_file_error(
     tmp_path_factory, params, names, version
 ):
-    from lipanomaly.pretrained import _read_extractor_config
+    from lipanomaly.persistence.pretrained import _read_extractor_config
 
     path = tmp_path_factory.mktemp("cfg") / "extractor.json"
     config = {"format": "lipanomaly-extractor", "format_version": version, "params": params}

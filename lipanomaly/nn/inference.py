@@ -11,7 +11,7 @@ from skorch import NeuralNet
 
 from ..limits import DEFAULT_FPS
 from ..signal.filters import DEFAULT_CUTOFF_HZ, lowpass
-from .modules import OCVAE, DualVAE
+from .modules import DualVAE, build_module
 from .training import check_windows, resolve_device
 
 __all__ = [
@@ -155,9 +155,6 @@ def module_state(module):
     return {k: v.detach().cpu().numpy().copy() for k, v in module.state_dict().items()}
 
 
-_MODULES = {"dual": DualVAE, "ocvae": OCVAE}
-
-
 def module_shapes(n_features, *, module_kwargs=None, kind="dual"):
     """Name -> shape of the state dict :func:`module_from_state` expects, allocating nothing.
 
@@ -175,7 +172,7 @@ def module_shapes(n_features, *, module_kwargs=None, kind="dual"):
         Every entry is float32.
     """
     with torch.device("meta"):
-        module = _MODULES[kind](int(n_features), **(module_kwargs or {}))
+        module = build_module(kind, n_features, **(module_kwargs or {}))
     return {k: tuple(v.shape) for k, v in module.state_dict().items()}
 
 
@@ -193,7 +190,7 @@ def module_from_state(arrays, *, n_features, module_kwargs=None, kind="dual"):
     -------
     module : DualVAE or OCVAE
     """
-    module = _MODULES[kind](int(n_features), **(module_kwargs or {}))
+    module = build_module(kind, n_features, **(module_kwargs or {}))
     state = {k: torch.from_numpy(np.asarray(v)) for k, v in arrays.items()}
     module.load_state_dict(state, strict=True)
     return module.eval()

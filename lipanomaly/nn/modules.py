@@ -14,13 +14,17 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from .specs import network_spec
+
 __all__ = [
     "OCVAE",
     "DualVAE",
     "DualVAEOutput",
     "OCVAEOutput",
     "TCNEncoder",
+    "build_module",
     "count_parameters",
+    "module_class",
 ]
 
 
@@ -424,3 +428,36 @@ class OCVAE(nn.Module):
         mu, logvar = self._posterior(x)
         z = _reparameterise(mu, logvar, self.training)
         return OCVAEOutput(self.decoder(z, x.shape[1]), mu, logvar, z)
+
+
+def build_module(kind, n_features, **module_kwargs):
+    """A new module of the network ``kind`` (of :func:`module_class`).
+
+    Parameters
+    ----------
+    kind : str
+        A network of :data:`lipanomaly.nn.specs.NETWORKS`.
+    n_features : int
+    **module_kwargs
+        Keyword arguments of the module class.
+
+    Returns
+    -------
+    module : torch.nn.Module
+    """
+    return module_class(kind)(int(n_features), **module_kwargs)
+
+
+def module_class(kind):
+    """The module class of the network ``kind``: its spec names it.
+
+    Parameters
+    ----------
+    kind : str
+        A network of :data:`lipanomaly.nn.specs.NETWORKS`.
+
+    Returns
+    -------
+    cls : type
+    """
+    return globals()[network_spec(kind).module]

@@ -1,10 +1,12 @@
-"""What the estimators know of each network, without torch: its kind and its loss weights.
+"""Each network's spec, the one place that states it, without torch.
 
-The network transformers (:class:`lipanomaly.scoring.components.LFHFComponents`,
-:class:`lipanomaly.detectors.ocvae.OCVAEComponents`) and the training loop of :mod:`lipanomaly.nn`
-read the default loss weights from here, the one place they are stated; model files saved
-before the weights became one ``loss_weights`` parameter are translated with
-:func:`upgrade_params`.
+A :class:`NetworkSpec` names a network's module class, its loss terms with their default
+weights, and the terms that training records every batch. The network transformers
+(:class:`lipanomaly.scoring.components.LFHFComponents`,
+:class:`lipanomaly.detectors.ocvae.OCVAEComponents`) and :mod:`lipanomaly.nn` read it here:
+training (the module to build, the terms to compute and record), inference and the
+model-file checks (the module whose state a file must hold). Model files saved before the
+weights became one ``loss_weights`` parameter are translated with :func:`upgrade_params`.
 
 Examples
 --------
@@ -22,7 +24,7 @@ from types import MappingProxyType
 
 from ..exceptions import InputError
 
-__all__ = ["DUAL", "NETWORKS", "OCVAE", "NetworkSpec", "upgrade_params"]
+__all__ = ["DUAL", "NETWORKS", "OCVAE", "NetworkSpec", "network_spec", "upgrade_params"]
 
 
 @dataclass(frozen=True)
@@ -38,11 +40,35 @@ class NetworkSpec:
     legacy_names : mapping of str to str
         The flat parameters of lipanomaly 0.5 and earlier (``kl_weight_lf``) -> the loss
         term they weighted (``kl_lf``): how an old model file's parameters are read.
+    module : str
+        Its module class in :mod:`lipanomaly.nn.modules` (built by
+        :func:`lipanomaly.nn.modules.build_module`).
+    recorded_terms : tuple of str
+        The loss terms computed and recorded in the training history every batch, even at
+        weight 0; the others need an extra pass and are computed only when weighted.
     """
 
     kind: str
     loss_weights: MappingProxyType
     legacy_names: MappingProxyType
+    module: str
+    recorded_terms: tuple
+
+    def active_terms(self, weights):
+        """The terms training computes and records: :attr:`recorded_terms`, then those
+        others that ``weights`` (every term's weight) does not set to 0.
+
+        Parameters
+        ----------
+        weights : mapping of str to float
+            As :meth:`resolve_loss_weights` returns.
+
+        Returns
+        -------
+        terms : list of str
+        """
+        extra = [t for t in self.loss_weights if t not in self.recorded_terms and weights[t]]
+        return [*self.recorded_terms, *extra]
 
     def resolve_loss_weights(self, loss_weights):
         """The weight of every loss term: ``loss_weights`` over the defaults (checked).
@@ -78,8 +104,14 @@ class NetworkSpec:
         return {term: given.get(term, default) for term, default in self.loss_weights.items()}
 
 
-def _spec(kind, loss_weights, legacy_names):
-    return NetworkSpec(kind, MappingProxyType(loss_weights), MappingProxyType(legacy_names))
+def _spec(kind, loss_weights, legacy_names, *, module, recorded_terms):
+    return NetworkSpec(
+        kind,
+        MappingProxyType(loss_weights),
+        MappingProxyType(legacy_names),
+        module,
+        tuple(recorded_terms),
+    )
 
 
 #: The dual LF/HF VAE (:class:`lipanomaly.nn.DualVAE`): the loss weights of SPEC section 3;
@@ -110,6 +142,8 @@ DUAL = _spec(
         "jitter_weight": "jitter",
         "mask_weight": "mask",
     },
+    module="DualVAE",
+    recorded_terms=("rec_lf", "kl_lf", "rec_hf", "stft", "deriv", "kl_hf", "full", "decor"),
 )
 #: The OC-FakeDect-style VAE (:class:`lipanomaly.nn.OCVAE`): reconstruction, KL (per
 #: value), and OC-FakeDect-2's latent consistency ``||mu(x) - mu(x̂)||²`` (off: it is used
@@ -118,9 +152,33 @@ OCVAE = _spec(
     "ocvae",
     {"rec": 1.0, "kl": 1.0, "latent": 0.0},
     {"rec_weight": "rec", "kl_weight": "kl", "latent_weight": "latent"},
+    module="OCVAE",
+    recorded_terms=("rec", "kl"),
 )
-#: kind -> spec
+#: kind -> spec: every network of the package
 NETWORKS = MappingProxyType({spec.kind: spec for spec in (DUAL, OCVAE)})
+
+
+def network_spec(kind):
+    """The spec of the network ``kind``.
+
+    Parameters
+    ----------
+    kind : str
+        A key of :data:`NETWORKS`.
+
+    Returns
+    -------
+    spec : NetworkSpec
+
+    Raises
+    ------
+    InputError
+        If there is no such network.
+    """
+    if kind not in NETWORKS:
+        raise InputError(f"kind must be one of {sorted(NETWORKS)}, got {kind!r}")
+    return NETWORKS[kind]
 
 
 def upgrade_params(params, spec):

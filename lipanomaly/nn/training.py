@@ -43,8 +43,8 @@ from ..signal.augment import augment as _augment
 from ..signal.augment import time_jitter
 from ..signal.filters import DEFAULT_CUTOFF_HZ, lowpass
 from . import losses
-from .modules import OCVAE, DualVAE
-from .specs import NETWORKS
+from .modules import module_class
+from .specs import network_spec
 
 __all__ = [
     "MAX_GRAD_NORM",
@@ -365,17 +365,6 @@ class _VAENet(NeuralNet):
         return total
 
 
-_NETWORKS = {
-    # kind: (module class, objective, loss weight defaults, terms recorded even at weight 0)
-    "dual": (
-        DualVAE,
-        losses.LOSS_WEIGHTS_DEFAULT,
-        ("rec_lf", "kl_lf", "rec_hf", "stft", "deriv", "kl_hf", "full", "decor"),
-    ),
-    "ocvae": (OCVAE, losses.OCVAE_LOSS_WEIGHTS_DEFAULT, ("rec", "kl")),
-}
-
-
 def train_network(
     kind,
     train_windows,
@@ -457,13 +446,9 @@ def train_network(
         ``valid_loss``, ``kl_scale`` and ``train_<term>`` / ``valid_<term>`` for every
         active loss term (unweighted values).
     """
-    if kind not in _NETWORKS:
-        raise InputError(f"kind must be one of {sorted(_NETWORKS)}, got {kind!r}")
-    module_cls, defaults, always = _NETWORKS[kind]
-    loss_weights = NETWORKS[kind].resolve_loss_weights(loss_weights)  # every term, checked
-    active = loss_weights
-    extra = [name for name in defaults if name not in always and active[name]]
-    term_names = [*always, *extra]
+    spec = network_spec(kind)
+    loss_weights = spec.resolve_loss_weights(loss_weights)  # every term, checked
+    term_names = spec.active_terms(loss_weights)
     train = check_windows(train_windows, "train_windows")
     n_frames, n_features = train.shape[1:]
     valid = None
@@ -525,7 +510,7 @@ def train_network(
             callbacks.append(("progress_bar", ProgressBar()))
 
     net = _VAENet(
-        module_cls,
+        module_class(kind),
         objective=kind,
         loss_weights=loss_weights,
         module__n_features=int(n_features),

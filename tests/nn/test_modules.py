@@ -4,7 +4,10 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
+from lipanomaly.exceptions import InputError  # noqa: E402
 from lipanomaly.nn import OCVAE, DualVAE, DualVAEOutput, TCNEncoder, count_parameters  # noqa: E402
+from lipanomaly.nn.modules import build_module, module_class  # noqa: E402
+from lipanomaly.nn.specs import NETWORKS, network_spec  # noqa: E402
 
 
 def test_default_parameter_count_is_in_spec_range():
@@ -115,3 +118,21 @@ def test_ocvae_shapes_and_reencoding():
     assert torch.equal(out.z, out.mu)
     assert model.encode(out.x_hat).shape == (3, 8)  # OC-FakeDect-2 re-encoding
     assert 500_000 < count_parameters(OCVAE(80)) < 1_800_000
+
+
+@pytest.mark.parametrize("kind", sorted(NETWORKS))
+def test_every_network_is_stated_by_its_spec(kind):
+    spec = network_spec(kind)
+    module = build_module(kind, 12)
+    assert type(module) is module_class(kind) and type(module).__name__ == spec.module
+    assert set(spec.recorded_terms) <= set(spec.loss_weights)
+    # the terms outside recorded_terms are computed only when weighted
+    zero = spec.resolve_loss_weights(dict.fromkeys(spec.loss_weights, 0.0))
+    assert spec.active_terms(zero) == list(spec.recorded_terms)
+    every = spec.resolve_loss_weights(dict.fromkeys(spec.loss_weights, 1.0))
+    assert sorted(spec.active_terms(every)) == sorted(spec.loss_weights)
+
+
+def test_an_unknown_network_is_named():
+    with pytest.raises(InputError, match=r"kind must be one of \['dual', 'ocvae'\]"):
+        build_module("gan", 12)

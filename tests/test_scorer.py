@@ -9,7 +9,7 @@ import pytest
 
 from lipanomaly.exceptions import InputError, NotFittedError
 from lipanomaly.scoring import formulas
-from lipanomaly.scoring.scorer import ComponentScorer, check_components
+from lipanomaly.scoring.scorer import COMBINATIONS, ComponentScorer, check_components
 
 
 def _records(values, names, starts=None):
@@ -65,6 +65,17 @@ def test_linear_known_answer_and_needed_components(live):
     np.testing.assert_array_equal(scorer.score_samples(partial), scorer.score_samples(live))
     default = ("e_smooth", "e_smooth_rel", "e_detail_rel")
     assert ComponentScorer().fit(live).needed_components() == default
+
+
+@pytest.mark.parametrize("combination", sorted(COMBINATIONS))
+def test_every_combination_reads_what_it_says(combination, live):
+    # one strategy per combination: what a fitted scorer reads is what it said before fit
+    scorer = ComponentScorer(combination=combination, beta=0.0).fit(live)
+    read = scorer.needed_components()
+    assert read == scorer.components_read(formulas.COMPONENTS) and read
+    partial = [_records(np.column_stack([a[n] for n in read]), read) for a in live]
+    np.testing.assert_array_equal(scorer.score_samples(partial), scorer.score_samples(live))
+    assert ComponentScorer.__init__.__kwdefaults__["combination"] in COMBINATIONS
 
 
 def test_components_read_before_fit():

@@ -16,6 +16,7 @@ Because it needs no network, a scorer can be fitted again on the components of a
 
 import copy
 import numbers
+from types import MappingProxyType
 from typing import ClassVar
 
 import numpy as np
@@ -27,7 +28,13 @@ from ..exceptions import InputError
 from ..signal.windows import aggregate
 from . import formulas
 
-__all__ = ["ComponentScorer", "check_components"]
+__all__ = [
+    "COMBINATIONS",
+    "ComponentScorer",
+    "LinearCombination",
+    "MahalanobisCombination",
+    "check_components",
+]
 
 #: The field of a component array that is not a component: the window's first frame.
 START = "start"
@@ -44,13 +51,58 @@ def _linear_weights(scorer):
     }
 
 
-def _read(combination, names, distance, weights):
-    """The one rule of what a score reads: the components of ``names`` (in their order) that
-    are in the Mahalanobis ``distance``, or that have a non-zero linear weight (``weights``,
-    one per name)."""
-    if combination == "mahalanobis":
+class MahalanobisCombination:
+    """``score = -d``: the Mahalanobis distance of a window's components, each rectified to
+    its side, from the live median (the default)."""
+
+    name = "mahalanobis"
+
+    @staticmethod
+    def columns(scorer, names):
+        """The positions in ``names`` of the components the score combines, and their sides."""
+        columns = scorer.distance_columns(names)
+        return columns, scorer.resolve_sides([names[j] for j in columns])
+
+    @staticmethod
+    def reads(names, distance, weights):
+        """The components of ``names`` (in their order) that the score reads: those in
+        ``distance``."""
         return tuple(n for n in names if n in distance)
-    return tuple(n for n, w in zip(names, weights) if w != 0)
+
+    @staticmethod
+    def combine(scorer, z):
+        """The window scores of the standardised components ``z``."""
+        # 0.0 - d, not -d: a window on the uncounted side of every component scores 0, not -0
+        return 0.0 - formulas.mahalanobis(scorer.distance_input(z), scorer.precision_)
+
+
+class LinearCombination:
+    """The seed's signed sum ``alpha DRS - beta dE + gamma C (- ...)`` of the standardised
+    components; its distance (kept for inspection) covers the given ``components``."""
+
+    name = "linear"
+
+    @staticmethod
+    def columns(scorer, names):
+        """As :meth:`MahalanobisCombination.columns`, every side ``"both"``."""
+        wanted = names if scorer.components is None else scorer.components
+        columns = np.asarray([j for j, n in enumerate(names) if n in wanted], np.intp)
+        return columns, ("both",) * columns.size
+
+    @staticmethod
+    def reads(names, distance, weights):
+        """The components of ``names`` with a non-zero weight (``weights``, one per name)."""
+        return tuple(n for n, w in zip(names, weights) if w != 0)
+
+    @staticmethod
+    def combine(scorer, z):
+        """As :meth:`MahalanobisCombination.combine`."""
+        return formulas.linear_score(z, scorer.weights_)
+
+
+#: ``combination`` -> how the components of a window make its score: one class each, with
+#: the same three functions (which components, which it reads, how it combines them).
+COMBINATIONS = MappingProxyType({c.name: c for c in (MahalanobisCombination, LinearCombination)})
 
 
 def check_components(C, *, names=None, name="C"):
@@ -215,7 +267,7 @@ class ComponentScorer(OutlierMixin, BaseEstimator):
     """
 
     _parameter_constraints: ClassVar[dict] = {
-        "combination": [StrOptions({"mahalanobis", "linear"})],
+        "combination": [StrOptions(set(COMBINATIONS))],
         "components": [None, tuple, list],
         "sides": [None, StrOptions(set(formulas.SIDES)), tuple, list],
         "alpha": [numbers.Real],
@@ -373,17 +425,10 @@ class ComponentScorer(OutlierMixin, BaseEstimator):
         self.component_names_ = names
         self.component_center_, self.component_scale_ = center, scale
         z = formulas.apply_robust_scale(values, self.component_center_, self.component_scale_)
-        # both combinations are learnt (cheap), so that each can be inspected; for the
-        # linear score, the distance only over those of its components that were given
-        if self.combination == "linear":
-            wanted = names if self.components is None else self.components
-            self.columns_ = np.asarray([j for j, n in enumerate(names) if n in wanted], np.intp)
-            self.sides_ = ("both",) * self.columns_.size
-        else:
-            self.columns_ = self.distance_columns(names)
-            self.sides_ = self.resolve_sides([names[j] for j in self.columns_])
+        # both combinations are learnt (cheap), so that each can be inspected
+        self.columns_, self.sides_ = COMBINATIONS[self.combination].columns(self, names)
         self.precision_ = (
-            formulas.fit_mahalanobis(self._distance_input(z))
+            formulas.fit_mahalanobis(self.distance_input(z))
             if self.columns_.size
             else np.zeros((0, 0))
         )
@@ -477,7 +522,7 @@ class ComponentScorer(OutlierMixin, BaseEstimator):
         linear = _linear_weights(self)
         weights = [linear.get(n, 0.0) for n in available]
         distance = available if self.components is None else self.components
-        return _read(self.combination, available, distance, weights) or available
+        return COMBINATIONS[self.combination].reads(available, distance, weights) or available
 
     def needed_components(self):
         """The components the score reads; the others need not be computed.
@@ -491,17 +536,24 @@ class ComponentScorer(OutlierMixin, BaseEstimator):
         self._check_fitted()
         names = tuple(self.component_names_)
         distance = [names[j] for j in self.columns_]
-        return _read(self.combination, names, distance, self.weights_)
+        return COMBINATIONS[self.combination].reads(names, distance, self.weights_)
 
-    def _distance_input(self, z):
-        """The standardised components of the distance, each rectified to its side."""
+    def distance_input(self, z):
+        """The standardised components of the distance, each rectified to its side.
+
+        Parameters
+        ----------
+        z : ndarray of shape (n_windows, n_components)
+            Standardised components, in the order of ``component_names_``.
+
+        Returns
+        -------
+        values : ndarray of shape (n_windows, n_distance_components)
+        """
         return formulas.rectify(z[:, self.columns_], self.sides_)
 
     def _combine(self, z):
-        if self.combination == "mahalanobis":
-            # 0.0 - d, not -d: a window on the uncounted side of every component scores 0, not -0
-            return 0.0 - formulas.mahalanobis(self._distance_input(z), self.precision_)
-        return formulas.linear_score(z, self.weights_)
+        return COMBINATIONS[self.combination].combine(self, z)
 
     def _window_scores(self, C):
         """Window scores and the clip of each window, reading only the needed components."""

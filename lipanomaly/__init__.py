@@ -20,8 +20,7 @@ Heavy dependencies (torch, MediaPipe, OpenCV, antropy) are imported only when us
 ``import lipanomaly`` stays fast.
 """
 
-import importlib
-
+from ._lazy import attach
 from ._version import __version__
 from .exceptions import (
     InputError,
@@ -89,15 +88,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name):
-    if name in _LAZY:
-        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
-        globals()[name] = value
-        return value
-    if name in _SUBMODULES:
-        return importlib.import_module(f".{name}", __name__)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(set(globals()) | set(__all__) | _SUBMODULES)
+__getattr__, __dir__ = attach(__name__, _LAZY, _SUBMODULES)

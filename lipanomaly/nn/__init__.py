@@ -14,7 +14,7 @@ windows of shape ``(N, L, F)`` float32.
   :func:`module_from_state` / :func:`net_from_state` for saving without pickle.
 """
 
-import importlib
+from .._lazy import attach
 
 # public name -> module that defines it; imported on first access (PEP 562)
 _LAZY = {
@@ -94,13 +94,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name):
-    if name in _LAZY:
-        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = attach(__name__, _LAZY)

@@ -133,7 +133,9 @@ def test_deterministic(pretrained):
 def test_missing_model_is_a_clear_error(tmp_path, monkeypatch):
     import lipanomaly.persistence.pretrained as module
 
-    monkeypatch.setitem(module.PRETRAINED_MODELS, "lfhf", tmp_path / "nothing")
+    monkeypatch.setattr(
+        module, "PRETRAINED_MODELS", {**module.PRETRAINED_MODELS, "lfhf": tmp_path / "nothing"}
+    )
     with pytest.raises(ModelFileError, match=r"train_pretrained\.py --model lfhf"):
         module.load_pretrained("lfhf")
     with pytest.raises(ModelFileError, match="no such model folder"):

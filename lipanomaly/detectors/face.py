@@ -25,6 +25,7 @@ Numpy only at scoring time: neither torch nor skorch is imported.
 """
 
 from numbers import Integral, Real
+from types import MappingProxyType
 from typing import ClassVar
 
 import numpy as np
@@ -55,7 +56,7 @@ __all__ = [
 ]
 
 #: The extractor settings that give face clips (``LipLandmarkExtractor(**FACE_CLIPS)``).
-FACE_CLIPS = {"points": "face", "head_frame": "rigid", "pose": True}
+FACE_CLIPS = MappingProxyType({"points": "face", "head_frame": "rigid", "pose": True})
 _REGIONS = ("both", "lips", "context")
 
 

@@ -28,6 +28,7 @@ development set; :func:`check_no_leak` verifies a split.
 """
 
 import numbers
+from collections.abc import Mapping
 
 import numpy as np
 from sklearn.base import clone
@@ -152,7 +153,7 @@ class SourceFolds(BaseCrossValidator):
     def _units(self, groups):
         """Map each source to its unit (the representative of its linked sources)."""
         linked = DEVELOPMENT_LINKED_SOURCES if self.linked is None else self.linked
-        if not isinstance(linked, dict):
+        if not isinstance(linked, Mapping):
             raise InputError(
                 f"linked must be a dict {{source: linked_source}} or None, got {linked!r}"
             )

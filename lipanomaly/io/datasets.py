@@ -7,6 +7,7 @@ hold them packed (see ``docs/data.md``).
 import csv
 import os
 from pathlib import Path
+from types import MappingProxyType
 
 import numpy as np
 from sklearn.utils import Bunch
@@ -58,7 +59,9 @@ COLLECTIONS = ("landmarks", "wild", "modern")
 #: ``lipsync_assignment`` is the one in the ``wav2lip_forks`` fake
 #: ``kuwarkapur_result_voice`` (manifest ``kind`` column). :func:`load_development` gives
 #: linked sources one group.
-DEVELOPMENT_LINKED_SOURCES = {"eamm": "dreamtalk", "lipsync_assignment": "wav2lip_forks"}
+DEVELOPMENT_LINKED_SOURCES = MappingProxyType(
+    {"eamm": "dreamtalk", "lipsync_assignment": "wav2lip_forks"}
+)
 
 
 def _manifest_rows(root, collection, label):

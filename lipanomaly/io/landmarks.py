@@ -35,6 +35,7 @@ FaceMesh indices (MediaPipe ``face_mesh`` with ``refine_landmarks=True``, 478 po
 """
 
 import warnings
+from types import MappingProxyType
 
 import numpy as np
 from scipy import signal as _sps
@@ -87,7 +88,7 @@ LIPS_INNER = (
 #: both eyes, the iris centres 468 and 473); brows; and the rigid reference set, points
 #: that speech barely moves (forehead, nose bridge, eye corners, temples), to which the
 #: ``"rigid"`` head frame is fitted.
-FACE_REGIONS = {
+FACE_REGIONS = MappingProxyType({
     "lips": FACEMESH_LIPS,
     "jaw": (
         152, 148, 176, 149, 150, 136, 172, 58, 132, 377, 400, 378, 379, 365, 397, 288, 361,
@@ -103,17 +104,19 @@ FACE_REGIONS = {
     "rigid": (
         10, 151, 9, 8, 168, 6, 197, 195, 5, 33, 133, 362, 263, 127, 356, 234, 454, 21, 251,
     ),
-}  # fmt: skip
+})  # fmt: skip
 #: The 130 points of :data:`FACE_REGIONS`, region after region (the lips first).
 FACE_POINTS = tuple(i for region in FACE_REGIONS.values() for i in region)
 #: Named point sets accepted by ``LipLandmarkExtractor(points=...)``.
-POINT_SETS = {
-    "lips": FACEMESH_LIPS,
-    "outer": LIPS_OUTER,
-    "inner": LIPS_INNER,
-    "outer+inner": LIPS_OUTER + LIPS_INNER,
-    "face": FACE_POINTS,
-}
+POINT_SETS = MappingProxyType(
+    {
+        "lips": FACEMESH_LIPS,
+        "outer": LIPS_OUTER,
+        "inner": LIPS_INNER,
+        "outer+inner": LIPS_OUTER + LIPS_INNER,
+        "face": FACE_POINTS,
+    }
+)
 #: How the head frame of every video frame is found (``LipLandmarkExtractor(head_frame=...)``):
 #: ``"eyes"``, from the eye corners and the nose bridge (:data:`HEAD_ANCHORS`); ``"rigid"``,
 #: a least-squares similarity fit of the rigid reference set (``FACE_REGIONS["rigid"]``).

@@ -13,6 +13,7 @@ frame to frame), every decoded frame in order, converted from OpenCV's BGR to RG
 import contextlib
 import os
 import sys
+from types import MappingProxyType
 
 import numpy as np
 
@@ -24,13 +25,15 @@ from .tracks import FACEMESH_N_POINTS, Track
 __all__ = ["FACEMESH_SETTINGS", "facemesh_fingerprint", "native_logs_silenced", "read_video_track"]
 
 #: Arguments of ``mediapipe.solutions.face_mesh.FaceMesh`` used for every video.
-FACEMESH_SETTINGS = {
-    "static_image_mode": False,
-    "max_num_faces": 1,
-    "refine_landmarks": True,
-    "min_detection_confidence": 0.5,
-    "min_tracking_confidence": 0.5,
-}
+FACEMESH_SETTINGS = MappingProxyType(
+    {
+        "static_image_mode": False,
+        "max_num_faces": 1,
+        "refine_landmarks": True,
+        "min_detection_confidence": 0.5,
+        "min_tracking_confidence": 0.5,
+    }
+)
 
 
 # The wire format of a NormalizedLandmarkList whose landmarks carry exactly x, y, z: per point

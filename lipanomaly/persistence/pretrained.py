@@ -23,6 +23,7 @@ Which is the default, and why: ``docs/quality.md``.
 import json
 import os
 from pathlib import Path
+from types import MappingProxyType
 
 from ..exceptions import InputError, ModelFileError
 from ..limits import DEFAULT_FPS
@@ -40,7 +41,7 @@ __all__ = [
 
 _ROOT = Path(__file__).resolve().parents[1] / "pretrained"  # lipanomaly/pretrained
 #: The pretrained models inside the package: name -> model folder.
-PRETRAINED_MODELS = {"face": _ROOT / "face", "lfhf": _ROOT / "lfhf"}
+PRETRAINED_MODELS = MappingProxyType({"face": _ROOT / "face", "lfhf": _ROOT / "lfhf"})
 #: The name of the model that :func:`load_pretrained` and the command load by default.
 DEFAULT_PRETRAINED = "face"
 #: The default pretrained model's folder.

@@ -38,6 +38,8 @@ clip. :func:`mahalanobis` measures a distance from the live distribution, two-si
 :func:`linear_score` is the seed's signed sum ``S = alpha DRS - beta dE + gamma C``.
 """
 
+from types import MappingProxyType
+
 import numpy as np
 
 from ..exceptions import InputError
@@ -332,14 +334,16 @@ SIDES = ("both", "low", "high")
 #: generator families (``docs/quality.md``): generators move the lips less than live speech
 #: (smaller absolute low-band and whole-window errors, a smaller latent distance) and less
 #: coherently (larger errors per unit of motion). The other components are two-sided.
-FAKE_SIDES = {
-    "e_smooth": "low",
-    "rmse": "low",
-    "latent_rmse": "low",
-    "e_smooth_rel": "high",
-    "e_detail_rel": "high",
-    "rmse_rel": "high",
-}
+FAKE_SIDES = MappingProxyType(
+    {
+        "e_smooth": "low",
+        "rmse": "low",
+        "latent_rmse": "low",
+        "e_smooth_rel": "high",
+        "e_detail_rel": "high",
+        "rmse_rel": "high",
+    }
+)
 
 
 def rectify(z, sides):

@@ -407,7 +407,7 @@ class _Settings:
     cache_dir: str | None
 
 
-@dataclass
+@dataclass(kw_only=True)
 class _Result:
     name: str  # "X[i]" (empty for extract_folder, whose messages name the file)
     path: str | None = None
@@ -561,7 +561,16 @@ def _track_to_segments(track, settings, name):
         )
     note = "; ".join(notes) or None
     boxes = [face_box(track.landmarks[a:b]) for a, b in ranges]
-    return _Result(name, track.path, None, segments, ranges, float(track.fps), boxes, n, note)
+    return _Result(
+        name=name,
+        path=track.path,
+        segments=segments,
+        ranges=ranges,
+        fps=float(track.fps),
+        boxes=boxes,
+        n_frames=n,
+        note=note,
+    )
 
 
 def _longest(segments):

@@ -342,7 +342,6 @@ def _fit_face(args, console, files):
 
 def _score_records(pipeline, good, console, threshold):
     """One :func:`lipanomaly.app.report.score_record` per clip that can be scored."""
-    from ..scoring.formulas import conformal_p_values
     from .report import score_record
 
     detector = pipeline[-1]
@@ -357,7 +356,7 @@ def _score_records(pipeline, good, console, threshold):
             console.fail(named(str(exc).replace("X[0]: ", ""), good[0][0]))
             return []
         return [r for item in good for r in _score_records(pipeline, [item], console, threshold)]
-    p_values = conformal_p_values(scores, detector.validation_scores_)
+    p_values = detector.p_values_of(scores)  # of the scores above: no second pass
     # a whole-clip detector says which features pushed each verdict
     features = detector.explain(clips) if hasattr(detector, "explain") else [None] * len(clips)
     fps = _frame_rate(pipeline)
@@ -383,9 +382,7 @@ def _threshold(args, detector):
     if args.threshold is not None:
         return args.threshold
     if args.contamination is not None:
-        from ..scoring.formulas import fit_offset
-
-        return fit_offset(detector.validation_scores_, contamination=args.contamination)
+        return detector.threshold_for(args.contamination)
     return float(detector.offset_)
 
 
@@ -412,9 +409,7 @@ def _cmd_score(args, console):
     given = None if args.threshold is None and args.contamination is None else threshold
     note = threshold_note(detector, given, contamination=args.contamination)
     if args.json:
-        from ..scoring.formulas import conformal_p_values
-
-        (p_threshold,) = conformal_p_values([threshold], detector.validation_scores_)
+        (p_threshold,) = detector.p_values_of([threshold])
         for r in records:
             r.update(threshold_p_value=float(p_threshold), threshold_note=note)
         console.out(json.dumps(records, indent=2))

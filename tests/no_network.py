@@ -8,6 +8,7 @@ from the live clips' median, in log units: real lip motion, numpy only.
 import numpy as np
 from sklearn.base import BaseEstimator, OutlierMixin
 
+from lipanomaly.scoring.formulas import conformal_p_values
 from lipanomaly.signal.windows import make_windows
 
 
@@ -53,6 +54,9 @@ class LipSpeedDetector(OutlierMixin, BaseEstimator):
 
     def predict(self, X):
         return np.where(self.decision_function(X) >= 0, 1, -1)
+
+    def p_values_of(self, scores):  # the package's detectors' (what the command reads)
+        return conformal_p_values(scores, self.validation_scores_)
 
     def get_fitted_state(self):
         fitted = {"center_": self.center_, "offset_": self.offset_}

@@ -314,6 +314,26 @@ def test_pipeline_with_bandsplit_features_and_ocsvm(development):
     assert s.shape == (4,) and np.isfinite(s).all()
 
 
+def test_threshold_for_and_p_values_of_read_the_validation_scores(fitted, lips):
+    """The threshold at any share of the validation clips, and the p-values of scores
+    already computed (the command's: no second pass of the network)."""
+    valid = fitted.validation_scores_
+    assert fitted.threshold_for(0.2) == fitted.offset_  # the default rule: T80
+    for share in (0.0, 0.5, 1.0):
+        threshold = fitted.threshold_for(share)
+        assert threshold == pytest.approx(np.percentile(valid, 100 * share))
+        assert np.mean(valid < threshold) <= share
+    scores, _ = fitted.score_with_windows(lips["test"])
+    np.testing.assert_array_equal(fitted.p_values_of(scores), fitted.p_values(lips["test"]))
+    (p,) = fitted.p_values_of([fitted.offset_])
+    assert p == formulas.conformal_p_values([fitted.offset_], valid)[0]
+    with pytest.raises(InputError, match=r"contamination must be in \[0, 1\], got 1.5"):
+        fitted.threshold_for(1.5)
+    for method, arg in (("threshold_for", 0.1), ("p_values_of", [0.0])):
+        with pytest.raises(NotFittedError, match="not fitted yet"):
+            getattr(LFHFVAEDetector(**TINY), method)(arg)
+
+
 def test_not_fitted_errors(lips):
     det = LFHFVAEDetector(**TINY)
     for method in ("score_samples", "decision_function", "predict", "score_components"):

@@ -71,6 +71,22 @@ def test_the_threshold_is_the_t80_of_cross_fitted_live_scores(semi, labelled):
     )
 
 
+def test_threshold_for_and_p_values_of_read_the_validation_scores(semi, one_class, faces):
+    """As the lip detectors': the threshold at any share of the cross-fitted validation
+    scores, and the p-values of scores already computed."""
+    for det in (semi, one_class):
+        assert det.threshold_for(det.contamination) == det.offset_
+        threshold = det.threshold_for(0.5)
+        assert threshold == pytest.approx(np.median(det.validation_scores_))
+        assert np.mean(det.validation_scores_ < threshold) <= 0.5
+        scores = det.score_samples(faces["fake"])
+        np.testing.assert_array_equal(det.p_values_of(scores), det.p_values(faces["fake"]))
+    with pytest.raises(InputError, match=r"contamination must be in \[0, 1\], got -0.1"):
+        semi.threshold_for(-0.1)
+    with pytest.raises(NotFittedError, match="not fitted yet"):
+        FaceMotionDetector().p_values_of([0.0])
+
+
 def test_same_random_state_same_model(labelled, semi):
     X, y, groups = labelled
     again = FaceMotionDetector(random_state=0).fit(X, y, groups=groups)

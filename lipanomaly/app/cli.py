@@ -1,575 +1,28 @@
-"""The ``lipanomaly`` command: extract, fit, score, evaluate, demo.
+"""The ``lipanomaly`` command: extract, fit, score, calibrate, evaluate, demo.
 
 Every subcommand has ``--help`` with examples. Exit codes: 0 success, 1 an input failed
 (each failed input is reported on one line, naming the file and the problem; the other inputs
 are still processed), 2 bad usage. ``--debug`` shows the traceback of an error.
 
-Argparse and printing over the library's public API (extraction, the detectors,
-:mod:`lipanomaly.evaluation.metrics`, :mod:`lipanomaly.app.demo`, :mod:`lipanomaly.app.report`),
-each
-imported by the subcommand that needs it, so that ``lipanomaly --help`` is instant.
+This module is the parser and the exit codes; each subcommand runs in its own module,
+``cmd_<name>.py`` (``run(args, console)``), over the library's public API and what the
+subcommands share (:mod:`lipanomaly.app.common`). A subcommand's module is imported when it
+runs, and the library by the function that needs it, so that ``lipanomaly --help`` is
+instant.
 """
 
 import argparse
-import contextlib
-import json
 import sys
 import textwrap
 import traceback
-import warnings
-from pathlib import Path
 
 from .. import __version__
-from ..exceptions import InputError, LipAnomalyError
-from ..limits import DEFAULT_FPS
-from .console import (
-    TRACK_EXTENSIONS,
-    Console,
-    Failure,
-    distinct_files,
-    expand_inputs,
-    extract_all,
-    labelled_inputs,
-    leave_out_fakes,
-    named,
-    one_line,
-)
+from ..exceptions import LipAnomalyError
+from .console import Console, Failure, one_line
 
 __all__ = ["main"]
 
 PROG = "lipanomaly"
-
-
-def _check_new_path(path, force, what="output"):
-    """Refuse to replace an existing file or folder unless --force."""
-    path = Path(path)
-    if path.exists() and not force:
-        raise Failure(f"{path}: {what} exists already; pass --force to replace it")
-    return path
-
-
-def _check_model_destination(path, force):
-    """The model folder to write, refused now (not after the work) with the real reason."""
-    from ..persistence.serialization import check_destination
-
-    # a folder that no --force may replace (it is not a model) says so first, so that
-    # "pass --force" is never offered where --force is refused
-    check_destination(path, overwrite=True)
-    return _check_new_path(path, force, "model folder")
-
-
-# -- models ----------------------------------------------------------------------------------
-
-
-def _model_folder(args, default=None):
-    """The folder of ``--model``: a model folder, or a pretrained model's name (when no such
-    folder exists); ``default`` (the default pretrained model) when not given."""
-    from ..persistence.pretrained import DEFAULT_PRETRAINED, PRETRAINED_MODELS
-
-    name = args.model or default or DEFAULT_PRETRAINED
-    if args.model is None or (name in PRETRAINED_MODELS and not Path(name).exists()):
-        return PRETRAINED_MODELS[name]
-    return Path(args.model)
-
-
-def _load_model(args, default=None):
-    """The fitted pipeline of ``--model`` (a folder or a pretrained name), or the pretrained
-    ``default`` one."""
-    from ..persistence.pretrained import load_pipeline
-
-    try:
-        return load_pipeline(
-            _model_folder(args, default), n_jobs=1, cache_dir=getattr(args, "cache", None)
-        )
-    except LipAnomalyError as exc:
-        raise Failure(str(exc)) from exc
-
-
-def _reference_problems(detector, good):
-    """Why each extracted reference cannot be one (None where it can), one clip at a time
-    when the batch fails (e.g. a clip too short for the network)."""
-    from ..scoring.calibration import check_references
-
-    try:
-        return check_references(detector, [r.clip for _, r in good])
-    except InputError as exc:
-        if len(good) == 1:
-            return [one_line(str(exc).replace("X[0]: ", ""))]
-        return [p for item in good for p in _reference_problems(detector, [item])]
-
-
-def _calibrated(pipeline, references, console, recursive=False, skip_errors=False):
-    """``pipeline`` calibrated on the real clips of ``references`` (files or folders).
-
-    As ``fit`` reads its inputs: track files labelled fake are left out with a note, files
-    of the same content count once, and a reference that is missing, unreadable or
-    refused (:func:`lipanomaly.scoring.calibration.check_references`) stops the command before
-    anything is written, unless ``skip_errors`` (then it is left out).
-
-    Returns
-    -------
-    pipeline : sklearn.pipeline.Pipeline
-    record : dict
-        What the calibration was made from, for the model's ``TRAINING.json``.
-    """
-    import datetime
-    import re
-
-    from sklearn.pipeline import Pipeline
-
-    from ..scoring.calibration import REFIT_FROM, CalibrationWarning, calibrate
-
-    if not hasattr(pipeline[-1], "scorer_"):
-        raise Failure(
-            f"calibration re-fits the scoring of a lip-motion model (LFHFVAEDetector, "
-            f"OCVAEDetector); this model is a {type(pipeline[-1]).__name__}: fit it again with "
-            "your genuine clips among its live clips (lipanomaly fit ... --with-fakes), or "
-            "calibrate the pretrained lip-motion model (-m lfhf)"
-        )
-    failed = console.n_failed
-    files = expand_inputs(references, console, recursive=recursive)
-    files = leave_out_fakes(files, console, "calibration reads genuine clips only")
-    digests = dict(distinct_files(files, console))
-    good = extract_all(pipeline[0], list(digests), console, desc="references")
-    detector = pipeline[-1]
-    usable = []
-    for (path, r), problem in zip(good, _reference_problems(detector, good) if good else []):
-        if problem is None:
-            usable.append((path, r.clip))
-        elif skip_errors:
-            console.warn(f"{path}: left out of the calibration: {problem}")
-        else:
-            console.fail(f"{path}: cannot be a reference: {problem}")
-    if console.n_failed > failed and not skip_errors:
-        raise Failure(
-            f"{console.n_failed - failed} reference(s) cannot be used (listed above); nothing "
-            "was calibrated: fix or remove them, or pass --skip-errors to calibrate on the others"
-        )
-    if not usable:
-        raise Failure("no reference clip to calibrate on")
-    paths = [p for p, _ in usable]
-    try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", CalibrationWarning)
-            model = calibrate(detector, [c for _, c in usable])
-    except LipAnomalyError as exc:
-        raise Failure(one_line(exc)) from exc
-    # raising on refusals, calibrate warns of one thing only: identical clips (from files of
-    # different content), each counted once; named by file
-    n = len(usable) - len(caught)
-    for w in caught:
-        console.warn(re.sub(r"X_reference\[(\d+)\]", lambda m: paths[int(m[1])], str(w.message)))
-    how = "fitted anew" if n >= REFIT_FROM else "re-centred"
-    console.info(f"calibrated on {n} reference clip(s): scoring {how}")
-    record = {
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "lipanomaly_version": __version__,
-        "scoring": how,
-        "references": [{"file": Path(p).name, "sha256": digests[p]} for p in paths],
-    }
-    return Pipeline([pipeline.steps[0], (pipeline.steps[-1][0], model)]), record
-
-
-def _frame_rate(pipeline):
-    """Frame rate of the clips: the extractor's analysis rate (25 when it keeps the native)."""
-    fps = pipeline[0].fps
-    return DEFAULT_FPS if fps is None else float(fps)
-
-
-# -- subcommands -------------------------------------------------------------------------------
-
-
-def _cmd_extract(args, console):
-    from ..io.extraction import ExtractionWarning, extract_folder, extract_videos
-    from ..io.tracks import read_track
-    from ..io.video import native_logs_silenced
-
-    out_dir = Path(args.output)
-    settings = {
-        "overwrite": args.force,
-        "n_jobs": args.jobs,
-        "errors": "skip",  # the failures come back as data: one line each
-        "verbose": int(console.progress),
-    }
-    files = []
-    results = []
-    with warnings.catch_warnings(), native_logs_silenced(not console.debug):
-        warnings.simplefilter("ignore", ExtractionWarning)
-        for raw in args.inputs:
-            p = Path(raw)
-            if p.is_dir():
-                try:
-                    results.append(extract_folder(p, out_dir, recursive=args.recursive, **settings))
-                except InputError as exc:  # no video in the folder
-                    console.fail(one_line(exc))
-            elif p.is_file():
-                files.append(p)
-            else:
-                console.fail(f"{p}: no such file or folder")
-        if files:
-            outs = [out_dir / (p.name + ".npz") for p in files]
-            results.append(extract_videos(files, outs, **settings))
-    n_ok = 0
-    for result in results:
-        for video, track, status in zip(result.videos, result.tracks, result.status):
-            if status == "failed":
-                console.fail(named(result.errors[video], video))
-            elif status == "existing":
-                console.warn(f"{track}: exists already, {video} skipped (pass --force to redo it)")
-            else:
-                n_ok += 1
-                found = float(read_track(track).face_found.mean())
-                console.info(f"{video} -> {track} (face in {found:.0%} of frames)")
-    console.info(f"{n_ok} track file(s) written to {out_dir}")
-    return 0
-
-
-def _cmd_fit(args, console):
-    out = _check_model_destination(args.output, args.force)
-    files = expand_inputs(args.inputs, console, recursive=args.recursive)
-    if not files:
-        raise Failure("no input to train on")
-    detector_kind = args.detector or ("face" if args.with_fakes else "lfhf")
-    if args.with_fakes and detector_kind != "face":
-        raise Failure(
-            "--with-fakes trains the face-motion detector (--detector face); lfhf is one-class"
-        )
-    if detector_kind == "face":
-        pipeline = _fit_face(args, console, files)
-    else:
-        pipeline = _fit_lfhf(args, console, files)
-    from ..persistence.pretrained import save_pipeline
-    from .report import threshold_note
-
-    console.info(f"threshold {pipeline[-1].offset_:.3f}: {threshold_note(pipeline[-1])}")
-    save_pipeline(pipeline, out, overwrite=args.force)
-    console.info(f"model saved to {out}")
-    return 0
-
-
-def _clips_or_fail(extractor, files, console, args):
-    clips = extract_all(extractor, files, console, n_jobs=args.jobs)
-    if console.n_failed and not args.skip_errors:
-        raise Failure(
-            f"{console.n_failed} input(s) failed (listed above); fix or remove them, or pass "
-            "--skip-errors to train on the others"
-        )
-    return clips
-
-
-def _fit_lfhf(args, console, files):
-    """The one-class LFHFVAEDetector on the live inputs."""
-    from sklearn.pipeline import Pipeline
-
-    from ..detectors.lfhf import LFHFVAEDetector
-    from ..io.extraction import LipLandmarkExtractor
-
-    real = leave_out_fakes(files, console, "a one-class model trains on reals")
-    extractor = LipLandmarkExtractor(cache_dir=args.cache)
-    clips = _clips_or_fail(extractor, real, console, args)
-    if len(clips) < 2:
-        raise Failure(f"fit needs at least 2 real clips, got {len(clips)}")
-    # skorch's epoch table, one line an epoch (a log gets no colours nor batch bars)
-    params = {"random_state": args.seed, "verbose": int(not console.quiet)}
-    if args.epochs is not None:
-        params["max_epochs"] = args.epochs
-    if args.device is not None:
-        params["device"] = args.device
-    detector = LFHFVAEDetector(**params)
-    console.info(
-        f"training on {len(clips)} real clip(s), at most {detector.max_epochs} epochs "
-        "(minutes on a CPU) ..."
-    )
-    from ..nn import torch_threads
-
-    try:
-        # skorch's epoch table is not a result; one thread by default: the same weights
-        # as scripts/train_pretrained.py, and no stalls on cores shared with other work
-        with contextlib.redirect_stdout(sys.stderr), torch_threads(args.threads):
-            detector.fit([r.clip for _, r in clips])
-    except InputError as exc:
-        raise Failure(one_line(exc)) from exc
-    summary = detector.network_.training_summary()
-    if summary["epochs_run"]:
-        console.info(
-            f"trained {summary['epochs_run']} epochs; weights of epoch {summary['best_epoch']} kept"
-        )
-    return Pipeline([("extractor", extractor), ("detector", detector)])
-
-
-def _fit_face(args, console, files):
-    """The FaceMotionDetector: with the fakes of labelled track files (--with-fakes) or
-    one-class on the live inputs."""
-    from collections import Counter
-
-    from sklearn.pipeline import Pipeline
-
-    from ..detectors.face import FaceMotionDetector, face_extractor
-
-    if args.with_fakes:
-        files, y, groups = labelled_inputs(files, console)
-        if -1 not in y:
-            raise Failure(
-                f"--with-fakes: none of the {len(files)} input(s) is a track file labelled "
-                "fake (its 'label' key); train one-class without --with-fakes, or add fakes"
-            )
-    else:
-        files = leave_out_fakes(files, console, "a one-class model trains on reals")
-        y, groups = [1] * len(files), [None] * len(files)
-    label_of = {f: (label, group) for f, label, group in zip(files, y, groups)}
-    extractor = face_extractor(cache_dir=args.cache)
-    clips = _clips_or_fail(extractor, files, console, args)
-    y = [label_of[f][0] for f, _ in clips]
-    groups = [label_of[f][1] or f for f, _ in clips]
-    n_live = y.count(1)
-    if n_live < 2:
-        raise Failure(f"fit needs at least 2 live clips, got {n_live}")
-    families = Counter(g for g, label in zip(groups, y) if label == -1)
-    fakes = ", ".join(f"{name} {n}" for name, n in families.most_common())
-    console.info(
-        f"training the face-motion detector on {n_live} live clip(s) of "
-        f"{len(set(g for g, label in zip(groups, y) if label == 1))} recording(s)"
-        + (f" and {sum(families.values())} known fake(s): {fakes}" if families else "")
-        + " ..."
-    )
-    detector = FaceMotionDetector(random_state=args.seed, verbose=int(console.progress))
-    try:
-        detector.fit([r.clip for _, r in clips], y, groups=groups)
-    except InputError as exc:
-        raise Failure(one_line(exc)) from exc
-    return Pipeline([("extractor", extractor), ("detector", detector)])
-
-
-def _score_records(pipeline, good, console, threshold):
-    """One :func:`lipanomaly.app.report.score_record` per clip that can be scored."""
-    from ..scoring.formulas import conformal_p_values
-    from .report import score_record
-
-    detector = pipeline[-1]
-    clips = [r.clip for _, r in good]
-    if not clips:
-        return []
-    try:
-        scores, per_window = detector.score_with_windows(clips)  # one pass of the network
-    except InputError as exc:
-        # a clip the detector cannot take (e.g. too short): score them one at a time
-        if len(clips) == 1:
-            console.fail(named(str(exc).replace("X[0]: ", ""), good[0][0]))
-            return []
-        return [r for item in good for r in _score_records(pipeline, [item], console, threshold)]
-    p_values = conformal_p_values(scores, detector.validation_scores_)
-    # a whole-clip detector says which features pushed each verdict
-    features = detector.explain(clips) if hasattr(detector, "explain") else [None] * len(clips)
-    fps = _frame_rate(pipeline)
-    return [
-        score_record(
-            path,
-            len(r.clip),
-            s,
-            threshold,
-            w,
-            fps=fps,
-            p_value=p,
-            start_s=r.start_s,
-            face_box=r.face_box,
-            features=f,
-        )
-        for (path, r), s, w, p, f in zip(good, scores, per_window, p_values, features)
-    ]
-
-
-def _threshold(args, detector):
-    """The threshold of --threshold, of --contamination, or the model's."""
-    if args.threshold is not None:
-        return args.threshold
-    if args.contamination is not None:
-        from ..scoring.formulas import fit_offset
-
-        return fit_offset(detector.validation_scores_, contamination=args.contamination)
-    return float(detector.offset_)
-
-
-def _cmd_score(args, console):
-    files = expand_inputs(args.inputs, console, recursive=args.recursive)
-    plot_dir = None
-    if args.plot is not None:
-        plot_dir = Path(args.plot)
-        if plot_dir.exists() and any(plot_dir.iterdir()) and not args.force:
-            raise Failure(f"{plot_dir}: folder exists and is not empty; pass --force to use it")
-    if not files:  # answered before the model loads
-        return 1
-    pipeline = _load_model(args)
-    if args.reference:
-        pipeline, _ = _calibrated(
-            pipeline, args.reference, console, args.recursive, args.skip_errors
-        )
-    detector = pipeline[-1]
-    threshold = _threshold(args, detector)
-    good = extract_all(pipeline[0], files, console, n_jobs=args.jobs, desc="scoring")
-    records = _score_records(pipeline, good, console, threshold)
-    from .report import score_table, threshold_note
-
-    given = None if args.threshold is None and args.contamination is None else threshold
-    note = threshold_note(detector, given, contamination=args.contamination)
-    if args.json:
-        from ..scoring.formulas import conformal_p_values
-
-        (p_threshold,) = conformal_p_values([threshold], detector.validation_scores_)
-        for r in records:
-            r.update(threshold_p_value=float(p_threshold), threshold_note=note)
-        console.out(json.dumps(records, indent=2))
-    elif records:
-        console.out(score_table(records) + "\n")
-        if all("features" in r for r in records):  # a whole-clip detector
-            score_is = (
-                "one score for the whole clip, higher = more live; a clip is a spoof when its "
-                f"score < threshold ({threshold:.3f}); pushed towards spoof by: the features "
-                "that lowered it most"
-            )
-        else:  # the verdict reads the aggregate, not the count of windows below the threshold
-            how = getattr(getattr(detector, "scorer_", None), "aggregation", "mean")
-            score_is = (
-                f"the {how} of the clip's window scores, higher = more live; a clip is a spoof "
-                f"when its score < threshold ({threshold:.3f}), whatever the share of its "
-                "windows below the threshold (spoof windows)"
-            )
-        for text in (
-            f"score: {score_is}; margin = score - threshold, in score units.",
-            f"threshold {threshold:.3f}: {note}",
-            "face (s): the analysed face segment, in seconds of the video (window times in "
-            "--json and --plot too).",
-        ):
-            console.out(textwrap.fill(text, width=100))
-    if plot_dir is not None and records:
-        from .report import figure_names, plot_feature_pushes, plot_score_timeline
-
-        fps = _frame_rate(pipeline)
-        network = getattr(detector, "network_", None)
-        written = 0
-        # one figure per input, even for same or over-long names; one that fails is
-        # reported and the others are still written
-        for r, name in zip(records, figure_names([r["path"] for r in records])):
-            try:
-                if network is None:  # a whole-clip detector: what pushed its verdict
-                    plot_feature_pushes(r, plot_dir / name)
-                else:
-                    plot_score_timeline(r, plot_dir / name, window=network.window, fs=fps)
-            except Exception as exc:
-                console.fail(named(f"figure not written ({type(exc).__name__}: {exc})", r["path"]))
-                continue
-            written += 1
-            if name != Path(r["path"]).name + ".png":
-                console.info(f"{r['path']}: figure {name}")
-        console.info(f"{written} figure(s) written to {plot_dir}")
-    return 0
-
-
-def _cmd_calibrate(args, console):
-    from ..persistence.pretrained import calibration_notes, save_pipeline
-
-    out = _check_model_destination(args.output, args.force)
-    pipeline = _load_model(args, default="lfhf")  # the model calibration applies to
-    model, record = _calibrated(
-        pipeline, args.references, console, args.recursive, args.skip_errors
-    )
-    # the source's notes travel with the model (read before an in-place save replaces them)
-    notes = calibration_notes(_model_folder(args, default="lfhf"), record)
-    save_pipeline(model, out, overwrite=args.force, notes=notes)
-    console.info(f"calibrated model saved to {out}")
-    return 0
-
-
-def _cmd_evaluate(args, console):
-    real_files = expand_inputs(args.real, console, recursive=args.recursive)
-    fake_files = expand_inputs(args.fake, console, recursive=args.recursive)
-    if not real_files or not fake_files:
-        raise Failure("evaluate needs at least one real and one fake input")
-    import numpy as np
-
-    from ..evaluation import metrics as evaluation
-    from ..io.tracks import read_track
-
-    pipeline = _load_model(args)
-    good_real = extract_all(pipeline[0], real_files, console, n_jobs=args.jobs, desc="real")
-    good_fake = extract_all(pipeline[0], fake_files, console, n_jobs=args.jobs, desc="fake")
-    if not good_real or not good_fake:
-        raise Failure("evaluate needs at least one real and one fake clip that can be read")
-    families = []
-    for path, _ in good_fake:
-        family = args.family
-        if family is None and path.lower().endswith(TRACK_EXTENSIONS):
-            family = read_track(path).generator
-        families.append(family or "fake")
-    detector = pipeline[-1]
-    clips = [r.clip for _, r in good_real] + [r.clip for _, r in good_fake]
-    y = np.r_[np.ones(len(good_real), int), -np.ones(len(good_fake), int)]
-    generators = np.array(["real"] * len(good_real) + families)
-    scores = detector.score_samples(clips)
-    result = evaluation.evaluate_scores(
-        y, scores, generators=generators, threshold=float(detector.offset_), random_state=0
-    )
-    if args.json:
-        console.out(json.dumps(result, indent=2, default=_jsonable))
-    else:
-        console.out(evaluation.format_table(result))
-    if args.plot is not None:
-        from .report import write_evaluation_figures
-
-        plot_dir = _check_new_path(args.plot, args.force, "plot folder")
-        written = write_evaluation_figures(
-            plot_dir,
-            curves={type(detector).__name__: (y, scores)},
-            y=y,
-            scores=scores,
-            generators=generators,
-            threshold=float(detector.offset_),
-        )
-        console.info(f"{len(written)} figure(s) written to {plot_dir}")
-    return 0
-
-
-def _jsonable(obj):
-    """What json.dumps cannot write itself: numpy arrays and scalars."""
-    return obj.tolist()
-
-
-def _cmd_demo(args, console):
-    import time
-
-    from .demo import run_demo, train_pipeline
-    from .report import prepare_report_folder, write_demo_folder
-
-    t0 = time.perf_counter()
-    out = prepare_report_folder(args.output, force=args.force)
-    if args.train:
-        console.info("training LFHFVAEDetector on the bundled real clips (minutes) ...")
-        with contextlib.redirect_stdout(sys.stderr):  # skorch's epoch table: not a result
-            # one line an epoch (a log gets no colours nor batch bars)
-            verbose = int(not console.quiet)
-            pipeline = train_pipeline(
-                random_state=args.seed, max_epochs=args.epochs, verbose=verbose
-            )
-        model_name = f"an LFHFVAEDetector trained now (random_state={args.seed})"
-    else:
-        pipeline = _load_model(args)
-        model_name = (
-            f"the pretrained {type(pipeline[-1]).__name__}"
-            if args.model is None
-            else f"the {type(pipeline[-1]).__name__} of {args.model}"
-        )
-    console.info(f"scoring the demo clips with {model_name} ...")
-    result = run_demo(
-        pipeline,
-        model_name=model_name,
-        baselines=not args.no_baselines,
-        random_state=args.seed,
-    )
-    console.out(result.summary())
-    console.out(result.table)
-    console.out("\n" + result.legend())
-    write_demo_folder(out, result, fps=_frame_rate(pipeline))
-    console.out(f"\nreport: {out / 'index.html'} ({time.perf_counter() - t0:.0f} s)")
-    return 0
 
 
 # -- the parser ------------------------------------------------------------------------------
@@ -714,7 +167,6 @@ def build_parser():
     p.add_argument("-j", "--jobs", type=_jobs, default=1, help="videos in parallel")
     p.add_argument("-r", "--recursive", action="store_true", help="look into sub-folders")
     p.add_argument("--force", action="store_true", help="redo videos whose track file exists")
-    p.set_defaults(func=_cmd_extract)
 
     p = add(
         "fit",
@@ -758,7 +210,6 @@ def build_parser():
         "--skip-errors", action="store_true", help="train on the inputs that could be read"
     )
     p.add_argument("--force", action="store_true", help="replace an existing model folder")
-    p.set_defaults(func=_cmd_fit)
 
     p = add(
         "score",
@@ -793,7 +244,6 @@ def build_parser():
         "--skip-errors", action="store_true", help="calibrate on the references that can be used"
     )
     p.add_argument("--force", action="store_true", help="write into a non-empty --plot folder")
-    p.set_defaults(func=_cmd_score)
 
     p = add(
         "calibrate",
@@ -816,7 +266,6 @@ def build_parser():
         "--skip-errors", action="store_true", help="calibrate on the references that can be used"
     )
     p.add_argument("--force", action="store_true", help="replace an existing model folder")
-    p.set_defaults(func=_cmd_calibrate)
 
     p = add(
         "evaluate",
@@ -835,7 +284,6 @@ def build_parser():
     p.add_argument("--plot", metavar="DIR", default=None, help="write ROC and score figures")
     _add_input_options(p)
     p.add_argument("--force", action="store_true", help="replace an existing --plot folder")
-    p.set_defaults(func=_cmd_evaluate)
 
     p = add(
         "demo",
@@ -861,8 +309,24 @@ def build_parser():
     p.add_argument(
         "--force", action="store_true", help="write into a folder that is not a previous report"
     )
-    p.set_defaults(func=_cmd_demo)
     return parser
+
+
+def _run(args, console):
+    """Run the subcommand ``args.command``; its module is imported now, not before."""
+    if args.command == "extract":
+        from .cmd_extract import run
+    elif args.command == "fit":
+        from .cmd_fit import run
+    elif args.command == "score":
+        from .cmd_score import run
+    elif args.command == "calibrate":
+        from .cmd_calibrate import run
+    elif args.command == "evaluate":
+        from .cmd_evaluate import run
+    else:
+        from .cmd_demo import run
+    return run(args, console)
 
 
 def main(argv=None):
@@ -893,7 +357,7 @@ def main(argv=None):
         # multi-threaded BLAS only adds overhead there (10x slower measured on a busy
         # 2-core machine), so the command runs numpy's BLAS single-threaded
         with threadpool_limits(limits=1, user_api="blas"), console.python_warnings():
-            code = args.func(args, console)
+            code = _run(args, console)
     except (Failure, LipAnomalyError, OSError) as exc:
         if args.debug:
             traceback.print_exc()

@@ -254,8 +254,8 @@ def score_record(
     fps : float, default=25.0
         Frame rate of the lip sequence, for times in seconds.
     p_value : float or None, default=None
-        Its conformal p-value among the detector's real validation clips
-        (:func:`lipanomaly.scoring.formulas.conformal_p_values`).
+        Its conformal p-value among the detector's real validation clips (the detector's
+        ``p_values_of``).
     start_s : float, default=0.0
         Time of the clip's first frame in its video (the extractor's ``start_s``).
     face_box : tuple of float or None, default=None
@@ -615,7 +615,8 @@ def threshold_note(detector, threshold=None, *, contamination=None):
     Parameters
     ----------
     detector : fitted detector
-        With ``validation_scores_`` (the real validation clips) and ``scorer_``.
+        With ``validation_scores_`` (the real validation clips) and ``p_values_of``, as
+        the package's detectors; without ``validation_scores_`` the note names ``offset_``.
     threshold : float or None, default=None
         A threshold chosen otherwise (``lipanomaly score --threshold``); None is the
         detector's ``offset_``.
@@ -628,8 +629,6 @@ def threshold_note(detector, threshold=None, *, contamination=None):
     note : str
         One or two sentences.
     """
-    from ..scoring.formulas import conformal_p_values
-
     valid = getattr(detector, "validation_scores_", None)
     if valid is None:
         return "its offset_."
@@ -643,7 +642,7 @@ def threshold_note(detector, threshold=None, *, contamination=None):
     else:
         how = f"chosen by the user; the model has {n} real validation clips"
     below = int((valid < threshold).sum())
-    (p,) = conformal_p_values([threshold], valid)
+    (p,) = detector.p_values_of([threshold])
     return (
         f"{how} (range {valid.min():.2f} to {valid.max():.2f}); it calls {below} of them "
         f"spoof, and its p-value is {p:.2f}. A clip's p-value is (1 + k) / ({n} + 1), k the "
@@ -673,9 +672,7 @@ def _demo_figures(out, result, fps):
         )
     network = getattr(result.detector, "network_", None)
     # both outcomes for each class, each the clip of median score among its kind, and why
-    from ..scoring.formulas import conformal_p_values
-
-    p_values = conformal_p_values(scores, result.detector.validation_scores_)
+    p_values = result.detector.p_values_of(scores)
     live = scores >= threshold
     aggregation = getattr(getattr(result.detector, "scorer_", None), "aggregation", "mean")
     kinds = (

@@ -511,7 +511,36 @@ class FaceMotionDetector(OutlierMixin, BaseEstimator):
         -------
         p_values : ndarray of shape (n_clips,), float64
         """
-        return conformal_p_values(self.score_samples(X), self.validation_scores_)
+        return self.p_values_of(self.score_samples(X))
+
+    def p_values_of(self, scores):
+        """:meth:`p_values` of clips already scored (``p_values_of(score_samples(X))``), or
+        of a threshold (``p_values_of([offset_])``): their ranks among the cross-fitted
+        ``validation_scores_`` (:func:`lipanomaly.scoring.formulas.conformal_p_values`).
+
+        Returns
+        -------
+        p_values : ndarray of the shape of ``scores``, float64
+            NaN for a NaN score.
+        """
+        self._check_fitted()
+        return conformal_p_values(scores, self.validation_scores_)
+
+    def threshold_for(self, contamination):
+        """The score under which a share ``contamination`` (float in [0, 1]) of the live
+        clips' cross-fitted ``validation_scores_`` lie: the rule of ``offset_``
+        (:func:`lipanomaly.scoring.formulas.fit_offset`) at another share;
+        ``threshold_for(self.contamination)`` is ``offset_``.
+
+        Returns
+        -------
+        threshold : float
+            A clip scoring below it is called a spoof.
+        """
+        self._check_fitted()
+        if not 0 <= contamination <= 1:
+            raise InputError(f"contamination must be in [0, 1], got {contamination!r}")
+        return fit_offset(self.validation_scores_, contamination=contamination)
 
     def explain(self, X, n_top=3):
         """The features that pushed each clip's score down (towards spoof) the most.

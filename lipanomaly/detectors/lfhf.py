@@ -22,9 +22,10 @@ import numpy as np
 from sklearn.base import BaseEstimator, OutlierMixin, _fit_context
 
 from .._validation import check_fitted
+from ..exceptions import InputError
 from ..limits import DEFAULT_FPS
 from ..scoring.components import LFHFComponents, check_component_names
-from ..scoring.formulas import conformal_p_values, verdicts
+from ..scoring.formulas import conformal_p_values, fit_offset, verdicts
 from ..scoring.scorer import START, ComponentScorer, check_components
 from ..signal.windows import aggregate
 
@@ -124,6 +125,47 @@ class ComposedDetector(OutlierMixin, BaseEstimator):
     def _check_fitted(self):
         check_fitted(self, "offset_", "live clips")
 
+    def threshold_for(self, contamination):
+        """The threshold that calls a share ``contamination`` of the validation clips spoof.
+
+        The ``contamination`` quantile of ``validation_scores_``
+        (:func:`lipanomaly.scoring.formulas.fit_offset`): at most that share of the live
+        validation clips score below it. With the default rule (``threshold="quantile"``,
+        ``contamination=0.2``), ``threshold_for(0.2)`` is the ``offset_`` that ``fit`` sets.
+
+        Parameters
+        ----------
+        contamination : float in [0, 1]
+            Share of the validation clips to call spoof.
+
+        Returns
+        -------
+        threshold : float
+            A score: a clip is a spoof when its score is below it.
+        """
+        self._check_fitted()
+        if not 0 <= contamination <= 1:
+            raise InputError(f"contamination must be in [0, 1], got {contamination!r}")
+        return fit_offset(self.validation_scores_, contamination=contamination)
+
+    def p_values_of(self, scores):
+        """Conformal p-values of scores already computed: :meth:`p_values` without scoring again.
+
+        ``p_values_of(score_samples(X))`` is ``p_values(X)``; also the p-value of a
+        threshold (``p_values_of([offset_])``) or of the scores of :meth:`score_with_windows`.
+
+        Parameters
+        ----------
+        scores : array-like of shape (n,)
+            Scores of this detector (NaN gives NaN).
+
+        Returns
+        -------
+        p_values : ndarray of shape (n,), float64
+        """
+        self._check_fitted()
+        return conformal_p_values(scores, self.validation_scores_)
+
     def score_samples(self, X):
         """Liveness score of each clip: higher is more live.
 
@@ -194,7 +236,7 @@ class ComposedDetector(OutlierMixin, BaseEstimator):
         -------
         p_values : ndarray of shape (n_clips,), float64
         """
-        return conformal_p_values(self.score_samples(X), self.validation_scores_)
+        return self.p_values_of(self.score_samples(X))
 
     def _all_components(self, X):
         """Every component of every window, the window scores, and the clip of each window."""

@@ -27,7 +27,6 @@ import textwrap
 import lipanomaly
 from lipanomaly.app.report import threshold_note
 from lipanomaly.io.datasets import default_data_dir
-from lipanomaly.scoring.formulas import conformal_p_values
 
 if len(sys.argv) > 1:
     videos = {path: "yours" for path in sys.argv[1:]}
@@ -51,8 +50,8 @@ inputs = [f"{v}.mp_lm.npz" if quick else v for v in videos]
 clips = extractor.transform(inputs)  # (T, 40, 2) lip sequences at 25 fps
 # one pass of the network: each clip's score (higher = more live) and its window scores
 scores, windows = detector.score_with_windows(clips)
-# the share of real validation clips scoring as low (detector.p_values(clips) scores again)
-p_values = conformal_p_values(scores, detector.validation_scores_)
+# the share of real validation clips scoring as low, from the scores just computed
+p_values = detector.p_values_of(scores)
 window = getattr(detector, "window", None)  # a window model's frames per window
 for i, (video, truth) in enumerate(videos.items()):
     verdict = "LIVE" if scores[i] >= detector.offset_ else "SPOOF"

@@ -538,8 +538,6 @@ class FaceMotionDetector(OutlierMixin, BaseEstimator):
             A clip scoring below it is called a spoof.
         """
         self._check_fitted()
-        if not 0 <= contamination <= 1:
-            raise InputError(f"contamination must be in [0, 1], got {contamination!r}")
         return fit_offset(self.validation_scores_, contamination=contamination)
 
     def explain(self, X, n_top=3):

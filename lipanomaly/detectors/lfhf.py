@@ -22,7 +22,6 @@ import numpy as np
 from sklearn.base import BaseEstimator, OutlierMixin, _fit_context
 
 from .._validation import check_fitted
-from ..exceptions import InputError
 from ..limits import DEFAULT_FPS
 from ..scoring.components import LFHFComponents, check_component_names
 from ..scoring.formulas import conformal_p_values, fit_offset, verdicts
@@ -144,8 +143,6 @@ class ComposedDetector(OutlierMixin, BaseEstimator):
             A score: a clip is a spoof when its score is below it.
         """
         self._check_fitted()
-        if not 0 <= contamination <= 1:
-            raise InputError(f"contamination must be in [0, 1], got {contamination!r}")
         return fit_offset(self.validation_scores_, contamination=contamination)
 
     def p_values_of(self, scores):

@@ -459,6 +459,8 @@ def fit_offset(scores, *, contamination=0.2, method="quantile", iqr_factor=1.5):
     if scores.size == 0 or not np.isfinite(scores).all():
         raise InputError("cannot set a threshold: no finite validation scores")
     if method == "quantile":
+        if not 0 <= contamination <= 1:
+            raise InputError(f"contamination must be in [0, 1], got {contamination!r}")
         return float(np.percentile(scores, 100.0 * contamination))
     if method == "iqr":
         q1, q3 = np.percentile(scores, [25, 75])

@@ -100,7 +100,7 @@ APPLICATIONS = [
     *sorted((REPO / "docs" / "scripts").glob("*.py")),
     *sorted((REPO / "examples").glob("*.py")),
     REPO / "scripts" / "train_pretrained.py",
-    *sorted((PACKAGE / "app").glob("*.py")),
+    *sorted((PACKAGE / "app").rglob("*.py")),
 ]
 
 

@@ -5,7 +5,7 @@ Every subcommand has ``--help`` with examples. Exit codes: 0 success, 1 an input
 are still processed), 2 bad usage. ``--debug`` shows the traceback of an error.
 
 This module is the parser and the exit codes; each subcommand runs in its own module,
-``cmd_<name>.py`` (``run(args, console)``), over the library's public API and what the
+``commands/<name>.py`` (``run(args, console)``), over the library's public API and what the
 subcommands share (:mod:`lipanomaly.app.common`). A subcommand's module is imported when it
 runs, and the library by the function that needs it, so that ``lipanomaly --help`` is
 instant.
@@ -315,17 +315,17 @@ def build_parser():
 def _run(args, console):
     """Run the subcommand ``args.command``; its module is imported now, not before."""
     if args.command == "extract":
-        from .cmd_extract import run
+        from .commands.extract import run
     elif args.command == "fit":
-        from .cmd_fit import run
+        from .commands.fit import run
     elif args.command == "score":
-        from .cmd_score import run
+        from .commands.score import run
     elif args.command == "calibrate":
-        from .cmd_calibrate import run
+        from .commands.calibrate import run
     elif args.command == "evaluate":
-        from .cmd_evaluate import run
+        from .commands.evaluate import run
     else:
-        from .cmd_demo import run
+        from .commands.demo import run
     return run(args, console)
 
 

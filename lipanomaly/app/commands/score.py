@@ -4,16 +4,16 @@ import json
 import textwrap
 from pathlib import Path
 
-from ..exceptions import InputError
-from .common import calibrated, frame_rate, load_model
-from .console import Failure, expand_inputs, extract_all, named
+from ...exceptions import InputError
+from ..common import calibrated, frame_rate, load_model
+from ..console import Failure, expand_inputs, extract_all, named
 
 __all__ = ["run"]
 
 
 def _score_records(pipeline, good, console, threshold):
     """One :func:`lipanomaly.app.report.score_record` per clip that can be scored."""
-    from .report import score_record
+    from ..report import score_record
 
     detector = pipeline[-1]
     clips = [r.clip for _, r in good]
@@ -76,7 +76,7 @@ def run(args, console):
     threshold = _threshold(args, detector)
     good = extract_all(pipeline[0], files, console, n_jobs=args.jobs, desc="scoring")
     records = _score_records(pipeline, good, console, threshold)
-    from .report import threshold_note
+    from ..report import threshold_note
 
     given = None if args.threshold is None and args.contamination is None else threshold
     note = threshold_note(detector, given, contamination=args.contamination)
@@ -94,7 +94,7 @@ def run(args, console):
 
 def _print_table(records, detector, threshold, note, console):
     """The table of the records, and how to read it."""
-    from .report import score_table
+    from ..report import score_table
 
     console.out(score_table(records) + "\n")
     if all("features" in r for r in records):  # a whole-clip detector
@@ -121,7 +121,7 @@ def _print_table(records, detector, threshold, note, console):
 
 def _write_figures(records, pipeline, plot_dir, console):
     """One figure per record in ``plot_dir``: window scores, or what pushed the verdict."""
-    from .report import figure_names, plot_feature_pushes, plot_score_timeline
+    from ..report import figure_names, plot_feature_pushes, plot_score_timeline
 
     fps = frame_rate(pipeline)
     network = getattr(pipeline[-1], "network_", None)

@@ -3,9 +3,16 @@
 import contextlib
 import sys
 
-from ..exceptions import InputError
-from .common import check_model_destination
-from .console import Failure, expand_inputs, extract_all, labelled_inputs, leave_out_fakes, one_line
+from ...exceptions import InputError
+from ..common import check_model_destination
+from ..console import (
+    Failure,
+    expand_inputs,
+    extract_all,
+    labelled_inputs,
+    leave_out_fakes,
+    one_line,
+)
 
 __all__ = ["run"]
 
@@ -25,8 +32,8 @@ def run(args, console):
         pipeline = _fit_face(args, console, files)
     else:
         pipeline = _fit_lfhf(args, console, files)
-    from ..persistence.pretrained import save_pipeline
-    from .report import threshold_note
+    from ...persistence.pretrained import save_pipeline
+    from ..report import threshold_note
 
     console.info(f"threshold {pipeline[-1].offset_:.3f}: {threshold_note(pipeline[-1])}")
     save_pipeline(pipeline, out, overwrite=args.force)
@@ -48,8 +55,8 @@ def _fit_lfhf(args, console, files):
     """The one-class LFHFVAEDetector on the live inputs."""
     from sklearn.pipeline import Pipeline
 
-    from ..detectors.lfhf import LFHFVAEDetector
-    from ..io.extraction import LipLandmarkExtractor
+    from ...detectors.lfhf import LFHFVAEDetector
+    from ...io.extraction import LipLandmarkExtractor
 
     real = leave_out_fakes(files, console, "a one-class model trains on reals")
     extractor = LipLandmarkExtractor(cache_dir=args.cache)
@@ -67,7 +74,7 @@ def _fit_lfhf(args, console, files):
         f"training on {len(clips)} real clip(s), at most {detector.max_epochs} epochs "
         "(minutes on a CPU) ..."
     )
-    from ..nn import torch_threads
+    from ...nn import torch_threads
 
     try:
         # skorch's epoch table is not a result; one thread by default: the same weights
@@ -91,7 +98,7 @@ def _fit_face(args, console, files):
 
     from sklearn.pipeline import Pipeline
 
-    from ..detectors.face import FaceMotionDetector, face_extractor
+    from ...detectors.face import FaceMotionDetector, face_extractor
 
     if args.with_fakes:
         files, y, groups = labelled_inputs(files, console)

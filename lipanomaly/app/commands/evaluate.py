@@ -2,8 +2,8 @@
 
 import json
 
-from .common import check_new_path, load_model
-from .console import TRACK_EXTENSIONS, Failure, expand_inputs, extract_all
+from ..common import check_new_path, load_model
+from ..console import TRACK_EXTENSIONS, Failure, expand_inputs, extract_all
 
 __all__ = ["run"]
 
@@ -16,8 +16,8 @@ def run(args, console):
         raise Failure("evaluate needs at least one real and one fake input")
     import numpy as np
 
-    from ..evaluation import metrics as evaluation
-    from ..io.tracks import read_track
+    from ...evaluation import metrics as evaluation
+    from ...io.tracks import read_track
 
     pipeline = load_model(args)
     good_real = extract_all(pipeline[0], real_files, console, n_jobs=args.jobs, desc="real")
@@ -43,7 +43,7 @@ def run(args, console):
     else:
         console.out(evaluation.format_table(result))
     if args.plot is not None:
-        from .report import write_evaluation_figures
+        from ..report import write_evaluation_figures
 
         plot_dir = check_new_path(args.plot, args.force, "plot folder")
         written = write_evaluation_figures(

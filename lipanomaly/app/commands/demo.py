@@ -3,7 +3,7 @@
 import contextlib
 import sys
 
-from .common import frame_rate, load_model
+from ..common import frame_rate, load_model
 
 __all__ = ["run"]
 
@@ -12,8 +12,8 @@ def run(args, console):
     """Score the demo clips (with a model trained now under ``--train``); write the report."""
     import time
 
-    from .demo import run_demo, train_pipeline
-    from .report import prepare_report_folder, write_demo_folder
+    from ..demo import run_demo, train_pipeline
+    from ..report import prepare_report_folder, write_demo_folder
 
     t0 = time.perf_counter()
     out = prepare_report_folder(args.output, force=args.force)

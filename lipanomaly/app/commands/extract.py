@@ -3,17 +3,17 @@
 import warnings
 from pathlib import Path
 
-from ..exceptions import InputError
-from .console import named, one_line
+from ...exceptions import InputError
+from ..console import named, one_line
 
 __all__ = ["run"]
 
 
 def run(args, console):
     """Write a track file per video of the inputs (files or folders); one line per failure."""
-    from ..io.extraction import ExtractionWarning, extract_folder, extract_videos
-    from ..io.tracks import read_track
-    from ..io.video import native_logs_silenced
+    from ...io.extraction import ExtractionWarning, extract_folder, extract_videos
+    from ...io.tracks import read_track
+    from ...io.video import native_logs_silenced
 
     out_dir = Path(args.output)
     settings = {

@@ -1,0 +1,1 @@
+"""The subcommands of ``lipanomaly``: one module each, ``run(args, console)``."""

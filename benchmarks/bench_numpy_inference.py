@@ -210,7 +210,7 @@ import numpy as np
 import sklearn.pipeline
 from threadpoolctl import threadpool_limits
 from bench_numpy_inference import load_numpy_model, numpy_forward
-from lipanomaly.io.datasets import read_track
+from lipanomaly.io.tracks import read_track
 # BLAS single-threaded, as the command runs it (lipanomaly.app.cli.main)
 with threadpool_limits(limits=1, user_api="blas"):
     weights, arrays, config = load_numpy_model()

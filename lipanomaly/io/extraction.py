@@ -202,7 +202,7 @@ default="lips"
     Examples
     --------
     >>> from lipanomaly import LipLandmarkExtractor
-    >>> from lipanomaly.io.datasets import read_track
+    >>> from lipanomaly.io.tracks import read_track
     >>> ext = LipLandmarkExtractor()
     >>> clips = ext.fit_transform(["bbaf2n.mpg", "carphone.npz"])  # doctest: +SKIP
     >>> clips[0].shape  # doctest: +SKIP

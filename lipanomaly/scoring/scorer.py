@@ -1,13 +1,12 @@
 """``ComponentScorer``: per-window score components to clip scores and a decision threshold.
 
-The numpy half of the detectors (no torch): it takes what a network transformer
+The numpy half of the detectors (no torch): it takes what a network transformer computes
 (:class:`lipanomaly.scoring.components.LFHFComponents`,
-:class:`lipanomaly.detectors.ocvae.OCVAEComponents`)
-computes, one structured array of per-window components per clip, and owns everything that
-turns them into a decision: the robust standardisation of each component, their combination
-(a two-sided Mahalanobis distance or the seed's signed linear sum), the aggregation of window
-scores per clip, and the threshold. Every formula is a function of
-:mod:`lipanomaly.scoring.formulas`.
+:class:`lipanomaly.detectors.ocvae.OCVAEComponents`), one structured array of per-window
+components per clip, and owns everything that turns them into a decision: the robust
+standardisation of each component, their combination (:data:`COMBINATIONS`: a two-sided
+Mahalanobis distance or the seed's signed linear sum), the aggregation of window scores per
+clip, and the threshold. Every formula is a function of :mod:`lipanomaly.scoring.formulas`.
 
 Because it needs no network, a scorer can be fitted again on the components of any real clips
 (a user's own recordings) without retraining the network:

@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint format bench bench-quality docs clean
+.PHONY: install demo test lint format bench bench-quality docs docs-test clean
 
 install: $(STAMP)
 
@@ -26,8 +26,12 @@ format: $(STAMP)
 	$(PY) -m ruff check --fix .
 	$(PY) -m ruff format .
 
+# the whole suite but the Sphinx build (marked `docs`): `make docs-test` runs that, CI runs both
 test: lint
-	$(PY) -m pytest -n 2
+	$(PY) -m pytest -n 2 -m "not docs"
+
+docs-test: $(STAMP)
+	$(PY) -m pytest -m docs
 
 bench: $(STAMP)
 	for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done

@@ -23,12 +23,20 @@ REPO = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(autouse=True, scope="session")
 def _few_threads():
-    """One torch thread per test worker: pytest-xdist runs two workers on two cores."""
+    """One thread per test worker, for torch and for BLAS / OpenMP: pytest-xdist runs two
+    workers on two cores. A BLAS of two threads in each worker only waits for a core, and
+    its threads spin while they wait: on a busy machine that made tests of small matrices
+    several times slower (the examples' processes get one thread each too)."""
+    from threadpoolctl import threadpool_limits
+
     try:
         import torch
     except ImportError:  # pragma: no cover
-        return
-    torch.set_num_threads(1)
+        pass
+    else:
+        torch.set_num_threads(1)
+    with threadpool_limits(limits=1):
+        yield
 
 
 @pytest.fixture

@@ -167,5 +167,14 @@ def _expected_failed_checks(estimator):
 @parametrize_with_checks(
     [est for est, _ in ESTIMATORS], expected_failed_checks=_expected_failed_checks
 )
-def test_sklearn_compatible(estimator, check):
-    check(estimator)
+def test_sklearn_compatible(estimator, check, request):
+    try:
+        check(estimator)
+    except Exception as exc:
+        if request.node.get_closest_marker("xfail") is None or request.config.option.runxfail:
+            raise
+        # an expected failure (its reason is in the tables above): raised without its frames.
+        # They run through scikit-learn's 5,000-line check module, which pytest parses again
+        # for every frame to build a report that an xfail never shows: about 0.3 s a check,
+        # over a minute for the 272 of them. A check that passes, or --runxfail, is untouched.
+        raise exc.with_traceback(None) from None

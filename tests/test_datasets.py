@@ -326,13 +326,14 @@ def test_write_track_honours_the_umask(tmp_path):
     assert os.stat(tmp_path / "new").st_mode & 0o777 == 0o750
 
 
-def test_wild_collection(data_dir):
-    """wild/ is read from its packed files, exactly as the data's own unpacker writes them."""
+def test_wild_collection(data_dir, development_all):
+    """wild/ is read from its packed files, exactly as the data's own unpacker writes them
+    (read from the session's load of every collection, which the test below needs too)."""
     import runpy
     import shutil
     import tempfile
 
-    data = load_development(data_dir, collections=("landmarks", "wild"))
+    data = development_all
     wild = data.collections == "wild"
     assert (wild.sum(), (data.y[wild] == 1).sum()) == (166, 149)
     assert len(set(data.groups[wild & (data.y == 1)])) == 76

@@ -11,6 +11,7 @@ REPO = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
 
 
+@pytest.mark.docs  # `make docs-test` and CI run it; `make test` leaves it out (Makefile)
 def test_sphinx_build_has_no_warning(tmp_path):
     # -W: a warning (a page outside every toctree, a broken reference, a bad docstring
     # section) fails the build, as in `make docs`; -E: no cached environment

@@ -5,6 +5,7 @@ fills from the numpydoc docstrings. Warnings are errors in ``make docs`` (``-W``
 """
 
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -40,6 +41,9 @@ myst_heading_anchors = 3
 
 # autosummary writes one page per documented object under api/generated/ (git-ignored)
 autosummary_generate = True
+# the pages autosummary writes are made afresh each build: a page of a name that moved or went
+# (an ignored folder, kept between builds) would otherwise fail -W as outside every toctree
+shutil.rmtree(Path(__file__).resolve().parent / "api" / "generated", ignore_errors=True)
 autosummary_imported_members = True
 autodoc_default_options = {"members": True, "inherited-members": False}
 autodoc_typehints = "none"

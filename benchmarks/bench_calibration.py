@@ -2,8 +2,7 @@
 
 The pretrained model is calibrated (:func:`lipanomaly.calibrate`,
 :func:`lipanomaly.scoring.calibration.calibrate_scorer`) on real clips of the bundled demo split
-(the
-model never saw them) and of the development data:
+(the model never saw them) and of the development data:
 
 0. **The bounds of a reference** (:data:`lipanomaly.limits.MIN_REFERENCE_MOTION`,
    :data:`lipanomaly.limits.MAX_REFERENCE_Z`): the lip motion

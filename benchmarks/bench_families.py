@@ -261,8 +261,7 @@ def face_spoofs(clips, random_state):
     """Pseudo-spoofs of face clips: the 130 face points and the two pose rows spoofed apart.
 
     :func:`lipanomaly.evaluation.spoofs.make_spoofs` is made for lip clips; a face clip's last two
-    rows
-    are the head pose (translation; roll and log scale), in other units than the points.
+    rows are the head pose (translation; roll and log scale), in other units than the points.
     Each kind is applied to the points as one shape and to the pose rows as another, with
     the same seed (so ``transplant`` takes points and pose from the same donor clip, and
     each part is rescaled to its own motion energy).

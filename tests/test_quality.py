@@ -6,8 +6,7 @@ paired clips of three *other* sources, none of which it saw: the four HyperLips 
 and their lip-sync results, the ``lipsync_assignment`` real video and its Wav2Lip fake, and
 the StyleHEAT driving video and its four reenactments (6 real, 9 fake clips; see
 :func:`lipanomaly.evaluation.protocol.development_pairs`). A fake and its real input share the
-person,
-the camera and the recording, so these pairs test what lip motion alone tells apart.
+person, the camera and the recording, so these pairs test what lip motion alone tells apart.
 
 A second set-up, a small subset of the group protocol of ``docs/quality.md`` over both
 collections (:func:`wild_split`), holds out the ``wild/`` recordings that have fakes made from

@@ -21,8 +21,7 @@ For every development clip (``lipanomaly.io.datasets.load_development``):
    approximated to within 0.2 %.
 4. Two motion signals: the mouth opening (inner-lip midpoints FaceMesh 13 / 14,
    :func:`lipanomaly.signal.filters.mouth_opening`) and the clip's principal lip-motion component
-   (the
-   projection on the first principal axis of its 40 lip points x 2 coordinates).
+   (the projection on the first principal axis of its 40 lip points x 2 coordinates).
 5. Welch power spectral density (Hann segments of 64 frames = 2.56 s, 50 % overlap, linear
    detrend; a clip shorter than 64 frames gives one shorter zero-padded segment on the same
    frequency grid), normalised per clip to unit power above 0 Hz, so that the figure compares

@@ -3,9 +3,9 @@
 
 The detector reads face clips, ``LipLandmarkExtractor(points="face", head_frame="rigid",
 pose=True)`` (:func:`face_extractor` makes one), turns each into the motion features of
-:mod:`lipanomaly.detectors.face_motion`, maps every feature through its empirical distribution onto
-a
-standard normal (:func:`lipanomaly.scoring.formulas.quantile_normal`), and scores it:
+:mod:`lipanomaly.detectors.face_motion`, maps every feature through its empirical
+distribution onto a standard normal (:func:`lipanomaly.scoring.formulas.quantile_normal`),
+and scores it:
 
 - ``fit(X)``, live clips only (one-class): minus the Mahalanobis distance from the live
   clips (:func:`lipanomaly.scoring.formulas.fit_mahalanobis`);

@@ -1,8 +1,7 @@
 """Save and load fitted estimators as a folder of JSON + safetensors: no pickle anywhere.
 
 A saved model is a folder with two files (a pipeline folder,
-:mod:`lipanomaly.persistence.pretrained`,
-adds ``extractor.json``):
+:mod:`lipanomaly.persistence.pretrained`, adds ``extractor.json``):
 
 ``config.json``
     ``{"format": "lipanomaly-model", "format_version": 1, "lipanomaly_version": "0.4.0",

@@ -68,9 +68,9 @@ class BandSplit(TransformerMixin, BaseEstimator):
 
     **Short clips.** A clip shorter than the filter's edge padding (15 frames at order 4) is
     filtered after repeated odd reflection at its edges (see
-    :func:`lipanomaly.signal.filters.lowpass`):
-    it never fails, the split stays exact and zero-phase, but its low band rests mostly on
-    the extension. One frame is its own low band (the detail is 0).
+    :func:`lipanomaly.signal.filters.lowpass`): it never fails, the split stays exact and
+    zero-phase, but its low band rests mostly on the extension. One frame is its own low
+    band (the detail is 0).
 
     **Invalid input.** NaN or inf anywhere is rejected with an :class:`~lipanomaly.InputError`
     naming the clip and the frames; a filter would smear one missing value over the clip.

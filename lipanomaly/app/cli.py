@@ -18,11 +18,9 @@ import traceback
 
 from .. import __version__
 from ..exceptions import LipAnomalyError
-from .console import Console, Failure, one_line
+from .console import PROG, Console, Failure, one_line
 
 __all__ = ["main"]
-
-PROG = "lipanomaly"
 
 
 # -- the parser ------------------------------------------------------------------------------
@@ -324,8 +322,10 @@ def _run(args, console):
         from .commands.calibrate import run
     elif args.command == "evaluate":
         from .commands.evaluate import run
-    else:
+    elif args.command == "demo":
         from .commands.demo import run
+    else:  # the parser admits no other
+        raise ValueError(f"no subcommand {args.command!r}")
     return run(args, console)
 
 
